@@ -1,0 +1,1 @@
+"""Engines that execute notebooks and SQL for localspace (see base.py for the interface)."""

@@ -1,0 +1,88 @@
+"""The one interface between the emulator's rooms and whatever executes code.
+
+The jobs room starts notebook task runs and the sql room executes statements; neither knows
+whether a plain-Python subprocess or a shared SparkSession does the work. An engine is
+built once per server and shared by every run and statement, as one cluster is shared by
+the notebooks attached to it.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+
+@dataclass
+class NotebookTask:
+    """What the jobs room asks an engine to run: one notebook task run."""
+
+    run_id: int                      # the task run's id (what get-output is asked with)
+    notebook_path: str               # absolute workspace path, e.g. /Workspace/Shared/x/run or /Shared/x/run
+    parameters: dict[str, str] = field(default_factory=dict)  # base_parameters overlaid by notebook_params
+
+
+@dataclass
+class NotebookResult:
+    """How a notebook run ended, in the words get-output uses."""
+
+    result_state: str                # SUCCESS | FAILED | CANCELED
+    exit_value: Optional[str] = None # dbutils.notebook.exit(value), as a string
+    error: Optional[str] = None      # one line, e.g. "ZeroDivisionError: division by zero"
+    error_trace: Optional[str] = None
+    logs: str = ""                   # what the notebook printed (for the run page)
+
+
+class NotebookHandle(abc.ABC):
+    """A running notebook. ``cancel`` returns at once; the run ends within 2 seconds."""
+
+    @abc.abstractmethod
+    def result(self, timeout: float) -> Optional[NotebookResult]:
+        """Wait up to ``timeout`` seconds; None while the notebook still runs."""
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Stop the notebook (even one that sleeps or loops forever); result becomes CANCELED."""
+
+
+@dataclass
+class SqlColumn:
+    name: str
+    type_name: str                   # Databricks type names: STRING, LONG, INT, DOUBLE, BOOLEAN, ...
+
+
+@dataclass
+class SqlResult:
+    columns: list[SqlColumn]
+    rows: list[list[Optional[str]]]  # every value a string or None, as the Statement API returns
+
+
+class SqlError(Exception):
+    """A statement that failed in the engine (becomes state FAILED, HTTP 200)."""
+
+    def __init__(self, message: str, error_code: str = "BAD_REQUEST"):
+        super().__init__(message)
+        self.error_code = error_code
+
+
+class Engine(abc.ABC):
+    """Runs notebooks and SQL for the whole emulator."""
+
+    name: str = "base"
+
+    @abc.abstractmethod
+    def start_notebook(self, task: NotebookTask) -> NotebookHandle:
+        """Start the task in the background and return at once."""
+
+    @abc.abstractmethod
+    def execute_sql(self, statement: str, catalog: Optional[str] = None,
+                    schema: Optional[str] = None) -> SqlResult:
+        """Run one statement to completion; raise SqlError when it fails."""
+
+    def close(self) -> None:
+        """Stop everything still running; called once when the server stops."""
+
+
+# How an engine finds notebook source in the emulator's workspace store: given a workspace
+# path (with or without the /Workspace prefix), return the notebook's source text, or raise
+# KeyError when there is no notebook there.
+NotebookReader = Callable[[str], str]
