@@ -1,0 +1,6 @@
+"""``python -m localspace`` (see cli.py)."""
+import sys
+
+from localspace.cli import main
+
+sys.exit(main())

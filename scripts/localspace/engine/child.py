@@ -1,0 +1,74 @@
+"""The python engine's notebook process: ``python -m localspace.engine.child FD``.
+
+The emulator starts one of these per run, in its own process group, and talks to it over a
+socket (file descriptor FD): it sends the run's spec (program, parameters, root, secrets -
+never through a file or the command line), and this process answers with the outcome. The
+socket doubles as a lifeline: when the emulator dies its end closes, and this process kills
+its whole group at once, so a notebook can never outlive the emulator.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+from ..paths import Paths
+from .dbutils import DBUtils
+from .fileopen import mapped_open
+from .notebook import Program
+from .pyshim import LocalSpark
+from .runner import display, run_program
+from .sqlstore import SqlStore
+
+
+def _read_spec(channel: socket.socket) -> dict:
+    buffer = b""
+    while not buffer.endswith(b"\n"):
+        chunk = channel.recv(65536)
+        if not chunk:  # the emulator went away before sending the spec
+            os._exit(3)
+        buffer += chunk
+    return json.loads(buffer)
+
+
+def _watch_lifeline(channel: socket.socket) -> None:
+    """Block until the emulator's end closes, then end this process group."""
+    try:
+        while channel.recv(4096):
+            pass
+    except OSError:
+        pass
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def main(fd: int) -> None:
+    channel = socket.socket(fileno=fd)
+    spec = _read_spec(channel)
+    threading.Thread(target=_watch_lifeline, args=(channel,), daemon=True,
+                     name="localspace-lifeline").start()
+
+    paths = Paths(spec["root"])
+    builtins.open = mapped_open(paths)
+    session = SqlStore(paths).session()
+    namespace = {
+        "__name__": "__main__",
+        "spark": LocalSpark(session),
+        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"]),
+        "display": display,
+        "displayHTML": print,
+    }
+    outcome = run_program(Program.from_json(spec["program"]), namespace)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    channel.sendall(json.dumps(outcome.__dict__).encode() + b"\n")
+    channel.shutdown(socket.SHUT_WR)
+    # Threads the notebook left behind must not keep the run alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

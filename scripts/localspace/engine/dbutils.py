@@ -1,0 +1,276 @@
+"""The ``dbutils`` object notebooks see, for both engines.
+
+Covers what pipelines and their tests use: widgets filled from the run's parameters,
+``notebook.exit``, ``fs`` over the emulator's storage folders and ``secrets`` from the
+emulator's config. Everything else raises ``NotSupportedOnLocalspace`` naming the call, so a
+notebook fails with a clear message instead of an AttributeError deep in user code.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from ..paths import Paths
+
+
+class NotSupportedOnLocalspace(Exception):
+    """A Databricks feature the emulator does not provide."""
+
+
+class NotebookExit(BaseException):
+    """Raised by dbutils.notebook.exit: ends the notebook successfully with a value.
+
+    A BaseException so a notebook's ``except Exception`` does not swallow it.
+    """
+
+    def __init__(self, value: str):
+        super().__init__(value)
+        self.value = value
+
+
+class InputWidgetNotDefined(Exception):
+    """Same name and message shape as Databricks' error for a missing widget."""
+
+
+class SecretNotFound(Exception):
+    """A secret scope or key the emulator was not configured with."""
+
+
+class _Strict:
+    """Base for dbutils parts: unknown attributes fail with a clear, named message."""
+
+    _area = "dbutils"
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NotSupportedOnLocalspace(f"{self._area}.{name} is not supported on localspace")
+
+
+class WidgetsUtil(_Strict):
+    """Widgets: a run's parameters win over the defaults declared by text()/dropdown()."""
+
+    _area = "dbutils.widgets"
+
+    def __init__(self, parameters: dict[str, str]):
+        self._parameters = {str(k): str(v) for k, v in parameters.items()}
+        self._defaults: dict[str, str] = {}
+
+    def _declare(self, name: str, default) -> None:
+        self._defaults[name] = "" if default is None else str(default)
+
+    def text(self, name: str, defaultValue: str = "", label: Optional[str] = None) -> None:
+        self._declare(name, defaultValue)
+
+    def dropdown(self, name: str, defaultValue: str, choices, label: Optional[str] = None) -> None:
+        if str(defaultValue) not in [str(c) for c in choices]:
+            raise ValueError(f"Default value {defaultValue!r} of widget {name!r} is not one of its choices")
+        self._declare(name, defaultValue)
+
+    def combobox(self, name: str, defaultValue: str, choices, label: Optional[str] = None) -> None:
+        self._declare(name, defaultValue)
+
+    def multiselect(self, name: str, defaultValue: str, choices, label: Optional[str] = None) -> None:
+        self.dropdown(name, defaultValue, choices, label)
+
+    def get(self, name: str) -> str:
+        if name in self._parameters:
+            return self._parameters[name]
+        if name in self._defaults:
+            return self._defaults[name]
+        raise InputWidgetNotDefined(f"No input widget named {name} is defined")
+
+    def getArgument(self, name: str, defaultValue: Optional[str] = None) -> Optional[str]:
+        try:
+            return self.get(name)
+        except InputWidgetNotDefined:
+            return defaultValue
+
+    def getAll(self) -> dict[str, str]:
+        return {**self._defaults, **self._parameters}
+
+    def remove(self, name: str) -> None:
+        self._defaults.pop(name, None)
+
+    def removeAll(self) -> None:
+        self._defaults.clear()
+
+    def _set_arguments(self, values: dict[str, str]) -> None:
+        """%run $name=value arguments act as parameters from that point on."""
+        self._parameters.update({str(k): str(v) for k, v in values.items()})
+
+
+class NotebookUtil(_Strict):
+    _area = "dbutils.notebook"
+
+    def exit(self, value) -> None:
+        """End the notebook; Databricks takes a string, so anything else is str()-ed."""
+        raise NotebookExit(value if isinstance(value, str) else str(value))
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What dbutils.fs.ls returns per entry (directories end with '/', as on Databricks)."""
+
+    path: str
+    name: str
+    size: int
+    modificationTime: int
+
+    def isDir(self) -> bool:
+        return self.name.endswith("/")
+
+    def isFile(self) -> bool:
+        return not self.isDir()
+
+
+class FsUtil(_Strict):
+    """dbutils.fs over Paths.local; ``file:`` paths address the emulator machine directly."""
+
+    _area = "dbutils.fs"
+
+    def __init__(self, paths: Paths):
+        self._paths = paths
+
+    def _local(self, path: str) -> Path:
+        if path.startswith("file:"):
+            return Path(path[len("file:"):])
+        return self._paths.local(path)
+
+    def ls(self, dir: str) -> list[FileInfo]:
+        local = self._local(dir)
+        if not local.exists():
+            raise FileNotFoundError(f"java.io.FileNotFoundException: File {dir} does not exist.")
+        entries = [local] if local.is_file() else sorted(local.iterdir())
+        base = dir if local.is_dir() else dir.rsplit("/", 1)[0]
+        result = []
+        for entry in entries:
+            stat = entry.stat()
+            name = entry.name + ("/" if entry.is_dir() else "")
+            result.append(FileInfo(path=f"{base.rstrip('/')}/{name}", name=name,
+                                   size=0 if entry.is_dir() else stat.st_size,
+                                   modificationTime=int(stat.st_mtime * 1000)))
+        return result
+
+    def head(self, file: str, maxBytes: int = 65536) -> str:
+        with open(self._local(file), "rb") as handle:
+            return handle.read(maxBytes).decode("utf-8", errors="replace")
+
+    def put(self, file: str, contents: str, overwrite: bool = False) -> bool:
+        local = self._local(file)
+        if local.exists() and not overwrite:
+            raise FileExistsError(f"File {file} already exists; pass overwrite=True")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_text(contents, encoding="utf-8")
+        return True
+
+    def mkdirs(self, dir: str) -> bool:
+        self._local(dir).mkdir(parents=True, exist_ok=True)
+        return True
+
+    def cp(self, from_: str, to: str, recurse: bool = False) -> bool:
+        source, target = self._local(from_), self._local(to)
+        if source.is_dir():
+            if not recurse:
+                raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            if target.is_dir():
+                target = target / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return True
+
+    def mv(self, from_: str, to: str, recurse: bool = False) -> bool:
+        source, target = self._local(from_), self._local(to)
+        if source.is_dir() and not recurse:
+            raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
+        if target.is_dir():
+            target = target / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), str(target))
+        return True
+
+    def rm(self, dir: str, recurse: bool = False) -> bool:
+        local = self._local(dir)
+        if not local.exists():
+            return False
+        if local.is_dir():
+            if recurse:
+                shutil.rmtree(local)
+            elif any(local.iterdir()):
+                raise OSError(f"{dir} is a non-empty directory; pass recurse=True")
+            else:
+                local.rmdir()
+        else:
+            local.unlink()
+        return True
+
+
+# Databricks spells the first cp/mv argument "from"; accept it as a keyword too.
+def _from_keyword(method: Callable) -> Callable:
+    def wrapper(self, *args, **kwargs):
+        if "from" in kwargs:
+            args = (kwargs.pop("from"),) + args
+        return method(self, *args, **kwargs)
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
+
+FsUtil.cp = _from_keyword(FsUtil.cp)
+FsUtil.mv = _from_keyword(FsUtil.mv)
+
+
+@dataclass(frozen=True)
+class SecretMetadata:
+    key: str
+
+
+@dataclass(frozen=True)
+class SecretScope:
+    name: str
+
+
+class SecretsUtil(_Strict):
+    """Secrets from the emulator's config; values never appear in messages."""
+
+    _area = "dbutils.secrets"
+
+    def __init__(self, secrets: dict[str, dict[str, str]]):
+        self._secrets = secrets or {}
+
+    def get(self, scope: str, key: str) -> str:
+        if scope not in self._secrets:
+            raise SecretNotFound(f"Secret scope {scope} does not exist")
+        if key not in self._secrets[scope]:
+            raise SecretNotFound(f"Secret does not exist with scope: {scope} and key: {key}")
+        return str(self._secrets[scope][key])
+
+    def getBytes(self, scope: str, key: str) -> bytes:
+        return self.get(scope, key).encode("utf-8")
+
+    def list(self, scope: str) -> list[SecretMetadata]:
+        if scope not in self._secrets:
+            raise SecretNotFound(f"Secret scope {scope} does not exist")
+        return [SecretMetadata(k) for k in sorted(self._secrets[scope])]
+
+    def listScopes(self) -> list[SecretScope]:
+        return [SecretScope(s) for s in sorted(self._secrets)]
+
+
+class DBUtils(_Strict):
+    """The notebook's ``dbutils``."""
+
+    def __init__(self, paths: Paths, parameters: dict[str, str],
+                 secrets: Optional[dict[str, dict[str, str]]] = None):
+        self.widgets = WidgetsUtil(parameters)
+        self.notebook = NotebookUtil()
+        self.fs = FsUtil(paths)
+        self.secrets = SecretsUtil(secrets or {})
+
+    def help(self) -> None:
+        print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
+              "remove, removeAll), notebook.exit, fs (ls, head, put, cp, mv, rm, mkdirs), "
+              "secrets (get, getBytes, list, listScopes)")

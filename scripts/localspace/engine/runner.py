@@ -1,0 +1,115 @@
+"""Execute a Program's cells in one namespace and describe how it ended.
+
+Shared by both engines so a notebook behaves the same in a child process (python engine)
+and in a thread next to the SparkSession (spark engine): the same cell order, the same
+``%sql`` handling, the same error text. Each cell is compiled under its own pseudo file name
+and registered with ``linecache``, so ``error_trace`` reads "notebook /Shared/x/run, cell 3"
+with the offending source line, and frames of this runner are cut from it.
+"""
+from __future__ import annotations
+
+import linecache
+import traceback
+from dataclasses import dataclass
+from typing import Optional
+
+from .dbutils import NotebookExit, NotSupportedOnLocalspace
+from .notebook import Cell, Program
+from .sqltext import split_statements
+
+
+class RunCanceled(BaseException):
+    """Raised inside a notebook the spark engine is canceling (not catchable by ``except Exception``)."""
+
+
+@dataclass
+class Outcome:
+    state: str                       # SUCCESS | FAILED | CANCELED
+    exit_value: Optional[str] = None
+    error: Optional[str] = None
+    error_trace: Optional[str] = None
+
+
+def one_line(exc: BaseException) -> str:
+    """'ExcType: first line of the message', as get-output's ``error`` shows it."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _notebook_traceback(exc: BaseException, cell: Cell) -> str:
+    tb = exc.__traceback__
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<notebook "):
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb)
+    if tb is None:  # raised outside notebook code (a %sql cell, an unsupported magic)
+        lines.insert(0, f'File "{cell.label}"\n')
+    return "".join(lines)
+
+
+def failure(exc: BaseException, cell: Cell) -> Outcome:
+    return Outcome("FAILED", error=one_line(exc), error_trace=_notebook_traceback(exc, cell))
+
+
+def display(value=None, *args, **kwargs) -> None:
+    """Databricks' display(): show a frame's rows, refuse streaming frames, print the rest."""
+    if value is None:
+        return
+    if getattr(value, "isStreaming", False) is True:
+        raise NotSupportedOnLocalspace(
+            "display() of a streaming DataFrame is not supported on localspace; "
+            "write the stream to a table with writeStream and query the table")
+    show = getattr(value, "show", None)
+    if callable(show):
+        show(truncate=False) if _accepts_truncate(show) else show()
+    else:
+        print(value)
+
+
+def _accepts_truncate(show) -> bool:
+    try:
+        import inspect
+        return "truncate" in inspect.signature(show).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _run_sql_cell(cell: Cell, namespace: dict) -> None:
+    result = None
+    for statement in split_statements(cell.source):
+        result = namespace["spark"].sql(statement)
+    if result is not None:
+        namespace["_sqldf"] = result
+        if getattr(result, "columns", None):
+            namespace["display"](result)
+
+
+def _run_cell(cell: Cell, namespace: dict) -> None:
+    if cell.kind == "python":
+        linecache.cache[cell.label] = (len(cell.source), None,
+                                       cell.source.splitlines(keepends=True), cell.label)
+        exec(compile(cell.source, cell.label, "exec"), namespace)
+    elif cell.kind == "sql":
+        _run_sql_cell(cell, namespace)
+    else:
+        raise NotSupportedOnLocalspace(cell.source)
+
+
+def run_program(program: Program, namespace: dict) -> Outcome:
+    """Run every cell in order; the first failure ends the notebook, as in a job run."""
+    for cell in program.cells:
+        try:
+            if cell.widgets:
+                namespace["dbutils"].widgets._set_arguments(cell.widgets)
+            _run_cell(cell, namespace)
+        except NotebookExit as exit_:
+            return Outcome("SUCCESS", exit_value=exit_.value)
+        except RunCanceled:
+            return Outcome("CANCELED")
+        except SystemExit as exc:
+            if exc.code in (None, 0):
+                return Outcome("SUCCESS")
+            return failure(exc, cell)
+        except BaseException as exc:  # noqa: BLE001 - a notebook failure of any kind
+            return failure(exc, cell)
+    return Outcome("SUCCESS")

@@ -1,0 +1,327 @@
+"""The python engine's embedded SQL store: Unity Catalog-shaped SQL on one sqlite file.
+
+Fast tests need SQL steps (create schema, count rows) without a JVM, and notebooks run by
+the python engine must see the same tables as the sql room's statements. One sqlite file
+under the emulator's root, opened per session in WAL mode with a busy timeout, gives both
+processes (the emulator and each notebook child) one shared store. ``cat.schema.table``
+becomes the sqlite table ``cat__schema__table``; catalogs and schemas live in two small
+metadata tables so CREATE/DROP/SHOW behave as they do on Databricks.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Optional
+
+from ..paths import Paths
+from .base import SqlColumn, SqlError, SqlResult
+from .sqltext import (DELTA_MESSAGE, NamespaceStatement, parse_namespace_statement,
+                      rewrite_tables, table_refs, tokenize, uses_delta)
+
+DEFAULT_CATALOG = "main"
+DEFAULT_SCHEMA = "default"
+SEPARATOR = "__"
+
+
+def _type_name(values: list) -> str:
+    """Databricks type name for a result column, from the first non-null value."""
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return "BOOLEAN"
+        if isinstance(value, int):
+            return "LONG"
+        if isinstance(value, float):
+            return "DOUBLE"
+        if isinstance(value, bytes):
+            return "BINARY"
+        return "STRING"
+    return "STRING"
+
+
+def _text(value) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqlStore:
+    """The sqlite file and its metadata; hand out sessions, one per caller."""
+
+    def __init__(self, paths: Paths):
+        self.paths = paths
+        self.file = paths.root / "sql" / "warehouse.sqlite"
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as connection:
+            connection.execute("CREATE TABLE IF NOT EXISTS _ls_catalogs (name TEXT PRIMARY KEY)")
+            connection.execute("CREATE TABLE IF NOT EXISTS _ls_schemas (catalog TEXT, name TEXT, "
+                               "PRIMARY KEY (catalog, name))")
+
+    def connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.file, timeout=30, isolation_level=None,
+                                     check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA busy_timeout=30000")
+        connection.create_function("concat", -1, lambda *a: None if None in a else "".join(map(str, a)))
+        return connection
+
+    def session(self, catalog: Optional[str] = None, schema: Optional[str] = None) -> "SqlSession":
+        return SqlSession(self, catalog or DEFAULT_CATALOG, schema or DEFAULT_SCHEMA)
+
+
+class SqlSession:
+    """One caller's view: a current catalog and schema, temp views, one connection."""
+
+    def __init__(self, store: SqlStore, catalog: str, schema: str):
+        self.store = store
+        self.catalog = catalog.lower()
+        self.schema = schema.lower()
+        self.temp_names: set[str] = set()
+        self._connection: Optional[sqlite3.Connection] = None
+
+    def __enter__(self) -> "SqlSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = self.store.connect()
+        return self._connection
+
+    # ---- names ---------------------------------------------------------------------------
+
+    def _resolve(self, parts: list[str]) -> tuple[str, str, str]:
+        parts = [p.lower() for p in parts]
+        if len(parts) == 1:
+            return self.catalog, self.schema, parts[0]
+        if len(parts) == 2:
+            return self.catalog, parts[0], parts[1]
+        return parts[-3], parts[-2], parts[-1]
+
+    def _map(self, parts: list[str]) -> Optional[str]:
+        if len(parts) == 1 and parts[0].lower() in self.temp_names:
+            return None
+        return _quote(SEPARATOR.join(self._resolve(parts)))
+
+    @staticmethod
+    def _unmap(message: str) -> str:
+        """Turn sqlite names in an error message back into three-part names."""
+        return re.sub(r"\b(\w+?)__(\w+?)__(\w+)\b", r"`\1`.`\2`.`\3`", message)
+
+    def _schema_exists(self, catalog: str, schema: str) -> bool:
+        if schema == DEFAULT_SCHEMA:
+            return True
+        row = self.connection.execute("SELECT 1 FROM _ls_schemas WHERE catalog=? AND name=?",
+                                      (catalog, schema)).fetchone()
+        return row is not None
+
+    def _tables_in(self, catalog: str, schema: str) -> list[str]:
+        prefix = f"{catalog}{SEPARATOR}{schema}{SEPARATOR}"
+        rows = self.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND substr(name,1,?)=?",
+            (len(prefix), prefix)).fetchall()
+        return sorted(r[0][len(prefix):] for r in rows)
+
+    # ---- statements ----------------------------------------------------------------------
+
+    def execute(self, statement: str) -> SqlResult:
+        """Run one statement; sqlite errors come back as SqlError with Databricks-like text."""
+        text = statement.strip().rstrip(";").strip()
+        if uses_delta(text):
+            raise SqlError(DELTA_MESSAGE, "INVALID_PARAMETER_VALUE")
+        namespace = parse_namespace_statement(text)
+        try:
+            if namespace is not None:
+                return self._namespace(namespace)
+            return self._statement(text)
+        except sqlite3.Error as exc:
+            message = self._unmap(str(exc))
+            missing = re.match(r"no such table: (.+)", message)
+            if missing:
+                raise SqlError(f"[TABLE_OR_VIEW_NOT_FOUND] The table or view {missing.group(1)} "
+                               "cannot be found.") from None
+            exists = re.match(r"table (.+) already exists", message)
+            if exists:
+                raise SqlError(f"[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table or view "
+                               f"{exists.group(1)} because it already exists.") from None
+            raise SqlError(message) from None
+
+    def _statement(self, text: str) -> SqlResult:
+        temp = re.match(r"CREATE\s+(?:OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?",
+                        text, re.I)
+        if temp:
+            self.temp_names.add(temp.group(1).lower())
+            text = re.sub(r"^CREATE\s+OR\s+REPLACE\s+", "CREATE ", text, flags=re.I)
+            self.connection.execute(f"DROP VIEW IF EXISTS temp.{_quote(temp.group(1).lower())}")
+        create = re.match(r"CREATE\s+(OR\s+REPLACE\s+)?(TABLE|VIEW)\s+(IF\s+NOT\s+EXISTS\s+)?", text, re.I)
+        if create:
+            return self._create(text, create)
+        upper = text.upper()
+        if upper.startswith("TRUNCATE TABLE"):
+            text = "DELETE FROM" + text[len("TRUNCATE TABLE"):]
+        overwrite = re.match(r"INSERT\s+OVERWRITE\s+(?:TABLE\s+)?", text, re.I)
+        if overwrite:
+            text = "INSERT INTO " + text[overwrite.end():]
+            target = self._map(table_refs(tokenize(text))[0].parts)
+            self.connection.execute("BEGIN")
+            try:
+                self.connection.execute(f"DELETE FROM {target}")
+                result = self._run(rewrite_tables(text, self._map))
+                self.connection.execute("COMMIT")
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            return result
+        describe = re.match(r"DESC(?:RIBE)?\s+(?:TABLE\s+)?(?:EXTENDED\s+)?(\S+)\s*$", text, re.I)
+        if describe:
+            return self._describe(text)
+        return self._run(rewrite_tables(text, self._map))
+
+    def _create(self, text: str, match: re.Match) -> SqlResult:
+        refs = table_refs(tokenize(text))  # the created name is the first reference
+        if not refs:
+            raise SqlError("Cannot find the table name in CREATE statement")
+        catalog, schema, table = self._resolve(refs[0].parts)
+        temp_view = len(refs[0].parts) == 1 and refs[0].parts[0].lower() in self.temp_names
+        if not temp_view and not self._schema_exists(catalog, schema):
+            raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
+        # Databricks table clauses sqlite has no use for.
+        body = re.sub(r"\bUSING\s+\w+", "", text, flags=re.I) if match.group(2).upper() == "TABLE" else text
+        body = re.sub(r"\b(TBLPROPERTIES|OPTIONS)\s*\([^)]*\)", "", body, flags=re.I)
+        body = re.sub(r"\b(PARTITIONED|CLUSTER)\s+BY\s*\([^)]*\)", "", body, flags=re.I)
+        if match.group(1):
+            body = "CREATE " + body[match.end(1):].lstrip()
+            kind = match.group(2).upper()
+            self.connection.execute(f"DROP {kind} IF EXISTS {self._map(refs[0].parts)}")
+        return self._run(rewrite_tables(body, self._map))
+
+    def _describe(self, text: str) -> SqlResult:
+        refs = table_refs(tokenize(text))
+        name = self._map(refs[0].parts) if refs else '""'
+        rows = self.connection.execute(f"PRAGMA table_info({name})").fetchall()
+        if not rows:
+            raise SqlError(f"[TABLE_OR_VIEW_NOT_FOUND] The table or view "
+                           f"{self._unmap(name.strip(chr(34)))} cannot be found.")
+        return SqlResult(columns=[SqlColumn("col_name", "STRING"), SqlColumn("data_type", "STRING"),
+                                  SqlColumn("comment", "STRING")],
+                         rows=[[r[1], (r[2] or "string").lower(), None] for r in rows])
+
+    def _run(self, sql: str) -> SqlResult:
+        cursor = self.connection.execute(sql)
+        if cursor.description is None:
+            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "MERGE")):
+                count = str(max(cursor.rowcount, 0))
+                return SqlResult([SqlColumn("num_affected_rows", "LONG"),
+                                  SqlColumn("num_inserted_rows", "LONG")], [[count, count]])
+            return SqlResult(columns=[], rows=[])
+        rows = cursor.fetchall()
+        names = [d[0] for d in cursor.description]
+        columns = [SqlColumn(name, _type_name([r[i] for r in rows])) for i, name in enumerate(names)]
+        return SqlResult(columns=columns, rows=[[_text(v) for v in row] for row in rows])
+
+    # ---- catalogs, schemas, volumes ------------------------------------------------------
+
+    def _namespace(self, ns: NamespaceStatement) -> SqlResult:
+        db = self.connection
+        if ns.action == "use":
+            if ns.kind == "catalog":
+                self.catalog = ns.parts[-1]
+            else:
+                catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, ns.parts[0])
+                if not self._schema_exists(catalog, schema):
+                    raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
+                self.catalog, self.schema = catalog, schema
+            return SqlResult([], [])
+        if ns.action == "show":
+            return self._show(ns)
+        if ns.kind == "catalog":
+            name = ns.parts[-1]
+            if ns.action == "create":
+                db.execute("INSERT OR IGNORE INTO _ls_catalogs VALUES (?)", (name,))
+                return SqlResult([], [])
+            schemas = [r[0] for r in db.execute("SELECT name FROM _ls_schemas WHERE catalog=?", (name,))]
+            for schema in schemas + [DEFAULT_SCHEMA]:
+                self._drop_schema(name, schema, cascade=ns.cascade, if_exists=True)
+            db.execute("DELETE FROM _ls_catalogs WHERE name=?", (name,))
+            return SqlResult([], [])
+        if ns.kind == "schema":
+            catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, ns.parts[0])
+            if ns.action == "create":
+                if self._schema_exists(catalog, schema) and not ns.if_not_exists and schema != DEFAULT_SCHEMA:
+                    raise SqlError(f"[SCHEMA_ALREADY_EXISTS] Cannot create schema `{schema}` because it already exists.")
+                db.execute("INSERT OR IGNORE INTO _ls_catalogs VALUES (?)", (catalog,))
+                db.execute("INSERT OR IGNORE INTO _ls_schemas VALUES (?, ?)", (catalog, schema))
+                return SqlResult([], [])
+            self._drop_schema(catalog, schema, cascade=ns.cascade, if_exists=ns.if_exists)
+            return SqlResult([], [])
+        # volumes: folders under the volumes root
+        parts = ns.parts if len(ns.parts) == 3 else [self.catalog, self.schema][:3 - len(ns.parts)] + ns.parts
+        folder = self.store.paths.volume("/Volumes/" + "/".join(parts))
+        if ns.action == "create":
+            if not self._schema_exists(parts[0], parts[1]):
+                raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{parts[0]}`.`{parts[1]}` cannot be found.")
+            folder.mkdir(parents=True, exist_ok=True)
+        elif folder.exists():
+            shutil.rmtree(folder)
+        elif not ns.if_exists:
+            raise SqlError(f"[VOLUME_NOT_FOUND] Volume `{'`.`'.join(parts)}` does not exist.")
+        return SqlResult([], [])
+
+    def _drop_schema(self, catalog: str, schema: str, cascade: bool, if_exists: bool) -> None:
+        if not self._schema_exists(catalog, schema):
+            if if_exists:
+                return
+            raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
+        tables = self._tables_in(catalog, schema)
+        if tables and not cascade:
+            raise SqlError(f"[SCHEMA_NOT_EMPTY] Cannot drop a schema `{schema}` because it contains "
+                           "objects. Use DROP SCHEMA ... CASCADE to drop the schema and all its objects.")
+        for table in tables:
+            name = _quote(SEPARATOR.join((catalog, schema, table)))
+            kind = self.connection.execute("SELECT type FROM sqlite_master WHERE name=?",
+                                           (SEPARATOR.join((catalog, schema, table)),)).fetchone()[0]
+            self.connection.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+        self.connection.execute("DELETE FROM _ls_schemas WHERE catalog=? AND name=?", (catalog, schema))
+        volumes = self.store.paths.volume(f"/Volumes/{catalog}/{schema}")
+        if cascade and volumes.exists():
+            shutil.rmtree(volumes)
+        if self.catalog == catalog and self.schema == schema:
+            self.schema = DEFAULT_SCHEMA
+
+    def _show(self, ns: NamespaceStatement) -> SqlResult:
+        db = self.connection
+        if ns.kind == "catalogs":
+            names = {r[0] for r in db.execute("SELECT name FROM _ls_catalogs")} | {DEFAULT_CATALOG}
+            return SqlResult([SqlColumn("catalog", "STRING")], [[n] for n in sorted(names)])
+        if ns.kind == "schemas":
+            catalog = ns.parts[-1] if ns.parts else self.catalog
+            names = {r[0] for r in db.execute("SELECT name FROM _ls_schemas WHERE catalog=?", (catalog,))}
+            return SqlResult([SqlColumn("databaseName", "STRING")],
+                             [[n] for n in sorted(names | {DEFAULT_SCHEMA})])
+        if ns.kind == "volumes":
+            catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, (ns.parts or [self.schema])[0])
+            folder = self.store.paths.volume(f"/Volumes/{catalog}/{schema}")
+            names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+            return SqlResult([SqlColumn("database", "STRING"), SqlColumn("volume_name", "STRING")],
+                             [[schema, n] for n in names])
+        catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, (ns.parts or [self.schema])[0])
+        return SqlResult([SqlColumn("database", "STRING"), SqlColumn("tableName", "STRING"),
+                          SqlColumn("isTemporary", "BOOLEAN")],
+                         [[schema, t, "false"] for t in self._tables_in(catalog, schema)])

@@ -1,0 +1,21 @@
+"""Routes of the files room: (method, path regex, responses method)."""
+URLS = [
+    ("PUT", r"/api/2\.0/fs/files(?P<path>/.+)", "upload"),
+    ("GET", r"/api/2\.0/fs/files(?P<path>/.+)", "download"),
+    ("HEAD", r"/api/2\.0/fs/files(?P<path>/.+)", "download"),
+    ("DELETE", r"/api/2\.0/fs/files(?P<path>/.+)", "delete_file"),
+    ("PUT", r"/api/2\.0/fs/directories(?P<path>/.+)", "create_directory"),
+    ("GET", r"/api/2\.0/fs/directories(?P<path>/.+)", "list_directory"),
+    ("HEAD", r"/api/2\.0/fs/directories(?P<path>/.+)", "directory_metadata"),
+    ("DELETE", r"/api/2\.0/fs/directories(?P<path>/.+)", "delete_directory"),
+    ("POST", r"/api/2\.0/dbfs/put", "dbfs_put"),
+    ("POST", r"/api/2\.0/dbfs/create", "dbfs_create"),
+    ("POST", r"/api/2\.0/dbfs/add-block", "dbfs_add_block"),
+    ("POST", r"/api/2\.0/dbfs/close", "dbfs_close"),
+    ("GET", r"/api/2\.0/dbfs/read", "dbfs_read"),
+    ("GET", r"/api/2\.0/dbfs/get-status", "dbfs_get_status"),
+    ("GET", r"/api/2\.0/dbfs/list", "dbfs_list"),
+    ("POST", r"/api/2\.0/dbfs/mkdirs", "dbfs_mkdirs"),
+    ("POST", r"/api/2\.0/dbfs/delete", "dbfs_delete"),
+    ("POST", r"/api/2\.0/dbfs/move", "dbfs_move"),
+]

@@ -1,0 +1,1 @@
+"""SQL room: the Statement Execution API (/api/2.0/sql/statements) over the engine's SQL."""

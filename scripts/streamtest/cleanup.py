@@ -1,0 +1,132 @@
+"""Remove what one run created, from its state file: by recorded id, never by name.
+
+Order matters under a cancelled workflow (about 10 s before SIGKILL): first stop what bills
+(cancel the job's run, one-time runs and statements), then pause or delete the job (an
+unpaused continuous job would start a new run), then delete the deployed folder, and only
+then wait, bounded, for the cancelled runs to end. Every action tolerates "already gone",
+so cleanup can run any number of times; a fully cleaned state is marked and skipped.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional
+
+from streamtest import runs
+from streamtest.client import ApiError
+from streamtest.databricks import Workspace, is_gone
+from streamtest.durations import format_duration
+from streamtest.poll import Deadline, Poller
+from streamtest.state import State
+
+Action = Callable[[str, float, float, bool, str], None]  # name, started, duration, ok, message
+
+
+class Cleaner:
+    def __init__(self, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
+                 on_action: Optional[Action] = None, clock: Callable[[], float] = time.time):
+        self.ws, self.state, self.log, self.poller = ws, state, log, poller
+        self.on_action = on_action
+        self.clock = clock
+        self.ok = True
+
+    def run(self) -> bool:
+        """True when everything recorded is gone (or kept on purpose)."""
+        if self.state.get("cleaned"):
+            self.log("cleanup: already done")
+            return True
+        policy = self.state.get("policy") or {}
+        keep = bool(self.state.get("keep"))
+        job_id, run_id = self.state.get("job_id"), self.state.get("job_run_id")
+        cancelled = []
+        if run_id:
+            self._do("cancel job run", lambda: self.ws.cancel_run(run_id), f"run {run_id}")
+            cancelled.append(run_id)
+        for one_time in list(self.state.get("one_time_runs", [])):
+            self._do("cancel one-time run", lambda r=one_time: self.ws.cancel_run(r), f"run {one_time}")
+            cancelled.append(one_time)
+        for statement in list(self.state.get("statements", [])):
+            if self._do("cancel statement", lambda s=statement: self.ws.cancel_statement(s), statement):
+                self.state.discard("statements", statement)
+        if job_id:
+            if keep or not policy.get("delete_job", True):
+                if self.state.get("continuous"):
+                    self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
+                self.log(f"cleanup: keeping job {job_id} ({'keep-on-failure' if keep else 'delete_job: false'})")
+            else:
+                self._do("delete job", lambda: self._delete_job(job_id), f"job {job_id}")
+        deployed = self.state.get("deployed")
+        if deployed and not keep and policy.get("delete_deployed", True):
+            self._do("delete deployed folder", lambda: self._delete_deployed(deployed), deployed["path"])
+        if cancelled:
+            self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
+                     ", ".join(str(r) for r in cancelled))
+        if self.ok:
+            self.state.set(cleaned=True, one_time_runs=[], statements=[])
+        return self.ok
+
+    def _do(self, name: str, action: Callable[[], Optional[str]], what: str) -> bool:
+        started = self.clock()
+        try:
+            message = action() or f"{name}: {what}"
+            ok = True
+        except ApiError as exc:
+            message, ok = f"{name} {what} failed: {exc}", False
+        except Deadline as exc:
+            message, ok = f"{name} {what}: {exc}", False
+        self.ok = self.ok and ok
+        self.log(f"cleanup: {message}")
+        if self.on_action:
+            self.on_action(name, started, self.clock() - started, ok, message)
+        return ok
+
+    def _pause(self, job_id: int) -> str:
+        try:
+            self.ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
+        except ApiError as exc:
+            if is_gone(exc):
+                return f"job {job_id} already deleted"
+            raise
+        return f"paused continuous job {job_id}"
+
+    def _delete_job(self, job_id: int) -> str:
+        if self.state.get("continuous"):
+            self._pause(job_id)
+        deleted = self.ws.delete_job(job_id)
+        return f"deleted job {job_id}" if deleted else f"job {job_id} already deleted"
+
+    def _delete_deployed(self, deployed: dict) -> str:
+        path = deployed["path"]
+        if deployed.get("created"):
+            gone = not self.ws.delete_object(path, recursive=True)
+            for parent in deployed.get("parents", []):
+                try:
+                    self.ws.delete_object(parent, recursive=False)
+                except ApiError as exc:
+                    if exc.error_code != "DIRECTORY_NOT_EMPTY":
+                        raise
+                    break  # another run's folder is in there: leave it and its ancestors
+            return f"{path} already deleted" if gone else f"deleted {path}"
+        for target in deployed.get("objects", []):
+            self.ws.delete_object(target, recursive=False)
+        return f"deleted {len(deployed.get('objects', []))} deployed object(s) from {path} (kept the folder: it existed before)"
+
+    def _wait(self, run_ids: list[int], timeout: float) -> str:
+        started = self.clock()
+        pending = list(run_ids)
+
+        def all_ended() -> Optional[bool]:
+            for run_id in list(pending):
+                try:
+                    ended = runs.is_terminal(self.ws.get_run(run_id))
+                except ApiError as exc:
+                    if not is_gone(exc):
+                        raise
+                    ended = True
+                if ended:
+                    pending.remove(run_id)
+                    if run_id in self.state.get("one_time_runs", []):
+                        self.state.discard("one_time_runs", run_id)
+            return True if not pending else None
+
+        self.poller.until(all_ended, timeout)
+        return f"runs ended after {format_duration(self.clock() - started)}"

@@ -1,0 +1,208 @@
+"""``streamtest run | check | cleanup | sweep``: arguments in, exit code out.
+
+Exit codes: 0 passed; 1 the test failed; 2 the plan or the arguments are wrong (nothing was
+created); 3 the workspace could not be used (auth, API, network) after retries.
+This module wires the parts together and renders the reports; it makes no decisions of its own.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import yaml
+
+from streamtest import auth, config, identity, redaction
+from streamtest.cleanup import Cleaner
+from streamtest.client import ApiError, HttpClient
+from streamtest.databricks import Workspace
+from streamtest.durations import DurationError, format_duration, parse_duration
+from streamtest.log import Progress
+from streamtest.plan import PlanInvalid, load_plan
+from streamtest.plan.model import describe
+from streamtest.poll import Poller
+from streamtest.reports import annotations, junit, outputs, summary
+from streamtest.reports.records import Recorder
+from streamtest.runner import Runner
+from streamtest.signals import interrupts_as_exceptions
+from streamtest.state import State, StateError
+
+PASSED, FAILED, USAGE, UNUSABLE = 0, 1, 2, 3
+DEFAULT_STATE = ".streamtest/state.json"
+EXIT = {"passed": PASSED, "failed": FAILED, "error": UNUSABLE}
+
+
+class UsageError(Exception):
+    """Wrong arguments or environment: exit 2, nothing created."""
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="streamtest", description="Integration-test a Databricks streaming pipeline.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def plan_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-c", "--config", default="streamtest.yml", help="the plan file (default streamtest.yml)")
+        p.add_argument("--var", action="append", default=[], metavar="K=V", help="override a plan variable")
+        p.add_argument("--run-id", help="the ${run.id} to use (default: from GITHUB_RUN_ID, else random)")
+
+    run = sub.add_parser("run", help="run the test against the workspace")
+    plan_args(run)
+    run.add_argument("--junit", type=Path, help="write JUnit XML here")
+    run.add_argument("--summary", type=Path, help="write the markdown summary here")
+    run.add_argument("--state", type=Path, default=Path(DEFAULT_STATE), help=f"state file (default {DEFAULT_STATE})")
+    run.add_argument("--keep-on-failure", action="store_true",
+                     help="on failure keep the job and deployed folder (runs are still cancelled)")
+    check = sub.add_parser("check", help="validate the plan offline and print it resolved")
+    plan_args(check)
+    clean = sub.add_parser("cleanup", help="remove what a run created, from its state file")
+    clean.add_argument("--state", type=Path, default=Path(DEFAULT_STATE))
+    sweep = sub.add_parser("sweep", help="delete expired jobs streamtest created")
+    sweep.add_argument("--older-than", help="also delete streamtest jobs created longer ago than this (e.g. 2h)")
+    sweep.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    return top
+
+
+def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] = None) -> int:
+    env = dict(os.environ if env is None else env)
+    args = parser().parse_args(argv)
+    config.register_secrets(env)
+    progress = Progress(actions=env.get("GITHUB_ACTIONS") == "true")
+    try:
+        return COMMANDS[args.command](args, env, progress)
+    except UsageError as exc:
+        progress.write(f"streamtest: {exc}")
+        return USAGE
+    except config.ConfigError as exc:
+        progress.write(f"streamtest: {exc} (nothing was created)")
+        return USAGE
+    except PlanInvalid as exc:
+        for problem in exc.problems:
+            progress.write(str(problem))
+        progress.write(f"streamtest: the plan has {len(exc.problems)} problem(s); nothing was created")
+        return USAGE
+    except ApiError as exc:
+        progress.write(f"streamtest: workspace error: {exc}")
+        return UNUSABLE
+
+
+def _plan(args, env):
+    overrides = {}
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var wants NAME=VALUE, not {item!r}")
+        overrides[name.strip()] = value
+    run_id = args.run_id or identity.new_run_id(env)
+    if not identity.RUN_ID.fullmatch(run_id):
+        raise UsageError(f"--run-id may hold only letters, digits and _ (max 48), not {run_id!r}")
+    return load_plan(args.config, env=env, run_id=run_id, overrides=overrides)
+
+
+def _workspace(env, progress: Progress, host: Optional[str] = None) -> Workspace:
+    cfg = config.from_env(env, host=host)
+    client = HttpClient(cfg.host, on_retry=lambda endpoint, error, wait: progress(
+        f"  retrying {endpoint} in {wait:.1f}s ({error.error_code}{' HTTP ' + str(error.status) if error.status else ''})"))
+    client.auth = auth.for_config(cfg)
+    return Workspace(client)
+
+
+def cmd_check(args, env, progress: Progress) -> int:
+    plan = _plan(args, env)
+    text = yaml.safe_dump(describe(plan), sort_keys=False, allow_unicode=True, width=100)
+    sys.stdout.write(redaction.redact(text))
+    progress.write(f"streamtest: {args.config} is valid ({len(plan.iterations)} iteration(s), mode {plan.mode})")
+    return PASSED
+
+
+def cmd_run(args, env, progress: Progress) -> int:
+    plan = _plan(args, env)
+    _refuse_unclean_state(args.state)
+    ws = _workspace(env, progress)
+    state = State(args.state)
+    state.set(run_id=plan.run_id, host=ws.host, plan=str(plan.file), started=time.time(),
+              policy={"delete_job": plan.cleanup.delete_job, "delete_deployed": plan.cleanup.delete_deployed,
+                      "timeout": plan.cleanup.timeout})
+    recorder = Recorder()
+    progress(f"streamtest {plan.name}: run {plan.run_id} on {ws.host} ({plan.mode} mode); state in {args.state}")
+    started = time.monotonic()
+    with interrupts_as_exceptions(progress):
+        verdict = Runner(plan, ws, state, progress, Poller(), recorder, keep_on_failure=args.keep_on_failure).run()
+        duration = time.monotonic() - started
+        _report(args, env, plan, state, recorder, verdict, duration, progress)
+    ws.client.close()
+    return EXIT[verdict]
+
+
+def _refuse_unclean_state(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        previous = State.load(path)
+    except StateError:
+        return
+    if not previous.get("cleaned") and (previous.get("job_id") or previous.get("deployed")
+                                        or previous.get("one_time_runs")):
+        raise UsageError(f"{path} records a run that was not cleaned up; run "
+                         f"`streamtest cleanup --state {path}` first, or pass another --state")
+
+
+def _report(args, env, plan, state: State, recorder: Recorder, verdict: str, duration: float,
+            progress: Progress) -> None:
+    """Render the one list of records four ways; a report that cannot be written is logged."""
+    for line in annotations.errors(recorder.results) if progress.actions else []:
+        print(line, flush=True)
+    text = summary.render(recorder, plan.name, duration)
+    targets = [(args.summary, "w")] if args.summary else []
+    if env.get("GITHUB_STEP_SUMMARY"):
+        targets.append((Path(env["GITHUB_STEP_SUMMARY"]), "a"))
+    try:
+        if args.junit:
+            junit.write(recorder, plan.name, args.junit)
+        for path, mode in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, mode, encoding="utf-8") as handle:
+                handle.write(text)
+        if env.get("GITHUB_OUTPUT"):
+            outputs.append(Path(env["GITHUB_OUTPUT"]), {
+                "result": verdict, "junit-path": str(args.junit or ""), "job-id": state.get("job_id") or "",
+                "run-id": state.get("job_run_id") or "", "run-url": state.get("run_url") or "",
+                "duration": f"{duration:.1f}"})
+    except OSError as exc:
+        progress(f"could not write a report: {exc}")
+    counts = {o: sum(1 for r in recorder.results if r.outcome == o) for o in ("passed", "failed", "error", "skipped")}
+    progress(f"streamtest {plan.name}: {verdict.upper()} in {format_duration(duration)} "
+             f"({', '.join(f'{n} {o}' for o, n in counts.items() if n)})")
+
+
+def cmd_cleanup(args, env, progress: Progress) -> int:
+    if not args.state.exists():
+        progress(f"cleanup: no state file at {args.state}; nothing to clean")
+        return PASSED
+    try:
+        state = State.load(args.state)
+    except StateError as exc:
+        raise UsageError(str(exc)) from None
+    if state.get("cleaned"):
+        progress("cleanup: already done")
+        return PASSED
+    ws = _workspace(env, progress, host=state.get("host"))
+    with interrupts_as_exceptions(progress):
+        ok = Cleaner(ws, state, progress, Poller()).run()
+    return PASSED if ok else UNUSABLE
+
+
+def cmd_sweep(args, env, progress: Progress) -> int:
+    try:
+        older_than = parse_duration(args.older_than) if args.older_than else None
+    except DurationError as exc:
+        raise UsageError(f"--older-than: {exc}") from None
+    from streamtest.sweep import sweep
+    ws = _workspace(env, progress)
+    _, failed = sweep(ws, older_than, args.dry_run, progress)
+    return PASSED if not failed else UNUSABLE
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "cleanup": cmd_cleanup, "sweep": cmd_sweep}

@@ -1,0 +1,182 @@
+"""The one HTTP client: one ``requests.Session``, one retry policy, one error type.
+
+Every call to the workspace (and to the token endpoints) goes through ``HttpClient.call``,
+so connection reuse, retries, token refresh and error shaping happen in exactly one place.
+
+Retry policy (what the Databricks SDK does, with jitter): 429 and 503 wait for
+``Retry-After`` (1 s when absent or malformed); other 5xx, timeouts and dropped connections
+back off exponentially with jitter, capped at 10 s per wait; all of it bounded by a total
+time budget. A call marked ``idempotent=False`` (jobs/create) is never repeated after a
+failure that may have been processed on the server: the caller gets ``AmbiguousError`` and
+must look the object up before trying again.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import InvalidHeader, NewConnectionError
+from urllib3.util.retry import Retry
+
+from streamtest import __version__, redaction
+
+USER_AGENT = f"streamtest/{__version__}"
+
+
+class ApiError(Exception):
+    """A failed call: ``error_code``, ``message``, HTTP ``status`` (0 = no response), ``endpoint``.
+
+    The text is redacted and never includes request headers, so no token can leak through it.
+    """
+
+    def __init__(self, error_code: str, message: str, status: int, endpoint: str):
+        self.error_code = str(error_code)
+        self.message = redaction.redact(message or "")
+        self.status = status
+        self.endpoint = endpoint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        status = f"HTTP {self.status} " if self.status else ""
+        return f"{self.endpoint}: {status}{self.error_code}: {self.message}"
+
+    @classmethod
+    def from_response(cls, response: requests.Response, endpoint: str) -> "ApiError":
+        code, message = "", ""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            code = body.get("error_code") or body.get("error") or ""
+            message = body.get("message") or body.get("error_description") or ""
+        if not code:
+            code = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                    404: "RESOURCE_DOES_NOT_EXIST", 409: "RESOURCE_ALREADY_EXISTS",
+                    429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
+                    503: "TEMPORARILY_UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}.get(response.status_code, "HTTP_ERROR")
+        if not message:
+            message = (response.text or response.reason or "")[:300]
+        return cls(code, message, response.status_code, endpoint)
+
+
+class AmbiguousError(ApiError):
+    """A non-idempotent call failed in a way that may have been processed anyway."""
+
+
+@dataclass
+class RetryPolicy:
+    total: float = 300.0          # give up once this many seconds have passed
+    base: float = 0.5             # first backoff wait
+    cap: float = 10.0             # longest single wait
+    rng: random.Random = field(default_factory=random.Random)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential with 'equal jitter': half fixed, half random, so retries spread out."""
+        wait = min(self.cap, self.base * (2 ** attempt))
+        return wait / 2 + self.rng.random() * wait / 2
+
+    @staticmethod
+    def retry_after(response: requests.Response) -> float:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return 1.0
+        try:
+            seconds = Retry().parse_retry_after(value)
+        except (InvalidHeader, ValueError, TypeError):
+            return 1.0
+        return max(0.0, min(seconds, 60.0))
+
+
+class HttpClient:
+    """Calls ``host`` with auth headers from ``auth`` (see auth.py) under one ``RetryPolicy``."""
+
+    def __init__(self, host: str, auth=None, *, policy: Optional[RetryPolicy] = None,
+                 session: Optional[requests.Session] = None, timeout=(10.0, 70.0),
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 on_retry: Optional[Callable[[str, ApiError, float], None]] = None):
+        self.host = host.rstrip("/")
+        self.auth = auth
+        self.policy = policy or RetryPolicy()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.timeout = timeout
+        self.clock, self.sleep = clock, sleep
+        self.on_retry = on_retry
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, method: str, path: str, *, params=None, json=None, data=None,
+             headers: Optional[dict] = None, idempotent: bool = True, authenticated: bool = True,
+             basic: Optional[tuple] = None, total: Optional[float] = None) -> Any:
+        """One logical call with retries; returns parsed JSON ({} for an empty body)."""
+        url = path if path.startswith(("http://", "https://")) else self.host + path
+        endpoint = f"{method} {urlsplit(url).path}"
+        deadline = self.clock() + (self.policy.total if total is None else total)
+        attempt, refreshed = 0, False
+        while True:
+            request_headers = dict(headers or {})
+            if authenticated and self.auth is not None:
+                request_headers.update(self.auth.headers(self))
+            try:
+                response = self.session.request(method, url, params=params, json=json, data=data,
+                                                headers=request_headers, auth=basic, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
+                if not idempotent and _maybe_sent(exc):
+                    raise AmbiguousError(error.error_code, error.message, 0, endpoint) from None
+                wait = self.policy.backoff(attempt)
+            else:
+                if response.status_code < 400:
+                    return _body(response)
+                error = ApiError.from_response(response, endpoint)
+                status = response.status_code
+                if status == 401 and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
+                    self.auth.invalidate()
+                    refreshed = True
+                    continue
+                if status in (429, 503):
+                    wait = self.policy.retry_after(response)
+                elif status >= 500:
+                    if not idempotent:
+                        raise AmbiguousError(error.error_code, error.message, status, endpoint)
+                    wait = self.policy.backoff(attempt)
+                else:
+                    raise error
+            attempt += 1
+            if self.clock() + wait > deadline:
+                raise ApiError(error.error_code, f"{error.message} (gave up after {attempt} attempts)",
+                               error.status, endpoint)
+            if self.on_retry:
+                self.on_retry(endpoint, error, wait)
+            self.sleep(wait)
+
+
+def _body(response: requests.Response) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        return {"_text": response.text}
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """False only when the request certainly never reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return not isinstance(reason, NewConnectionError)
+
+
+def _describe(exc: Exception) -> str:
+    """A short, secret-free description (exception text may include URLs, never headers)."""
+    if isinstance(exc, requests.Timeout):
+        return "the request timed out"
+    return f"connection failed ({type(exc).__name__})"

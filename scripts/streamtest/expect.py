@@ -1,0 +1,124 @@
+"""Judging results against ``expect``/``rows``: the one place values are compared.
+
+Databricks returns every SQL value as a string or null, and a notebook's exit value is a
+string that may hold JSON. So: null matches only null; when both sides read as numbers they
+compare as numbers (``"15"`` equals ``15`` and ``15.0``); otherwise as text (YAML ``true``
+is ``"true"``). Ordering comparisons need numbers.
+"""
+from __future__ import annotations
+
+import json
+import operator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Optional
+
+from streamtest.plan.model import UNSET
+
+OPS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+       "<": operator.lt, "<=": operator.le}
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    expected: str = ""
+    seen: str = ""
+    message: str = ""
+
+
+def _number(value: Any) -> Optional[Decimal]:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _text(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def same(actual: Any, expected: Any) -> bool:
+    """Equality under the rules above, recursing into lists and mappings (notebook JSON)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
+            same(actual[k], expected[k]) for k in expected)
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(actual) == len(expected) and all(
+            same(a, e) for a, e in zip(actual, expected))
+    if isinstance(actual, (dict, list)):
+        return False
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    a, e = _number(actual), _number(expected)
+    if a is not None and e is not None:
+        return a == e
+    return _text(actual) == _text(expected)
+
+
+def compare(actual: Any, op: str, expected: Any) -> bool:
+    if op in ("==", "!="):
+        return same(actual, expected) == (op == "==")
+    a, e = _number(actual), _number(expected)
+    return a is not None and e is not None and OPS[op](a, e)
+
+
+def show(value: Any) -> str:
+    """How a value is written in failure messages: JSON-ish, null for None."""
+    if isinstance(value, dict) and value and all(k in OPS for k in value):
+        return " and ".join(f"{op} {show(v)}" for op, v in value.items())
+    return json.dumps(value, default=str)
+
+
+def _matches(actual: Any, expected: Any) -> bool:
+    """A comparison mapping {op: value} or plain equality."""
+    if isinstance(expected, dict) and expected and all(k in OPS for k in expected):
+        return all(compare(actual, op, value) for op, value in expected.items())
+    return same(actual, expected)
+
+
+def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, count: Any = UNSET) -> Verdict:
+    """``expect``: scalar (first cell), comparison (first cell) or list of rows; ``count``: rows."""
+    if count is not UNSET and not _matches(total_rows, count):
+        return Verdict(False, f"{show(count)} rows", f"{total_rows} rows",
+                       f"row count {total_rows} does not match {show(count)}")
+    if expect is UNSET:
+        return Verdict(True, seen=f"{total_rows} rows")
+    if isinstance(expect, list):
+        wanted = [row if isinstance(row, list) else [row] for row in expect]
+        if same(rows, wanted):
+            return Verdict(True, show(wanted), show(rows))
+        return Verdict(False, show(wanted), _rows_preview(rows), "rows differ")
+    first = rows[0][0] if rows and rows[0] else None
+    if not rows:
+        return Verdict(False, show(expect), "no rows", "the query returned no rows")
+    if _matches(first, expect):
+        return Verdict(True, show(expect), show(first))
+    return Verdict(False, show(expect), show(first), f"got {show(first)}, expected {show(expect)}")
+
+
+def notebook(exit_value: Optional[str], expect: Any = UNSET) -> Verdict:
+    """Compare ``dbutils.notebook.exit``'s value, parsed as JSON when it parses."""
+    if expect is UNSET:
+        return Verdict(True, seen=show(exit_value))
+    actual: Any = exit_value
+    if exit_value is not None:
+        try:
+            actual = json.loads(exit_value)
+        except ValueError:
+            actual = exit_value
+    if same(actual, expect):
+        return Verdict(True, show(expect), show(actual))
+    return Verdict(False, show(expect), show(actual), f"exit value {show(actual)}, expected {show(expect)}")
+
+
+def _rows_preview(rows: list, limit: int = 20) -> str:
+    text = show(rows[:limit])
+    return text + (f" ... ({len(rows)} rows)" if len(rows) > limit else "")

@@ -1,0 +1,407 @@
+"""Check a raw plan whole and turn it into a ``model.Plan``, reporting every problem at once.
+
+One pass walks the YAML: each string is templated with the context of where it sits
+(iterations know ``${iteration.*}``), then typed (durations, booleans, expectations).
+Problems are collected, never raised one by one, because a user fixing a plan in CI wants
+the full list in one run. Nothing here touches the network.
+"""
+from __future__ import annotations
+
+import difflib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Optional
+
+from streamtest import templating
+from streamtest.durations import DurationError, format_duration, parse_duration
+from streamtest.plan import model
+from streamtest.plan.source import Locations, Problem, load_yaml
+
+TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
+            "setup", "iterations", "after", "cleanup")
+STEP_KEYS = {
+    "notebook": ("parameters", "expect", "within", "timeout"),
+    "sql": ("expect", "rows", "within", "timeout"),
+    "upload": ("to",),
+    "sleep": (),
+}
+COMPARISONS = ("==", "!=", ">", ">=", "<", "<=")
+UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")
+MAX_USER_TAGS = 22  # Databricks allows 25 job tags; streamtest adds 3
+
+
+class Checker:
+    def __init__(self, file: Path, locations: Locations, ctx: templating.Context):
+        self.file = file
+        self.loc = locations
+        self.ctx = ctx
+        self.problems: list[Problem] = []
+
+    # -- reporting ---------------------------------------------------------------------
+    def problem(self, path, message: str) -> None:
+        file, line = self.loc.of(path)
+        self.problems.append(Problem(file, line, message))
+
+    def keys(self, raw: dict, path, allowed, what: str, required=()) -> None:
+        for key in raw:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), list(allowed), n=1)
+                extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+                self.problem(path + (key,), f"unknown key '{key}' in {what}{extra}; "
+                             f"allowed: {', '.join(allowed)}")
+        for key in required:
+            if key not in raw:
+                self.problem(path, f"{what} needs '{key}'")
+
+    # -- typed getters (each renders templates first) ----------------------------------
+    def render(self, value, path, ctx=None):
+        """Template every string inside ``value`` (keys are left as written)."""
+        ctx = ctx or self.ctx
+        if isinstance(value, str):
+            try:
+                return templating.render(value, ctx)
+            except templating.TemplateError as exc:
+                self.problem(path, str(exc))
+                return value
+        if isinstance(value, dict):
+            return {k: self.render(v, path + (k,), ctx) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v, path + (i,), ctx) for i, v in enumerate(value)]
+        return value
+
+    def mapping(self, raw, path, what: str) -> dict:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(path, f"{what} must be a mapping, not {_kind(raw)}")
+            return {}
+        return raw
+
+    def sequence(self, raw, path, what: str) -> list:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(path, f"{what} must be a list, not {_kind(raw)}")
+            return []
+        return raw
+
+    def text(self, raw, path, what: str, ctx=None, required=True) -> str:
+        if raw is None and not required:
+            return ""
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+            self.problem(path, f"{what} must be a string, not {_kind(raw)}")
+            return ""
+        return self.render(str(raw), path, ctx)
+
+    def duration(self, raw, path, what: str, ctx=None) -> Optional[float]:
+        before = len(self.problems)
+        value = self.render(raw, path, ctx)
+        if len(self.problems) > before:
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            self.problem(path, f"{what}: {exc}")
+            return None
+
+    def boolean(self, raw, path, what: str, default: bool) -> bool:
+        if raw is None:
+            return default
+        value = self.render(raw, path)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            self.problem(path, f"{what} must be true or false, not {value!r}")
+            return default
+        return value
+
+    def string_map(self, raw, path, what: str, ctx=None) -> dict:
+        out = {}
+        for key, value in self.mapping(raw, path, what).items():
+            if isinstance(value, (dict, list)):
+                self.problem(path + (key,), f"{what} values must be scalars, '{key}' is {_kind(value)}")
+                continue
+            out[str(key)] = "" if value is None else _scalar_text(self.render(value, path + (key,), ctx))
+        return out
+
+    # -- sections ----------------------------------------------------------------------
+    def plan(self, raw, job_file_loader) -> Optional[model.Plan]:
+        root = ()
+        if not isinstance(raw, dict):
+            self.problem(root, "a plan must be a YAML mapping (version, job, iterations, ...)")
+            return None
+        self.keys(raw, root, TOP_KEYS, "the plan", required=("job",))
+        version = raw.get("version", 1)
+        if version != 1:
+            self.problem(("version",), f"version must be 1, not {version!r}")
+        name = self.text(raw.get("name", self.file.stem), ("name",), "name")
+        mode = self.text(raw.get("mode", "stream"), ("mode",), "mode")
+        if mode not in ("stream", "batch"):
+            self.problem(("mode",), f"mode must be stream or batch, not '{mode}'")
+
+        deploy = self.deploy(raw.get("deploy"))
+        job = self.job(raw.get("job"), name, job_file_loader)
+        start = self.mapping(raw.get("start"), ("start",), "start")
+        self.keys(start, ("start",), ("timeout",), "start")
+        start_timeout = self.duration(start.get("timeout", "15m"), ("start", "timeout"), "start.timeout")
+
+        compute_raw = self.mapping(raw.get("compute"), ("compute",), "compute")
+        self.keys(compute_raw, ("compute",), ("warehouse_id", "cluster_id"), "compute")
+        compute = model.Compute(
+            warehouse_id=self.text(compute_raw.get("warehouse_id"), ("compute", "warehouse_id"),
+                                   "compute.warehouse_id", required=False),
+            cluster_id=self.text(compute_raw.get("cluster_id"), ("compute", "cluster_id"),
+                                 "compute.cluster_id", required=False))
+
+        before = self.steps(raw.get("before"), ("before",), "before")
+        setup = self.steps(raw.get("setup"), ("setup",), "setup")
+        iterations = self.iterations(raw.get("iterations"))
+        after = self.steps(raw.get("after"), ("after",), "after")
+        cleanup = self.cleanup(raw.get("cleanup"))
+
+        plan = model.Plan(file=self.file, name=name, mode=mode, run_id=self.ctx.run_id,
+                          vars=dict(self.ctx.vars), job=job, deploy=deploy,
+                          start_timeout=start_timeout or 0.0, compute=compute, before=before,
+                          setup=setup, iterations=iterations, after=after, cleanup=cleanup)
+        self.cross_checks(plan)
+        return plan
+
+    def deploy(self, raw) -> Optional[model.Deploy]:
+        if raw is None:
+            return None
+        path = ("deploy",)
+        raw = self.mapping(raw, path, "deploy")
+        self.keys(raw, path, ("from", "to"), "deploy", required=("from", "to"))
+        source = self.text(raw.get("from"), path + ("from",), "deploy.from") if "from" in raw else ""
+        to = self.text(raw.get("to"), path + ("to",), "deploy.to") if "to" in raw else ""
+        folder = (self.file.parent / source) if source else None
+        if folder is not None and not folder.is_dir():
+            self.problem(path + ("from",), f"deploy.from: no folder {folder}")
+        if to and not to.startswith("/"):
+            self.problem(path + ("to",), f"deploy.to must be an absolute workspace path, not '{to}'")
+        elif to.rstrip("/") in ("", "/Workspace", "/Workspace/Shared", "/Workspace/Users", "/Shared", "/Users"):
+            if to:
+                self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
+        return model.Deploy(folder, to) if folder and to else None
+
+    def job(self, raw, plan_name: str, job_file_loader) -> dict:
+        path = ("job",)
+        if raw is None:
+            return {}
+        if isinstance(raw, dict) and set(raw) == {"file"}:
+            name = self.text(raw["file"], path + ("file",), "job.file")
+            loaded = job_file_loader(name, path + ("file",), self) if name else None
+            if loaded is None:
+                return {}
+            raw = loaded
+        if not isinstance(raw, dict):
+            self.problem(path, f"job must be a mapping of job settings, not {_kind(raw)}")
+            return {}
+        job = self.render(raw, path)
+        if "file" in job:
+            self.problem(path + ("file",), "job: {file: ...} cannot be mixed with other job settings")
+        tasks = job.get("tasks")
+        if not isinstance(tasks, list) or not tasks:
+            self.problem(path, "job needs a non-empty 'tasks' list")
+        else:
+            for index, task in enumerate(tasks):
+                if not isinstance(task, dict) or not task.get("task_key"):
+                    self.problem(path + ("tasks", index), "every task needs a task_key")
+        tags = job.get("tags", {})
+        if not isinstance(tags, dict):
+            self.problem(path + ("tags",), "job.tags must be a mapping")
+        elif len(tags) > MAX_USER_TAGS:
+            self.problem(path + ("tags",), f"job.tags has {len(tags)} tags; at most {MAX_USER_TAGS} "
+                         "(streamtest adds 3 of Databricks' 25)")
+        elif any(str(k).startswith("streamtest") for k in tags):
+            self.problem(path + ("tags",), "job.tags must not set streamtest* tags; streamtest sets them")
+        timeout = job.get("timeout_seconds")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0):
+            self.problem(path + ("timeout_seconds",), "job.timeout_seconds must be a whole number of seconds")
+        if "name" not in job:
+            job["name"] = f"{plan_name}-{self.ctx.run_id}"
+        elif not isinstance(job["name"], str) or not job["name"]:
+            self.problem(path + ("name",), "job.name must be a non-empty string")
+        return job
+
+    def iterations(self, raw) -> list[model.Iteration]:
+        out = []
+        for index, item in enumerate(self.sequence(raw, ("iterations",), "iterations")):
+            path = ("iterations", index)
+            item = self.mapping(item, path, "an iteration")
+            self.keys(item, path, ("name", "produce", "validate"), "an iteration")
+            number = index + 1
+            name = self.text(item.get("name", f"iteration {number}"), path + ("name",), "iteration name")
+            ctx = self.ctx.with_iteration(number, name)
+            produce = self.steps(item.get("produce"), path + ("produce",), "produce", ctx)
+            validate = self.steps(item.get("validate"), path + ("validate",), "validate", ctx)
+            out.append(model.Iteration(number, name, produce, validate))
+        return out
+
+    def cleanup(self, raw) -> model.CleanupPolicy:
+        path = ("cleanup",)
+        raw = self.mapping(raw, path, "cleanup")
+        self.keys(raw, path, ("delete_job", "delete_deployed", "timeout"), "cleanup")
+        timeout = self.duration(raw.get("timeout", "5m"), path + ("timeout",), "cleanup.timeout")
+        return model.CleanupPolicy(
+            delete_job=self.boolean(raw.get("delete_job"), path + ("delete_job",), "cleanup.delete_job", True),
+            delete_deployed=self.boolean(raw.get("delete_deployed"), path + ("delete_deployed",),
+                                         "cleanup.delete_deployed", True),
+            timeout=timeout if timeout is not None else 300.0)
+
+    # -- steps -------------------------------------------------------------------------
+    def steps(self, raw, path, phase: str, ctx=None) -> list[model.Step]:
+        out = []
+        for index, item in enumerate(self.sequence(raw, path, phase)):
+            step = self.step(item, path + (index,), ctx or self.ctx)
+            if step is not None:
+                out.append(step)
+        return out
+
+    def step(self, raw, path, ctx) -> Optional[model.Step]:
+        if not isinstance(raw, dict):
+            self.problem(path, f"a step must be a mapping with one of {', '.join(model.KINDS)}, not {_kind(raw)}")
+            return None
+        kinds = [k for k in model.KINDS if k in raw]
+        if not kinds:
+            self.keys(raw, path, ("name",) + model.KINDS + sum(STEP_KEYS.values(), ()), "a step")
+            self.problem(path, f"step has no kind: give exactly one of {', '.join(model.KINDS)}")
+            return None
+        if len(kinds) > 1:
+            self.problem(path, f"step has {len(kinds)} kinds ({', '.join(kinds)}): give exactly one")
+            return None
+        kind = kinds[0]
+        allowed = ("name", kind) + STEP_KEYS[kind]
+        for key in raw:
+            if key not in allowed and any(key in keys for keys in STEP_KEYS.values()):
+                self.problem(path + (key,), f"'{key}' is not allowed on a {kind} step")
+        self.keys({k: v for k, v in raw.items() if not any(k in keys for keys in STEP_KEYS.values())},
+                  path, allowed, f"a {kind} step")
+        file, line = self.loc.of(path)
+        step = model.Step(kind=kind, name="", where=f"{file}:{line}")
+        value_path = path + (kind,)
+        if kind == "notebook":
+            step.notebook = self.text(raw[kind], value_path, "notebook", ctx)
+            if step.notebook and not step.notebook.startswith("/"):
+                self.problem(value_path, f"notebook must be an absolute workspace path, not '{step.notebook}'")
+            step.parameters = self.string_map(raw.get("parameters"), path + ("parameters",), "parameters", ctx)
+            if "expect" in raw:
+                step.expect = self.render(raw["expect"], path + ("expect",), ctx)
+        elif kind == "sql":
+            step.sql = self.text(raw[kind], value_path, "sql", ctx)
+            if not step.sql.strip():
+                self.problem(value_path, "sql must not be empty")
+            if "expect" in raw:
+                step.expect = self.sql_expect(self.render(raw["expect"], path + ("expect",), ctx),
+                                              path + ("expect",))
+            if "rows" in raw:
+                step.rows = self.row_count(self.render(raw["rows"], path + ("rows",), ctx), path + ("rows",))
+        elif kind == "upload":
+            source = self.text(raw[kind], value_path, "upload", ctx)
+            step.source = self.file.parent / source
+            if source and not step.source.exists():
+                self.problem(value_path, f"upload: no file or folder {step.source}")
+            if "to" not in raw:
+                self.problem(path, "an upload step needs 'to' (a /Volumes/, dbfs:/ or /Workspace/ folder)")
+            else:
+                step.to = self.text(raw["to"], path + ("to",), "to", ctx)
+                if step.to and not step.to.startswith(UPLOAD_TARGETS):
+                    self.problem(path + ("to",), f"upload to '{step.to}': the destination must start with "
+                                 + ", ".join(UPLOAD_TARGETS))
+        elif kind == "sleep":
+            step.seconds = self.duration(raw[kind], value_path, "sleep", ctx) or 0.0
+        for key in ("within", "timeout"):
+            if key in raw and key in STEP_KEYS[kind]:
+                setattr(step, key, self.duration(raw[key], path + (key,), key, ctx))
+        step.name = (self.text(raw["name"], path + ("name",), "step name", ctx)
+                     if "name" in raw else default_name(step))
+        return step
+
+    def sql_expect(self, value, path):
+        """Scalar, list of rows, or {op: value}; values are kept as given, compared later."""
+        if isinstance(value, dict):
+            if not value:
+                self.problem(path, "expect: an empty mapping; use a comparison such as {\">=\": 10}")
+            for op, operand in value.items():
+                if op not in COMPARISONS:
+                    self.problem(path + (op,), f"expect: unknown comparison '{op}'; use one of "
+                                 + ", ".join(COMPARISONS))
+                elif isinstance(operand, (dict, list)):
+                    self.problem(path + (op,), f"expect: the value compared with '{op}' must be a scalar")
+                elif op not in ("==", "!=") and _number(operand) is None:
+                    self.problem(path + (op,), f"expect: '{op}' needs a number, not {operand!r}")
+            return value
+        if isinstance(value, list):
+            for index, row in enumerate(value):
+                cells = row if isinstance(row, list) else [row]
+                if any(isinstance(c, (dict, list)) for c in cells):
+                    self.problem(path + (index,), "expect: each row is a list of scalars (or one scalar)")
+            return value
+        return value
+
+    def row_count(self, value, path):
+        if isinstance(value, dict):
+            self.sql_expect(value, path)
+            return value
+        number = _number(value)
+        if number is None or number < 0 or number != int(number):
+            self.problem(path, f"rows must be a whole number or a comparison such as {{\">=\": 1}}, not {value!r}")
+            return model.UNSET
+        return int(number)
+
+    def cross_checks(self, plan: model.Plan) -> None:
+        if any(s.kind == "sql" for s in plan.all_steps()) and not plan.compute.warehouse_id:
+            first = next(s for s in plan.all_steps() if s.kind == "sql")
+            file, line = first.where.rsplit(":", 1)
+            self.problems.append(Problem(file, int(line), "sql steps need compute.warehouse_id"))
+        for step in plan.all_steps():
+            if step.kind == "upload" and step.source and step.source.is_dir() and not any(step.source.rglob("*")):
+                file, line = step.where.rsplit(":", 1)
+                self.problems.append(Problem(file, int(line), f"upload: folder {step.source} is empty"))
+
+
+def default_name(step: model.Step) -> str:
+    """A readable name for steps the plan left unnamed (shown in reports)."""
+    if step.kind == "notebook":
+        return f"notebook {step.notebook}"
+    if step.kind == "sql":
+        text = " ".join(step.sql.split())
+        return f"sql {text[:60]}{'...' if len(text) > 60 else ''}"
+    if step.kind == "upload":
+        return f"upload {step.source.name if step.source else ''} to {step.to}"
+    return f"sleep {format_duration(step.seconds)}"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _scalar_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(value) -> Optional[Decimal]:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def load_job_file(name: str, path, checker: Checker):
+    """Read ``job: {file: NAME}`` relative to the plan; its lines are reported in its own file."""
+    job_path = checker.file.parent / name
+    if not job_path.is_file():
+        checker.problem(path, f"job.file: no file {job_path}")
+        return None
+    data, locations, problems = load_yaml(job_path.read_text(encoding="utf-8"), str(job_path))
+    checker.problems.extend(problems)
+    checker.loc.graft(("job",), locations)
+    return data

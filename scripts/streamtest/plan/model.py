@@ -1,0 +1,120 @@
+"""The checked, fully templated plan the runner executes. Plain data, no behaviour.
+
+Every field is already of the right type (durations in seconds, strings rendered), so the
+runner never re-validates and never sees a raw YAML value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+UNSET = object()  # "no expectation given" (None would mean "expect SQL NULL")
+
+KINDS = ("notebook", "sql", "upload", "sleep")
+
+
+@dataclass
+class Step:
+    kind: str                     # one of KINDS
+    name: str
+    where: str                    # "FILE:LINE" of the step, for messages
+    notebook: str = ""            # kind notebook: workspace path
+    parameters: dict = field(default_factory=dict)
+    sql: str = ""                 # kind sql: statement text
+    source: Optional[Path] = None  # kind upload: local file or folder
+    to: str = ""                  # kind upload: destination folder
+    seconds: float = 0.0          # kind sleep
+    expect: Any = UNSET           # notebook exit value or sql expectation
+    rows: Any = UNSET             # kind sql: int or {op: int}
+    within: Optional[float] = None  # retry until it passes, up to this many seconds
+    timeout: Optional[float] = None  # one attempt's limit (notebook run, sql statement)
+
+
+@dataclass
+class Iteration:
+    number: int
+    name: str
+    produce: list[Step]
+    validate: list[Step]
+
+
+@dataclass
+class Deploy:
+    source: Path                  # local folder
+    to: str                       # workspace folder
+
+
+@dataclass
+class Compute:
+    warehouse_id: str = ""
+    cluster_id: str = ""          # empty: serverless one-time runs
+
+
+@dataclass
+class CleanupPolicy:
+    delete_job: bool = True
+    delete_deployed: bool = True
+    timeout: float = 300.0
+
+
+@dataclass
+class Plan:
+    file: Path
+    name: str
+    mode: str                     # stream | batch
+    run_id: str
+    vars: dict
+    job: dict                     # JobSettings for jobs/create (without streamtest's tags)
+    deploy: Optional[Deploy] = None
+    start_timeout: float = 900.0
+    compute: Compute = field(default_factory=Compute)
+    before: list[Step] = field(default_factory=list)
+    setup: list[Step] = field(default_factory=list)
+    iterations: list[Iteration] = field(default_factory=list)
+    after: list[Step] = field(default_factory=list)
+    cleanup: CleanupPolicy = field(default_factory=CleanupPolicy)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+    def all_steps(self) -> list[Step]:
+        steps = list(self.before) + list(self.setup) + list(self.after)
+        for iteration in self.iterations:
+            steps += iteration.produce + iteration.validate
+        return steps
+
+
+def describe(plan: Plan) -> dict:
+    """The resolved plan as plain data for ``streamtest check`` (unset fields left out)."""
+    def step(s: Step) -> dict:
+        out: dict = {"name": s.name, s.kind: {"notebook": s.notebook, "sql": s.sql, "sleep": s.seconds,
+                                              "upload": str(s.source)}[s.kind]}
+        if s.kind == "upload":
+            out["to"] = s.to
+        if s.parameters:
+            out["parameters"] = dict(s.parameters)
+        for key in ("expect", "rows"):
+            if getattr(s, key) is not UNSET:
+                out[key] = getattr(s, key)
+        for key in ("within", "timeout"):
+            if getattr(s, key) is not None:
+                out[key] = getattr(s, key)
+        return out
+
+    out: dict = {"version": 1, "name": plan.name, "mode": plan.mode, "run_id": plan.run_id,
+                 "vars": dict(plan.vars)}
+    if plan.deploy:
+        out["deploy"] = {"from": str(plan.deploy.source), "to": plan.deploy.to}
+    out["job"] = plan.job
+    out["start"] = {"timeout": plan.start_timeout}
+    out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}
+    out["before"] = [step(s) for s in plan.before]
+    out["setup"] = [step(s) for s in plan.setup]
+    out["iterations"] = [{"name": it.name, "produce": [step(s) for s in it.produce],
+                          "validate": [step(s) for s in it.validate]} for it in plan.iterations]
+    out["after"] = [step(s) for s in plan.after]
+    out["cleanup"] = {"delete_job": plan.cleanup.delete_job, "delete_deployed": plan.cleanup.delete_deployed,
+                      "timeout": plan.cleanup.timeout}
+    return out

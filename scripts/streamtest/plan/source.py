@@ -1,0 +1,101 @@
+"""YAML that remembers where every key and list item came from.
+
+pyyaml's node tree knows line numbers but its constructed objects do not. We compose nodes
+and build plain dicts/lists ourselves, recording ``path -> (file, line)`` for each mapping
+key and sequence item, so every problem found later can be reported as ``FILE:LINE``.
+Scalars are still built by pyyaml's safe constructor, so YAML typing (ints, bools, null)
+is exactly what users know.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path_ = tuple  # ("iterations", 0, "validate", 1, "expect")
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class Locations:
+    """Where each path of a loaded document was written; nearest known ancestor otherwise."""
+
+    file: str
+    where: dict = field(default_factory=dict)
+
+    def of(self, path: Path_) -> tuple[str, int]:
+        path = tuple(path)
+        while path:
+            if path in self.where:
+                return self.where[path]
+            path = path[:-1]
+        return self.where.get((), (self.file, 1))
+
+    def graft(self, prefix: Path_, other: "Locations") -> None:
+        """Take another file's locations (``job: {file: ...}``) under ``prefix``."""
+        for path, place in other.where.items():
+            self.where[tuple(prefix) + path] = place
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
+    """Parse ``text``; returns (data, locations, problems). Syntax errors become problems."""
+    locations = Locations(file)
+    problems: list[Problem] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            problems.append(Problem(file, line, f"YAML syntax error: {exc.problem or exc}"))
+            return None, locations, problems
+        except yaml.YAMLError as exc:
+            problems.append(Problem(file, 1, f"YAML error: {exc}"))
+            return None, locations, problems
+        if node is None:
+            return None, locations, problems
+        locations.where[()] = (file, node.start_mark.line + 1)
+        data = _build(node, (), loader, locations, problems)
+        return data, locations, problems
+    finally:
+        loader.dispose()
+
+
+def _build(node, path, loader, locations: Locations, problems: list[Problem]):
+    file = locations.file
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(file, line, "only plain keys are supported (no merge keys or complex keys)"))
+                continue
+            key = loader.construct_object(key_node)
+            if key is None or isinstance(key, (bool, float)):
+                key = key_node.value  # 'on:', 'null:' and '1.0:' mean the text the user wrote
+            if isinstance(key, int):
+                key = str(key)
+            if key in out:
+                problems.append(Problem(file, line, f"duplicate key '{key}'"))
+                continue
+            locations.where[path + (key,)] = (file, line)
+            out[key] = _build(value_node, path + (key,), loader, locations, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            locations.where[path + (index,)] = (file, item.start_mark.line + 1)
+            items.append(_build(item, path + (index,), loader, locations, problems))
+        return items
+    return loader.construct_object(node, deep=True)

@@ -1,0 +1,73 @@
+"""Plain step records, collected while the test runs and rendered once at the end.
+
+Every step the plan will run is recorded up front as ``skipped`` ("not reached"), so steps
+after a failure are reported as skipped rather than missing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+
+
+@dataclass
+class StepResult:
+    phase: str                    # "setup", an iteration's name, or "cleanup"
+    name: str
+    outcome: str = SKIPPED
+    started: Optional[float] = None   # epoch seconds
+    duration: float = 0.0
+    message: str = "not reached"
+    expected: str = ""
+    last_seen: str = ""
+    link: str = ""
+
+
+@dataclass
+class Recorder:
+    clock: Callable[[], float] = time.time
+    results: list[StepResult] = field(default_factory=list)
+    run_url: str = ""
+    started: float = field(default_factory=time.time)
+
+    def expect(self, phase: str, name: str) -> StepResult:
+        """Announce a step the plan will run; it stays skipped unless it starts."""
+        result = StepResult(phase, name)
+        self.results.append(result)
+        return result
+
+    def begin(self, result: StepResult) -> StepResult:
+        result.started = self.clock()
+        result.outcome, result.message = "running", ""
+        return result
+
+    def end(self, result: StepResult, outcome: str, message: str = "", *, expected: str = "",
+            last_seen: str = "", link: str = "") -> StepResult:
+        if result.started is None:
+            result.started = self.clock()
+        result.duration = max(0.0, self.clock() - result.started)
+        result.outcome, result.message = outcome, message
+        result.expected, result.last_seen = expected, last_seen
+        result.link = link or result.link
+        return result
+
+    def phases(self) -> list[tuple[str, list[StepResult]]]:
+        """Results grouped by phase, in the order phases were first announced."""
+        order: dict[str, list[StepResult]] = {}
+        for result in self.results:
+            order.setdefault(result.phase, []).append(result)
+        return list(order.items())
+
+    def verdict(self) -> str:
+        """passed | failed | error: a failed check outranks an error in a later step."""
+        outcomes = {r.outcome for r in self.results}
+        if FAILED in outcomes:
+            return FAILED
+        if ERROR in outcomes or "running" in outcomes:
+            return ERROR
+        return PASSED
+
+    def failures(self) -> list[StepResult]:
+        return [r for r in self.results if r.outcome in (FAILED, ERROR)]

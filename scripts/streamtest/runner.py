@@ -1,0 +1,340 @@
+"""The test flow: deploy, create the job, start it, check, iterate, and always clean up.
+
+stream mode: deploy → before → create job → run-now → wait RUNNING (start.timeout) →
+setup checks → per iteration: produce, validate → after → cleanup. While a step runs the
+job's run is watched; if it leaves RUNNING the test fails at once with the reason.
+batch mode: the job runs to completion after ``before`` and in every iteration between
+``produce`` and ``validate``.
+
+Every step is announced to the recorder up front, so unreached steps show as skipped.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+import traceback
+from typing import Callable, Iterator, Optional
+
+from streamtest import identity, runs
+from streamtest.cleanup import Cleaner
+from streamtest.client import ApiError
+from streamtest.databricks import Workspace
+from streamtest.durations import format_duration
+from streamtest.log import Progress
+from streamtest.plan.model import Plan, Step
+from streamtest.poll import Deadline, Poller
+from streamtest.reports.records import ERROR, FAILED, PASSED, Recorder, StepResult
+from streamtest.signals import Interrupted
+from streamtest.state import State
+from streamtest.steps import Outcome, StepRunner
+from streamtest.transfer import deploy
+
+MIN_DEAD_MAN = 3600.0
+STEP_ALLOWANCE = 300.0  # per step without a ``within``, for the dead-man estimate
+WAITING = ("QUEUED", "PENDING", "BLOCKED", "WAITING_FOR_RETRY")
+
+
+class StepFailed(Exception):
+    """A step did not pass; the flow stops and goes to ``after`` and cleanup."""
+
+
+def dead_man_seconds(plan: Plan) -> int:
+    """A ``timeout_seconds`` generous enough for the whole plan, so only a vanished runner trips it."""
+    total = plan.start_timeout + plan.cleanup.timeout + 1800
+    for step in plan.all_steps():
+        total += step.within or step.seconds or step.timeout or STEP_ALLOWANCE
+    if plan.mode == "batch":
+        total += plan.start_timeout * (len(plan.iterations) + 1)
+    return int(max(MIN_DEAD_MAN, 2 * total))
+
+
+class Runner:
+    def __init__(self, plan: Plan, ws: Workspace, state: State, progress: Progress, poller: Poller,
+                 recorder: Recorder, keep_on_failure: bool = False, clock: Callable[[], float] = time.time):
+        self.plan, self.ws, self.state, self.log, self.poller = plan, ws, state, progress, poller
+        self.recorder = recorder
+        self.keep_on_failure = keep_on_failure
+        self.clock = clock
+        self.steps = StepRunner(ws, plan, state, progress, poller)
+        self.job_id: Optional[int] = None
+        self.run_id: Optional[int] = None
+        self.run_url = ""
+        self._last_watch = 0.0
+        self.slots: dict[tuple, StepResult] = {}
+        self._announce()
+
+    # -- announcement -------------------------------------------------------------------
+    def _announce(self) -> None:
+        p, slot = self.plan, self._slot
+        if p.deploy:
+            slot(("deploy",), "setup", f"deploy {p.deploy.source.name} to {p.deploy.to}")
+        for i, step in enumerate(p.before):
+            slot(("before", i), "setup", step.name)
+        slot(("create",), "setup", "create job")
+        slot(("start",), "setup", "start job (wait for RUNNING)" if p.mode == "stream" else "run job")
+        for i, step in enumerate(p.setup):
+            slot(("setup", i), "setup", step.name)
+        for it in p.iterations:
+            for i, step in enumerate(it.produce):
+                slot((it.number, "produce", i), self.phase_of(it), step.name)
+            if p.mode == "batch":
+                slot((it.number, "batch"), self.phase_of(it), "run job")
+            for i, step in enumerate(it.validate):
+                slot((it.number, "validate", i), self.phase_of(it), step.name)
+        for i, step in enumerate(p.after):
+            slot(("after", i), "cleanup", step.name)
+
+    def _slot(self, key: tuple, phase: str, name: str) -> None:
+        self.slots[key] = self.recorder.expect(phase, name)
+
+    def phase_of(self, iteration) -> str:
+        names = [it.name for it in self.plan.iterations]
+        return iteration.name if names.count(iteration.name) == 1 else f"{iteration.name} #{iteration.number}"
+
+    # -- the flow -----------------------------------------------------------------------
+    def run(self) -> str:
+        """Run the whole test; returns the verdict (passed | failed | error). Always cleans up."""
+        interrupted: Optional[Interrupted] = None
+        try:
+            try:
+                self._flow()
+            except (StepFailed, ApiError, Deadline):
+                pass  # already recorded on its step
+            except Interrupted as exc:
+                interrupted = exc
+                self.log(f"{exc}: cleaning up")
+            except Exception:  # a bug must still leave nothing behind
+                self.log(traceback.format_exc())
+            if interrupted is None:
+                self._after()
+        except Interrupted as exc:
+            interrupted = interrupted or exc
+            self.log(f"{exc}: cleaning up")
+        finally:
+            self._cleanup()
+            if interrupted is not None and self.recorder.verdict() == PASSED:
+                result = self.recorder.begin(self.recorder.expect("cleanup", "interrupted"))
+                self.recorder.end(result, FAILED, f"cancelled: {interrupted}")
+        return self.recorder.verdict()
+
+    def _flow(self) -> None:
+        p = self.plan
+        with self.log.phase("setup"):
+            if p.deploy:
+                with self._step(("deploy",)) as result:
+                    count = deploy(self.ws, p.deploy.source, p.deploy.to, self.state, self.log)
+                    result.message = f"{count} object(s) imported into {p.deploy.to}"
+            for i, step in enumerate(p.before):
+                self._plan_step(("before", i), step, watch=False)
+            with self._step(("create",)) as result:
+                self._create_job()
+                result.message = f"job {self.job_id}"
+            with self._step(("start",)) as result:
+                if p.mode == "stream":
+                    self._start_stream()
+                else:
+                    self._run_batch("setup")
+                result.message, result.link = f"run {self.run_id}", self.run_url
+            for i, step in enumerate(p.setup):
+                self._plan_step(("setup", i), step, watch=True)
+        for it in p.iterations:
+            with self.log.phase(f"iteration {it.number}: {it.name}"):
+                for i, step in enumerate(it.produce):
+                    self._plan_step((it.number, "produce", i), step, watch=True)
+                if p.mode == "batch":
+                    with self._step((it.number, "batch")) as result:
+                        self._run_batch(f"iteration-{it.number}")
+                        result.message, result.link = f"run {self.run_id}", self.run_url
+                for i, step in enumerate(it.validate):
+                    self._plan_step((it.number, "validate", i), step, watch=True)
+
+    def _after(self) -> None:
+        """``after`` steps run even when the test failed; one failing does not stop the rest."""
+        if not self.plan.after:
+            return
+        with self.log.phase("after"):
+            for i, step in enumerate(self.plan.after):
+                try:
+                    self._plan_step(("after", i), step, watch=False)
+                except (StepFailed, ApiError, Deadline):
+                    continue
+                except Exception:
+                    self.log(traceback.format_exc())
+
+    def _cleanup(self) -> None:
+        with self.log.phase("cleanup"):
+            verdict = self.recorder.verdict()
+            if self.keep_on_failure and verdict != PASSED:
+                self.state.set(keep=True)
+                self.log("keep-on-failure: the job and deployed folder stay; runs are still cancelled")
+
+            def record(name: str, started: float, duration: float, ok: bool, message: str) -> None:
+                result = self.recorder.expect("cleanup", name)
+                result.started, result.duration = started, duration
+                result.outcome, result.message = (PASSED if ok else ERROR), message
+
+            cleaner = Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock)
+            try:
+                cleaner.run()
+            except Exception as exc:  # never let cleanup mask the verdict; the always() step retries
+                self.log(f"cleanup failed: {exc}")
+                result = self.recorder.expect("cleanup", "cleanup")
+                self.recorder.begin(result)
+                self.recorder.end(result, ERROR, f"cleanup failed: {exc}")
+
+    # -- steps --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _step(self, key: tuple) -> Iterator[StepResult]:
+        """Record one step: passed unless it raises; failures stop the flow (re-raised)."""
+        result = self.recorder.begin(self.slots[key])
+        self.log(f"{result.name}")
+        try:
+            yield result
+        except StepFailed as exc:
+            outcome = exc.args[0] if exc.args and isinstance(exc.args[0], Outcome) else Outcome(False, str(exc))
+            self._end(result, FAILED, outcome)
+            raise
+        except runs.RunEnded as exc:
+            self._end(result, FAILED, Outcome(False, str(exc), link=exc.url))
+            raise StepFailed(str(exc)) from None
+        except Interrupted as exc:
+            self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.run_url))
+            raise
+        except ApiError as exc:
+            self._end(result, ERROR, Outcome(False, f"workspace error: {exc}", link=self.run_url))
+            raise
+        except Exception as exc:
+            self._end(result, ERROR, Outcome(False, f"{type(exc).__name__}: {exc}"))
+            raise
+        else:
+            self.recorder.end(result, PASSED, result.message, expected=result.expected,
+                              last_seen=result.last_seen, link=result.link)
+            self.log(f"  passed in {format_duration(result.duration)}" +
+                     (f": {result.message}" if result.message else ""))
+
+    def _end(self, result: StepResult, outcome: str, detail: Outcome) -> None:
+        self.recorder.end(result, outcome, detail.message, expected=detail.expected,
+                          last_seen=detail.seen, link=detail.link)
+        self.log(f"  {outcome.upper()} after {format_duration(result.duration)}: {detail.message}")
+        if detail.expected:
+            self.log(f"    expected {detail.expected}; last seen {detail.seen or 'nothing'}")
+        if detail.link:
+            self.log(f"    {detail.link}")
+
+    def _plan_step(self, key: tuple, step: Step, watch: bool) -> None:
+        with self._step(key) as result:
+            watcher = self._watch if watch and self.plan.mode == "stream" and self.run_id else None
+            if watcher:
+                watcher(force=True)
+            outcome = self.steps.run(step, watcher)
+            if not outcome.ok:
+                raise StepFailed(outcome)
+            result.message, result.expected, result.last_seen = outcome.message, outcome.expected, outcome.seen
+            result.link = outcome.link
+
+    # -- the job and its run ------------------------------------------------------------
+    def _create_job(self) -> None:
+        settings = self.job_settings()
+        self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
+        self.job_id = self.ws.create_job(settings, self.plan.run_id)
+        self.state.set(job_id=self.job_id)
+        self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
+
+    def job_settings(self) -> dict:
+        """The plan's JobSettings plus streamtest's tags and, if none given, the dead-man timeout."""
+        settings = copy.deepcopy(self.plan.job)
+        if not settings.get("timeout_seconds"):
+            settings["timeout_seconds"] = dead_man_seconds(self.plan)
+        expires = self.clock() + settings["timeout_seconds"] + self.plan.cleanup.timeout + 600
+        settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(self.plan.run_id, expires)}
+        return settings
+
+    def _start_stream(self) -> None:
+        continuous = (self.plan.job.get("continuous") or {})
+        if continuous and continuous.get("pause_status", "UNPAUSED") == "UNPAUSED":
+            self.run_id = self._find_continuous_run()
+        else:
+            self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
+        self.state.set(job_run_id=self.run_id)
+        self._follow(until_running=True)
+
+    def _find_continuous_run(self) -> int:
+        """An unpaused continuous job starts its own run; find it (within start.timeout)."""
+        def active() -> Optional[int]:
+            found = self.ws.list_runs(self.job_id, active_only=True)
+            return int(found[0]["run_id"]) if found else None
+        try:
+            return self.poller.until(active, self.plan.start_timeout)
+        except Deadline:
+            raise StepFailed(Outcome(False, f"the continuous job started no run within "
+                                     f"{format_duration(self.plan.start_timeout)}")) from None
+
+    def _run_batch(self, purpose: str) -> None:
+        self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, f"batch-{purpose}"))
+        self.state.set(job_run_id=self.run_id)
+        run = self._follow(until_running=False)
+        if runs.result_state(run) != "SUCCESS":
+            raise runs.RunEnded("the batch run did not succeed: " + runs.failure_details(self.ws, run), self.run_url)
+
+    def _follow(self, until_running: bool) -> dict:
+        """Poll the job's run, logging each state change with its elapsed time.
+
+        QUEUED/PENDING may last ``start.timeout``; a batch run that got going is then followed
+        until it ends, bounded by the job's own ``timeout_seconds``.
+        """
+        start = self.clock()
+        seen: list[str] = []
+        limit = self.plan.start_timeout
+        total = limit if until_running else limit + self.job_timeout()
+
+        def pending_too_long() -> StepFailed:
+            return StepFailed(Outcome(False, f"the run was still {seen[-1] if seen else 'not started'} after "
+                                      f"{format_duration(limit)} (start.timeout)",
+                                      "RUNNING" if until_running else "a finished run",
+                                      seen[-1] if seen else "", self.run_url))
+
+        def attempt() -> Optional[dict]:
+            run = self.ws.get_run(self.run_id)
+            if not self.run_url:
+                self.run_url = self.ws.run_url(run)
+                self.recorder.run_url = self.run_url
+                self.state.set(run_url=self.run_url)
+                self.log(f"  run {self.run_id}: {self.run_url}")
+            line = runs.state_line(run)
+            if not seen or seen[-1] != line:
+                seen.append(line)
+                self.log(f"  run {self.run_id} {line} (after {format_duration(self.clock() - start)})")
+            state = runs.life_cycle(run)
+            if runs.is_terminal(run):
+                if until_running:
+                    raise runs.RunEnded("the run ended before it was RUNNING: "
+                                        + runs.failure_details(self.ws, run), self.run_url)
+                return run
+            if until_running and state == "RUNNING":
+                return run
+            if state in WAITING and self.clock() - start > limit:
+                raise pending_too_long()
+            return None
+
+        try:
+            return self.poller.until(attempt, total)
+        except Deadline:
+            if until_running:
+                raise pending_too_long() from None
+            raise StepFailed(Outcome(False, f"the batch run did not finish within {format_duration(total)}",
+                                     "a finished run", seen[-1] if seen else "", self.run_url)) from None
+
+    def job_timeout(self) -> int:
+        return int(self.plan.job.get("timeout_seconds") or dead_man_seconds(self.plan))
+
+    def _watch(self, force: bool = False) -> None:
+        """Raise RunEnded at once if the streaming run is no longer RUNNING (at most 1 call/s)."""
+        now = time.monotonic()
+        if not force and now - self._last_watch < 1.0:
+            return
+        self._last_watch = now
+        run = self.ws.get_run(self.run_id)
+        if runs.life_cycle(run) != "RUNNING":
+            raise runs.RunEnded("the streaming run left RUNNING: " + runs.failure_details(self.ws, run),
+                                self.ws.run_url(run))

@@ -1,0 +1,43 @@
+"""Turn SIGINT/SIGTERM into an exception so ``finally`` blocks (cleanup) still run.
+
+GitHub cancels a workflow with SIGINT, then SIGTERM 7.5 s later, then kills the tree 2.5 s
+after that. The first signal raises ``Interrupted`` wherever the main thread is (usually a
+poll's sleep); later signals are only logged, so they cannot abort the cleanup the first
+one started.
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+from typing import Callable, Iterator, Optional
+
+WATCHED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """Raised once per process on the first SIGINT/SIGTERM. BaseException: no ``except
+    Exception`` in a step may swallow it."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def interrupts_as_exceptions(log: Optional[Callable[[str], None]] = None) -> Iterator[None]:
+    fired: list[int] = []
+
+    def handler(signum, frame):
+        if fired:
+            if log:
+                log(f"{signal.Signals(signum).name} received again; still cleaning up")
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in WATCHED}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

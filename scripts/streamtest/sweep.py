@@ -1,0 +1,59 @@
+"""``sweep``: delete jobs streamtest created whose time is up, wherever their runner went.
+
+A job qualifies only with the ``streamtest`` tag, and then when its ``streamtest-expires``
+has passed or, with ``--older-than``, when it was created longer ago than that. Its active
+runs are cancelled, a continuous job is paused, then the job is deleted.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional
+
+from streamtest import identity
+from streamtest.client import ApiError
+from streamtest.databricks import Workspace
+from streamtest.durations import format_duration
+
+
+def expired_jobs(ws: Workspace, older_than: Optional[float], now: float) -> list[dict]:
+    out = []
+    for job in ws.list_jobs():
+        tags = (job.get("settings") or {}).get("tags") or {}
+        if identity.TAG not in tags:
+            continue
+        expires = identity.expires_at(tags)
+        created = (job.get("created_time") or 0) / 1000.0
+        if (expires is not None and expires <= now) or (
+                older_than is not None and created and now - created >= older_than):
+            out.append(job)
+    return out
+
+
+def sweep(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callable[[str], None],
+          now: Optional[float] = None) -> tuple[int, int]:
+    """Returns (jobs found, jobs that could not be deleted)."""
+    now = time.time() if now is None else now
+    jobs = expired_jobs(ws, older_than, now)
+    failed = 0
+    for job in jobs:
+        settings = job.get("settings") or {}
+        job_id = int(job["job_id"])
+        age = now - (job.get("created_time") or now * 1000) / 1000.0
+        label = f"job {job_id} '{settings.get('name', '')}' (run {settings.get('tags', {}).get(identity.TAG_RUN, '?')}, " \
+                f"created {format_duration(age)} ago)"
+        if dry_run:
+            log(f"would delete {label}")
+            continue
+        try:
+            for run in ws.list_runs(job_id, active_only=True):
+                ws.cancel_run(int(run["run_id"]))
+            if settings.get("continuous"):
+                ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
+            ws.delete_job(job_id)
+            log(f"deleted {label}")
+        except ApiError as exc:
+            failed += 1
+            log(f"could not delete {label}: {exc}")
+    if not jobs:
+        log("sweep: no expired streamtest jobs")
+    return len(jobs), failed

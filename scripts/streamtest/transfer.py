@@ -1,0 +1,107 @@
+"""Copying local files into the workspace: ``deploy`` (notebooks + files) and ``upload`` steps.
+
+Both copy a folder's contents like ``cp -r src/. to/``. Deploy turns Databricks source-format
+files into notebooks; upload picks the API from the destination: Files API for
+``/Volumes/``, DBFS for ``dbfs:/``, workspace import for ``/Workspace/``.
+"""
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Callable, Optional
+
+from streamtest.databricks import Workspace
+from streamtest.state import State
+
+NOTEBOOK_HEADERS = {".py": ("# Databricks notebook source", "PYTHON"),
+                    ".sql": ("-- Databricks notebook source", "SQL"),
+                    ".scala": ("// Databricks notebook source", "SCALA"),
+                    ".r": ("# Databricks notebook source", "R")}
+SKIPPED_NAMES = ("__pycache__", ".DS_Store", ".ipynb_checkpoints")
+
+
+def local_files(source: Path) -> list[tuple[Path, str]]:
+    """(file, relative posix path) pairs; a single file is its own name; hidden things skipped."""
+    if source.is_file():
+        return [(source, source.name)]
+    out = []
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if not path.is_file() or any(p.startswith(".") or p in SKIPPED_NAMES for p in rel.parts):
+            continue
+        out.append((path, rel.as_posix()))
+    return out
+
+
+def notebook_language(path: Path, content: bytes) -> Optional[str]:
+    header = NOTEBOOK_HEADERS.get(path.suffix.lower())
+    if header and content.lstrip(b"\xef\xbb\xbf").startswith(header[0].encode()):
+        return header[1]
+    return None
+
+
+def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[str], None]) -> int:
+    """Import ``source``'s contents into workspace folder ``to``; returns the number of objects.
+
+    The state records whether ``to`` existed before: cleanup deletes a folder this run
+    created, but only the objects it imported into a folder that was already there.
+    """
+    to = to.rstrip("/")
+    existed = ws.get_status(to) is not None
+    parents = [] if existed else _missing_parents(ws, to)
+    state.set(deployed={"path": to, "created": not existed, "objects": [], "parents": parents})
+    ws.mkdirs(to)
+    made = {to}
+    for path, rel in local_files(source):
+        content = path.read_bytes()
+        language = notebook_language(path, content)
+        target = posixpath.join(to, rel[: -len(path.suffix)] if language else rel)
+        parent = posixpath.dirname(target)
+        if parent not in made:
+            ws.mkdirs(parent)
+            made.add(parent)
+        if existed:
+            state.data["deployed"]["objects"].append(target)
+            state.save()
+        ws.import_object(target, content, language)
+        log(f"  {'notebook' if language else 'file    '} {target}")
+    return len(local_files(source))
+
+
+def _missing_parents(ws: Workspace, path: str, limit: int = 3) -> list[str]:
+    """Ancestors of ``path`` that mkdirs will create (deepest first), so cleanup can remove
+    them again, non-recursively (a sibling run's folder inside keeps them alive)."""
+    missing = []
+    parent = posixpath.dirname(path)
+    while len(missing) < limit and _depth(parent) >= 2 and ws.get_status(parent) is None:
+        missing.append(parent)
+        parent = posixpath.dirname(parent)
+    return missing
+
+
+def _depth(path: str) -> int:
+    """'/Shared/x' and '/Workspace/Shared/x' are both depth 2; top-level folders are never ours."""
+    if path.startswith("/Workspace/"):
+        path = path[len("/Workspace"):]
+    return path.rstrip("/").count("/")
+
+
+def upload(ws: Workspace, source: Path, to: str) -> int:
+    """Copy a file or a folder's contents into ``to``; returns the number of files."""
+    to = to.rstrip("/")
+    if to.startswith("/Volumes/"):
+        mkdir, put = ws.volume_mkdirs, ws.volume_put
+    elif to.startswith("dbfs:/"):
+        mkdir, put = ws.dbfs_mkdirs, ws.dbfs_put
+    else:
+        mkdir, put = ws.mkdirs, lambda target, content: ws.import_object(target, content)
+    files = local_files(source)
+    made: set[str] = set()
+    for path, rel in files:
+        target = f"{to}/{rel}"
+        parent = target.rsplit("/", 1)[0]
+        if parent not in made:
+            mkdir(parent)
+            made.add(parent)
+        put(target, path.read_bytes())
+    return len(files)

@@ -1,0 +1,100 @@
+"""dbutils as notebooks see it: widgets, notebook.exit, fs over the root, secrets."""
+from __future__ import annotations
+
+import pytest
+
+from localspace.engine.dbutils import (DBUtils, InputWidgetNotDefined, NotebookExit,
+                                       NotSupportedOnLocalspace, SecretNotFound)
+from localspace.engine.fileopen import mapped_open
+from localspace.paths import Paths
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return Paths(tmp_path / "root")
+
+
+def test_widgets_parameters_win_over_defaults(paths):
+    dbutils = DBUtils(paths, {"env": "ci", "extra": "1"})
+    dbutils.widgets.text("env", "dev")
+    dbutils.widgets.dropdown("mode", "stream", ["stream", "batch"])
+    assert dbutils.widgets.get("env") == "ci"
+    assert dbutils.widgets.get("mode") == "stream"
+    assert dbutils.widgets.get("extra") == "1"  # job parameters need no declaration
+    assert dbutils.widgets.getAll() == {"env": "ci", "mode": "stream", "extra": "1"}
+    with pytest.raises(InputWidgetNotDefined, match="No input widget named nope is defined"):
+        dbutils.widgets.get("nope")
+    with pytest.raises(ValueError):
+        dbutils.widgets.dropdown("bad", "x", ["a", "b"])
+    dbutils.widgets.removeAll()
+    assert dbutils.widgets.getAll() == {"env": "ci", "extra": "1"}
+
+
+def test_notebook_exit_coerces_to_string(paths):
+    dbutils = DBUtils(paths, {})
+    with pytest.raises(NotebookExit) as exited:
+        dbutils.notebook.exit(42)
+    assert exited.value.value == "42"
+    assert not isinstance(exited.value, Exception)  # `except Exception` must not swallow it
+
+
+def test_fs_over_volumes_and_dbfs(paths):
+    fs = DBUtils(paths, {}).fs
+    assert fs.mkdirs("/Volumes/dev/sbit/landing")
+    assert fs.put("/Volumes/dev/sbit/landing/a.json", '{"a": 1}')
+    with pytest.raises(FileExistsError):
+        fs.put("/Volumes/dev/sbit/landing/a.json", "x")
+    assert fs.head("/Volumes/dev/sbit/landing/a.json") == '{"a": 1}'
+    fs.cp("/Volumes/dev/sbit/landing/a.json", "dbfs:/tmp/copy/a.json")
+    assert (paths.dbfs_root / "tmp/copy/a.json").read_text() == '{"a": 1}'
+    fs.mv("dbfs:/tmp/copy", "dbfs:/tmp/moved", recurse=True)
+    listing = fs.ls("dbfs:/tmp")
+    assert [(f.name, f.path, f.isDir()) for f in listing] == [("moved/", "dbfs:/tmp/moved/", True)]
+    assert [f.size for f in fs.ls("/tmp/moved")] == [8]  # bare paths are DBFS paths
+    with pytest.raises(OSError):
+        fs.rm("dbfs:/tmp/moved")
+    assert fs.rm("dbfs:/tmp/moved", recurse=True)
+    assert fs.rm("dbfs:/tmp/moved") is False
+    with pytest.raises(FileNotFoundError):
+        fs.ls("/Volumes/dev/none")
+
+
+def test_fs_cp_from_local_file_and_keyword_from(paths, tmp_path):
+    source = tmp_path / "data.csv"
+    source.write_text("id\n1\n")
+    fs = DBUtils(paths, {}).fs
+    fs.cp(**{"from": f"file:{source}", "to": "/Volumes/dev/sbit/landing/data.csv"})
+    assert (paths.volumes_root / "dev/sbit/landing/data.csv").read_text() == "id\n1\n"
+
+
+def test_secrets(paths):
+    secrets = DBUtils(paths, {}, {"scope": {"key": "s3cr3t"}}).secrets
+    assert secrets.get("scope", "key") == "s3cr3t"
+    assert [m.key for m in secrets.list("scope")] == ["key"]
+    assert [s.name for s in secrets.listScopes()] == ["scope"]
+    with pytest.raises(SecretNotFound) as missing:
+        secrets.get("scope", "other")
+    assert "s3cr3t" not in str(missing.value)
+
+
+def test_unsupported_calls_name_themselves(paths):
+    dbutils = DBUtils(paths, {})
+    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.notebook.run is not supported"):
+        dbutils.notebook.run("x", 60)
+    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.jobs is not supported"):
+        dbutils.jobs.taskValues.set("a", 1)
+
+
+def test_open_maps_only_databricks_prefixes(paths, tmp_path):
+    opener = mapped_open(paths)
+    (paths.volumes_root / "dev/sbit").mkdir(parents=True)
+    with opener("/Volumes/dev/sbit/x.txt", "w") as handle:
+        handle.write("v")
+    assert (paths.volumes_root / "dev/sbit/x.txt").read_text() == "v"
+    with opener("dbfs:/y.txt", "w") as handle:
+        handle.write("d")
+    assert (paths.dbfs_root / "y.txt").read_text() == "d"
+    plain = tmp_path / "plain.txt"
+    with opener(plain, "w") as handle:
+        handle.write("p")
+    assert plain.read_text() == "p"

@@ -1,0 +1,185 @@
+"""The python engine through the Engine interface: results, SQL sharing, cancel, no leftovers."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from engine_support import Workspace, notebook, process_gone, run_threads, wait_for
+from localspace.engine import make_engine
+from localspace.engine.base import NotebookTask
+from localspace.paths import Paths
+
+SCRIPTS = str(Path(__file__).resolve().parents[1] / "scripts")
+
+
+@pytest.fixture
+def ws():
+    return Workspace()
+
+
+@pytest.fixture
+def engine(tmp_path, ws):
+    engine = make_engine("python", Paths(tmp_path / "root"), ws.read, {"ci": {"token": "s3cr3t"}})
+    yield engine
+    engine.close()
+    wait_for(lambda: not run_threads(), 5, "run threads to end")
+
+
+def run(engine, path, parameters=None, timeout=30):
+    result = engine.start_notebook(NotebookTask(1, path, parameters or {})).result(timeout)
+    assert result is not None, "notebook did not finish"
+    return result
+
+
+def test_success_with_exit_value_widgets_secrets_and_logs(engine, ws):
+    ws.add("/Shared/p/main", notebook(
+        "dbutils.widgets.text('env', 'dev')\nprint('env', dbutils.widgets.get('env'))",
+        "token = dbutils.secrets.get('ci', 'token')\nprint(len(token))",
+        "dbutils.notebook.exit(7)",
+        "print('never')"))
+    result = run(engine, "/Workspace/Shared/p/main", {"env": "ci"})
+    assert (result.result_state, result.exit_value, result.error) == ("SUCCESS", "7", None)
+    assert result.logs == "env ci\n6\n"
+
+
+def test_failure_has_one_line_error_and_cell_trace(engine, ws):
+    ws.add("/Shared/p/lib", notebook("def boom():\n    raise ValueError('bad value\\nsecond line')"))
+    ws.add("/Shared/p/main", notebook("# MAGIC %run ./lib", "print('before')\nboom()"))
+    result = run(engine, "/Shared/p/main")
+    assert result.result_state == "FAILED"
+    assert result.error == "ValueError: bad value"
+    assert 'File "<notebook /Shared/p/main, cell 2>", line 2' in result.error_trace
+    assert 'File "<notebook /Shared/p/lib, cell 1>", line 2, in boom' in result.error_trace
+    assert "raise ValueError" in result.error_trace
+    assert "child.py" not in result.error_trace and "runner.py" not in result.error_trace
+    assert result.logs == "before\n"
+
+
+def test_sql_is_shared_between_notebooks_and_statements(engine, ws):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.sbit")
+    ws.add("/Shared/p/writer", notebook(
+        "# MAGIC %sql\n# MAGIC CREATE TABLE dev.sbit.users (id BIGINT, name STRING);\n"
+        "# MAGIC INSERT INTO dev.sbit.users VALUES (1, 'ann'), (2, 'bob')",
+        "rows = spark.sql('SELECT name FROM dev.sbit.users ORDER BY id').collect()\n"
+        "dbutils.notebook.exit(','.join(r.name for r in rows))"))
+    assert run(engine, "/Shared/p/writer").exit_value == "ann,bob"
+    result = engine.execute_sql("SELECT count(*) AS n FROM users", catalog="dev", schema="sbit")
+    assert result.rows == [["2"]]
+    engine.execute_sql("INSERT INTO dev.sbit.users VALUES (3, 'cy')")
+    ws.add("/Shared/p/reader", notebook("dbutils.notebook.exit(spark.table('dev.sbit.users').count())"))
+    assert run(engine, "/Shared/p/reader").exit_value == "3"
+
+
+def test_open_and_fs_on_volumes(engine, ws, tmp_path):
+    ws.add("/Shared/p/files", notebook(
+        "dbutils.fs.mkdirs('/Volumes/dev/sbit/landing')\n"
+        "with open('/Volumes/dev/sbit/landing/a.txt', 'w') as f:\n    f.write('hello')",
+        "dbutils.notebook.exit(dbutils.fs.head('/Volumes/dev/sbit/landing/a.txt'))"))
+    assert run(engine, "/Shared/p/files").exit_value == "hello"
+    assert (tmp_path / "root/volumes/dev/sbit/landing/a.txt").read_text() == "hello"
+
+
+def test_unsupported_features_fail_clearly(engine, ws):
+    ws.add("/Shared/p/pip", notebook("x = 1", "# MAGIC %pip install requests"))
+    result = run(engine, "/Shared/p/pip")
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("NotSupportedOnLocalspace: %pip installs packages")
+    ws.add("/Shared/p/stream", notebook("spark.readStream.format('json').load('/Volumes/x')"))
+    result = run(engine, "/Shared/p/stream")
+    assert "spark.readStream is not available on localspace's python engine" in result.error
+    assert "--engine spark" in result.error
+
+
+def test_missing_notebook_fails_without_a_process(engine):
+    result = run(engine, "/Shared/nowhere")
+    assert result.result_state == "FAILED"
+    assert result.error == "NotebookSourceError: Notebook not found: /Shared/nowhere"
+
+
+@pytest.mark.parametrize("body", ["import time\ntime.sleep(3600)",
+                                  "while True:\n    pass",
+                                  "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                  "while True:\n    pass"])
+def test_cancel_ends_the_run_within_two_seconds(engine, ws, tmp_path, body):
+    marker = tmp_path / "started"
+    ws.add("/Shared/p/busy", notebook(f"open({str(marker)!r}, 'w').close()", body))
+    handle = engine.start_notebook(NotebookTask(5, "/Shared/p/busy"))
+    wait_for(marker.exists, 10, "the notebook to start")
+    assert handle.result(0) is None
+    started = time.monotonic()
+    handle.cancel()
+    result = handle.result(2)
+    assert result is not None and result.result_state == "CANCELED"
+    assert time.monotonic() - started < 2
+    assert process_gone(handle.pid)
+
+
+def test_cancel_kills_processes_the_notebook_started(engine, ws, tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    ws.add("/Shared/p/spawn", notebook(
+        "import subprocess\n"
+        "p = subprocess.Popen(['sleep', '3600'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))",
+        "import time\ntime.sleep(3600)"))
+    handle = engine.start_notebook(NotebookTask(6, "/Shared/p/spawn"))
+    wait_for(lambda: pid_file.exists() and pid_file.read_text(), 10, "the grandchild to start")
+    grandchild = int(pid_file.read_text())
+    handle.cancel()
+    assert handle.result(2).result_state == "CANCELED"
+    wait_for(lambda: process_gone(grandchild), 2, "the grandchild to die")
+
+
+def test_notebook_dies_with_the_emulator(tmp_path):
+    """SIGKILL the process that owns the engine: its notebook child must not survive."""
+    pid_file = tmp_path / "notebook.pid"
+    owner = textwrap.dedent(f"""
+        import sys, threading
+        from localspace.engine import make_engine
+        from localspace.engine.base import NotebookTask
+        from localspace.paths import Paths
+        source = ("# Databricks notebook source\\nimport os\\n"
+                  "open({str(pid_file)!r}, 'w').write(str(os.getpid()))\\nwhile True:\\n    pass\\n")
+        engine = make_engine("python", Paths({str(tmp_path / 'root')!r}), lambda p: source, {{}})
+        engine.start_notebook(NotebookTask(1, "/Shared/forever"))
+        threading.Event().wait()
+    """)
+    process = subprocess.Popen([sys.executable, "-c", owner], env={**os.environ, "PYTHONPATH": SCRIPTS})
+    try:
+        wait_for(lambda: pid_file.exists() and pid_file.read_text(), 15, "the notebook to start")
+        notebook_pid = int(pid_file.read_text())
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        wait_for(lambda: process_gone(notebook_pid), 3, "the orphaned notebook to die")
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+def test_logs_are_bounded(engine, ws):
+    ws.add("/Shared/p/chatty", notebook("for i in range(200000):\n    print('line', i)"))
+    result = run(engine, "/Shared/p/chatty")
+    assert result.result_state == "SUCCESS"
+    assert len(result.logs) < 300_000
+    assert result.logs.startswith("line 0\n") and result.logs.endswith("line 199999\n")
+    assert "characters dropped" in result.logs
+
+
+def test_runs_in_parallel_and_close_cancels_everything(tmp_path, ws):
+    engine = make_engine("python", Paths(tmp_path / "root"), ws.read, {})
+    markers = [tmp_path / f"m{i}" for i in range(3)]
+    handles = []
+    for i, marker in enumerate(markers):
+        ws.add(f"/Shared/p/n{i}", notebook(f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(3600)"))
+        handles.append(engine.start_notebook(NotebookTask(10 + i, f"/Shared/p/n{i}")))
+    wait_for(lambda: all(m.exists() for m in markers), 15, "all notebooks to start")
+    engine.close()
+    assert [h.result(0).result_state for h in handles] == ["CANCELED"] * 3
+    assert all(process_gone(h.pid) for h in handles)
+    wait_for(lambda: not run_threads(), 5, "run threads to end")
