@@ -19,6 +19,7 @@ What this module pins down, learnt from act 0.2.89:
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -57,12 +58,16 @@ def remote_actions(action_yml: Path = ROOT / "action.yml") -> list[str]:
     return [step["uses"] for step in steps if "uses" in step and not step["uses"].startswith(".")]
 
 
-def make_repo(target: Path, workflow: Path, extra: dict[str, Path]) -> Path:
-    """A user's repository: the workflow under .github/workflows plus folders, committed."""
+def make_repo(target: Path, workflow: Path, contents: dict[str, Path]) -> Path:
+    """A user's repository: the workflow under .github/workflows plus files and folders
+    (name in the repo -> source), committed."""
     (target / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(workflow, target / ".github" / "workflows" / workflow.name)
-    for name, source in extra.items():
-        shutil.copytree(source, target / name)
+    for name, source in contents.items():
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
     subprocess.run([*GIT, "init", "-q"], cwd=target, check=True)
     subprocess.run([*GIT, "add", "-A"], cwd=target, check=True)
     subprocess.run([*GIT, "commit", "-q", "-m", "fixture"], cwd=target, check=True)
@@ -82,7 +87,7 @@ def act_env() -> dict[str, str]:
 
 def act_command(repo: Path, workflow: str, action_copy: Path, cache: Path, *,
                 event: str = "workflow_dispatch", inputs: dict[str, str] | None = None,
-                variables: dict[str, str] | None = None,
+                variables: dict[str, str] | None = None, env: dict[str, str] | None = None,
                 secrets_file: Path | None = None) -> list[str]:
     stub = FIXTURES / "offline-stub"
     command = [str(ACT), event, "-P", "ubuntu-latest=-self-hosted", "--no-cache-server",
@@ -91,10 +96,9 @@ def act_command(repo: Path, workflow: str, action_copy: Path, cache: Path, *,
                "--local-repository", f"{ACTION_REF}={action_copy}"]
     for ref in remote_actions():
         command += ["--local-repository", f"{ref}={stub}"]
-    for name, value in (inputs or {}).items():
-        command += ["--input", f"{name}={value}"]
-    for name, value in (variables or {}).items():
-        command += ["--var", f"{name}={value}"]
+    for flag, values in (("--input", inputs), ("--var", variables), ("--env", env)):
+        for name, value in (values or {}).items():
+            command += [flag, f"{name}={value}"]
     if secrets_file:
         command += ["--secret-file", str(secrets_file)]
     assert "--no-cache-server" in command and "--artifact-server-path" not in command
@@ -158,8 +162,8 @@ def cmdline(pid: int) -> list[str]:
         return []
 
 
-def listening_addresses(pids: list[int]) -> list[str]:
-    """host:port of every TCP socket in LISTEN state that one of pids holds."""
+def listening_addresses(pids: list[int]) -> list[tuple[ipaddress._BaseAddress, int]]:
+    """(address, port) of every TCP socket in LISTEN state that one of pids holds."""
     inodes = set()
     for pid in pids:
         try:
@@ -175,19 +179,12 @@ def listening_addresses(pids: list[int]) -> list[str]:
             fields = row.split()
             if fields[3] == "0A" and fields[9] in inodes:   # 0A = LISTEN
                 address, port = fields[1].split(":")
-                found.append(f"{_address(address)}:{int(port, 16)}")
+                raw = bytes.fromhex(address)                # 32-bit words, host byte order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append((ipaddress.ip_address(raw), int(port, 16)))
     return found
 
 
-def _address(hex_address: str) -> str:
-    raw = bytes.fromhex(hex_address)
-    if len(raw) == 4:
-        return ".".join(str(b) for b in raw[::-1])
-    words = [raw[i:i + 4][::-1].hex() for i in range(0, 16, 4)]
-    return ":".join(words)
-
-
-def is_loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0]
-    return host.startswith("127.") or host == "0" * 24 + "00000001" or \
-        host.replace(":", "") == "0" * 31 + "1"
+def is_loopback(address: ipaddress._BaseAddress) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback

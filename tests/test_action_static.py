@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
 TOOLS = Path(sys.executable).parent           # actionlint and shellcheck come from PyPI
 VALIDATOR = ROOT / "node_modules" / ".bin" / "action-validator"
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml")) + \
-    sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+WORKFLOWS = [path for folder in (".github/workflows", "examples/workflows",
+                                  "tests/fixtures/action/workflows")
+             for path in sorted((ROOT / folder).glob("*.y*ml"))]
 SCRIPTS = sorted((ROOT / "scripts" / "action").glob("*.sh"))
 ACTION_REF = "OWNER/streamtest@v1"
 

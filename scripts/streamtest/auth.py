@@ -64,7 +64,7 @@ class OAuthAuth:
         if not token:
             raise ApiError("UNAUTHENTICATED", "the token endpoint returned no access_token", 200, "POST token")
         redaction.register(token)
-        lifetime = float(body.get("expires_in") or 3600)
+        lifetime = float(body["expires_in"]) if body.get("expires_in") is not None else 3600.0
         margin = lifetime / 4 if lifetime < 240 else 60.0
         self._token, self._refresh_at = token, now + lifetime - margin
 

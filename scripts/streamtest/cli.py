@@ -27,7 +27,7 @@ from streamtest.poll import Poller
 from streamtest.reports import annotations, junit, outputs, summary
 from streamtest.reports.records import Recorder
 from streamtest.runner import Runner
-from streamtest.signals import interrupts_as_exceptions
+from streamtest.signals import Interrupted, interrupts_as_exceptions
 from streamtest.state import State, StateError
 
 PASSED, FAILED, USAGE, UNUSABLE = 0, 1, 2, 3
@@ -111,10 +111,21 @@ def _workspace(env, progress: Progress, host: Optional[str] = None) -> Workspace
 
 def cmd_check(args, env, progress: Progress) -> int:
     plan = _plan(args, env)
-    text = yaml.safe_dump(describe(plan), sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump(_redacted(describe(plan)), sort_keys=False, allow_unicode=True, width=100)
     sys.stdout.write(redaction.redact(text))
     progress.write(f"streamtest: {args.config} is valid ({len(plan.iterations)} iteration(s), mode {plan.mode})")
     return PASSED
+
+
+def _redacted(value):
+    """Secrets elided leaf by leaf, so the printed plan is still valid YAML."""
+    if isinstance(value, str):
+        return redaction.redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def cmd_run(args, env, progress: Progress) -> int:
@@ -190,7 +201,11 @@ def cmd_cleanup(args, env, progress: Progress) -> int:
         return PASSED
     ws = _workspace(env, progress, host=state.get("host"))
     with interrupts_as_exceptions(progress):
-        ok = Cleaner(ws, state, progress, Poller()).run()
+        try:
+            ok = Cleaner(ws, state, progress, Poller()).run()
+        except Interrupted as exc:  # finish what was started; later signals are only logged
+            progress(f"{exc}; finishing cleanup")
+            ok = Cleaner(ws, state, progress, Poller()).run()
     return PASSED if ok else UNUSABLE
 
 

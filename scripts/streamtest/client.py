@@ -136,7 +136,8 @@ class HttpClient:
                     return _body(response)
                 error = ApiError.from_response(response, endpoint)
                 status = response.status_code
-                if status == 401 and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
+                if status in (401, 403) and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
+                    # an expired OAuth token ("Invalid access token"): fetch a new one, once
                     self.auth.invalidate()
                     refreshed = True
                     continue

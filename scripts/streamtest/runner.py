@@ -174,9 +174,12 @@ class Runner:
                 result.started, result.duration = started, duration
                 result.outcome, result.message = (PASSED if ok else ERROR), message
 
-            cleaner = Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock)
             try:
-                cleaner.run()
+                try:
+                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
+                except Interrupted as exc:  # the first signal came during cleanup: finish it anyway
+                    self.log(f"{exc} during cleanup; finishing cleanup")
+                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
             except Exception as exc:  # never let cleanup mask the verdict; the always() step retries
                 self.log(f"cleanup failed: {exc}")
                 result = self.recorder.expect("cleanup", "cleanup")

@@ -24,6 +24,10 @@ GOLD_TABLES = {
 }
 
 
+def columns(name):
+    return [column.split()[0] for column in GOLD_TABLES[name].split(", ")]
+
+
 def gym_summary(session):
     members = session.table(table("users")).select("mac_address", "user_id")
     return (session.table(table("gym_logs"))
@@ -59,9 +63,13 @@ def refresh_gold(changes, batch_id):
     for name in GOLD_INPUTS:
         # parquet tables' file lists are cached per session: see the rows silver just added
         session.sql(f"REFRESH TABLE {table(name)}")
-    for name, build in (("gym_summary", gym_summary), ("workout_bpm_summary", workout_bpm_summary)):
-        columns = [column.split()[0] for column in GOLD_TABLES[name].split(", ")]
-        build(session).select(*columns).write.insertInto(table(name), overwrite=True)
+    # Compute both first (eagerly), then overwrite: on parquet an overwrite empties the table
+    # before it writes, so the slower the write, the longer readers see an empty gold table.
+    results = {name: build(session).select(*columns(name)).localCheckpoint()
+               for name, build in (("gym_summary", gym_summary),
+                                   ("workout_bpm_summary", workout_bpm_summary))}
+    for name, result in results.items():
+        result.write.insertInto(table(name), overwrite=True)
 
 
 def start_gold(mode):

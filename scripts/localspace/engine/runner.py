@@ -9,6 +9,7 @@ with the offending source line, and frames of this runner are cut from it.
 from __future__ import annotations
 
 import linecache
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Optional
@@ -95,9 +96,15 @@ def _run_cell(cell: Cell, namespace: dict) -> None:
         raise NotSupportedOnLocalspace(cell.source)
 
 
-def run_program(program: Program, namespace: dict) -> Outcome:
-    """Run every cell in order; the first failure ends the notebook, as in a job run."""
+def run_program(program: Program, namespace: dict,
+                canceled: Optional[threading.Event] = None) -> Outcome:
+    """Run every cell in order; the first failure ends the notebook, as in a job run.
+
+    ``canceled`` is checked before each cell, so a canceled run never starts another one.
+    """
     for cell in program.cells:
+        if canceled is not None and canceled.is_set():
+            return Outcome("CANCELED")
         try:
             if cell.widgets:
                 namespace["dbutils"].widgets._set_arguments(cell.widgets)

@@ -58,6 +58,13 @@ def map_parts(catalog: str, parts: list[str],
     return None
 
 
+def unmap_message(text: Optional[str]) -> Optional[str]:
+    """Spark's messages name `dev__sbit`.`users`; users wrote dev.sbit.users."""
+    if not text:
+        return text
+    return re.sub(r"(?:`spark_catalog`\.)?`([a-z0-9_]+?)__([a-z0-9_]+)`\.`", r"`\1`.`\2`.`", text)
+
+
 def map_table_name(session, name: str) -> str:
     """A table name given to a DataFrame API (saveAsTable, toTable, table, ...)."""
     mapped = map_parts(current_catalog(session), split_name(name))

@@ -172,3 +172,15 @@ def uninstall() -> None:
         cls, name, original = _originals.pop()
         setattr(cls, name, original)
     _state.update(paths=None, translator=None)
+
+
+def translator() -> SqlTranslator:
+    return _state["translator"]
+
+
+def raw_sql(session, text: str):
+    """Spark's own sql, untranslated (for statements already spelled in Spark's names)."""
+    for cls, name, original in _originals:
+        if cls is SparkSession and name == "sql":
+            return original(session, text)
+    return session.sql(text)

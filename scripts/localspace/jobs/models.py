@@ -406,8 +406,8 @@ class JobsModel:
         """QUEUED while the job is at max_concurrent_runs (or SKIPPED when it does not queue)."""
         limit = run.settings.get("max_concurrent_runs", 1)
         with self._cond:
-            while run.run_type == "JOB_RUN" and limit and self._admitted(run.job_id, run) >= limit:
-                if not (run.settings.get("queue") or {}).get("enabled"):
+            while run.run_type == "JOB_RUN" and self._admitted(run.job_id, run) >= limit:
+                if limit == 0 or not (run.settings.get("queue") or {}).get("enabled"):
                     run.life, run.result = "SKIPPED", "MAXIMUM_CONCURRENT_RUNS_REACHED"
                     run.message = (f"Skipping this run because the limit of {limit} maximum concurrent "
                                    "runs has been reached.")

@@ -11,7 +11,7 @@ from typing import Mapping
 from streamtest import templating
 from streamtest.plan import model
 from streamtest.plan.check import Checker, load_job_file
-from streamtest.plan.source import Locations, Problem, load_yaml
+from streamtest.plan.source import Problem, load_yaml
 
 __all__ = ["PlanInvalid", "load_plan", "model"]
 

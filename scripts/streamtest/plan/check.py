@@ -274,9 +274,9 @@ class Checker:
         allowed = ("name", kind) + STEP_KEYS[kind]
         for key in raw:
             if key not in allowed and any(key in keys for keys in STEP_KEYS.values()):
-                self.problem(path + (key,), f"'{key}' is not allowed on a {kind} step")
+                self.problem(path + (key,), f"'{key}' is not allowed on {_a(kind)} step")
         self.keys({k: v for k, v in raw.items() if not any(k in keys for keys in STEP_KEYS.values())},
-                  path, allowed, f"a {kind} step")
+                  path, allowed, f"{_a(kind)} step")
         file, line = self.loc.of(path)
         step = model.Step(kind=kind, name="", where=f"{file}:{line}")
         value_path = path + (kind,)
@@ -370,6 +370,10 @@ def default_name(step: model.Step) -> str:
     if step.kind == "upload":
         return f"upload {step.source.name if step.source else ''} to {step.to}"
     return f"sleep {format_duration(step.seconds)}"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,125 @@
+"""The spark engine: one local SparkSession hosts every notebook run and SQL statement.
+
+Runs share the session's catalog, as notebooks on one cluster share a metastore, but each
+gets ``newSession()`` so widgets-driven confs, temp views, the current catalog/schema and
+streaming query managers stay apart. SQL statements from the sql room run on a fresh
+``newSession()`` each, so ``SELECT count(*) FROM dev.sbit.users`` sees what the streams
+wrote. Names and paths are mapped by spark_patch/spark_names for both.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import threading
+from typing import Optional
+
+from ..paths import Paths
+from . import spark_patch
+from .base import (Engine, NotebookHandle, NotebookReader, NotebookResult, NotebookTask,
+                   SqlColumn, SqlError, SqlResult)
+from .notebook import NotebookSourceError, build_program
+from .python_engine import DoneHandle
+from .runner import one_line
+from .spark_names import DEFAULT_CATALOG, DEFAULT_SCHEMA, unmap_message
+from .spark_run import SparkRun
+from .spark_session import start_session, stop_session
+
+# pyspark DataType class name -> the type_name the Statement Execution API reports.
+_TYPE_NAMES = {
+    "LongType": "LONG", "IntegerType": "INT", "ShortType": "SHORT", "ByteType": "BYTE",
+    "DoubleType": "DOUBLE", "FloatType": "FLOAT", "StringType": "STRING", "VarcharType": "STRING",
+    "CharType": "STRING", "BooleanType": "BOOLEAN", "DateType": "DATE", "TimestampType": "TIMESTAMP",
+    "TimestampNTZType": "TIMESTAMP_NTZ", "DecimalType": "DECIMAL", "BinaryType": "BINARY",
+    "ArrayType": "ARRAY", "MapType": "MAP", "StructType": "STRUCT", "NullType": "NULL",
+    "DayTimeIntervalType": "INTERVAL", "YearMonthIntervalType": "INTERVAL",
+}
+
+
+def _text(value) -> Optional[str]:
+    """One value as the Statement API's JSON_ARRAY format writes it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "") + "Z"
+    if isinstance(value, (datetime.date, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, (list, dict)) or hasattr(value, "asDict"):
+        return json.dumps(_plain(value), default=str)
+    return str(value)
+
+
+def _plain(value):
+    if hasattr(value, "asDict"):
+        return {k: _plain(v) for k, v in value.asDict().items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class SparkEngine(Engine):
+    name = "spark"
+
+    def __init__(self, paths: Paths, read_notebook: NotebookReader,
+                 secrets: Optional[dict[str, dict[str, str]]] = None):
+        self.paths = paths
+        self.read_notebook = read_notebook
+        self.secrets = secrets or {}
+        self.spark, self.startup_seconds = start_session(paths)
+        spark_patch.install(paths)
+        self._translator = spark_patch.translator()
+        self._runs: list[SparkRun] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _session(self, catalog: Optional[str], schema: Optional[str]):
+        """A fresh session whose current catalog.schema is set (default main.default)."""
+        session = self.spark.newSession()
+        run_sql = lambda text: spark_patch.raw_sql(session, text)  # noqa: E731
+        self._translator.use(session, (catalog or DEFAULT_CATALOG).lower(),
+                             (schema or DEFAULT_SCHEMA).lower(), run_sql)
+        return session
+
+    def start_notebook(self, task: NotebookTask) -> NotebookHandle:
+        try:
+            program = build_program(task.notebook_path, self.read_notebook)
+        except NotebookSourceError as exc:
+            return DoneHandle(NotebookResult("FAILED", error=f"NotebookSourceError: {exc}",
+                                             error_trace=f"NotebookSourceError: {exc}\n"))
+        run = SparkRun(program, task.run_id, self._session(None, None), self.paths,
+                       dict(task.parameters), self.secrets)
+        with self._lock:
+            self._runs = [r for r in self._runs if r.result(0) is None] + [run]
+        return run
+
+    def execute_sql(self, statement: str, catalog: Optional[str] = None,
+                    schema: Optional[str] = None) -> SqlResult:
+        try:
+            session = self._session(catalog, schema)
+            frame = session.sql(statement)
+            fields = frame.schema.fields
+            rows = frame.collect() if fields else []
+        except Exception as exc:  # noqa: BLE001 - every engine error is a FAILED statement
+            raise SqlError(unmap_message(one_line(exc).split(": ", 1)[-1])) from None
+        columns = [SqlColumn(f.name, _TYPE_NAMES.get(type(f.dataType).__name__, "STRING"))
+                   for f in fields]
+        return SqlResult(columns=columns, rows=[[_text(v) for v in row] for row in rows])
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            runs, self._runs = self._runs, []
+        for run in runs:
+            run.cancel()
+        for run in runs:
+            run.result(timeout=15)
+        spark_patch.uninstall()
+        stop_session(self.spark)

@@ -1,0 +1,208 @@
+"""One notebook run on the spark engine: a thread with its own session, stoppable on demand.
+
+As on a Databricks cluster, a notebook that starts streaming queries keeps its run going
+until they end; one that fails fails the run with Spark's message. Cancel must end the run
+within seconds whatever the notebook is doing, in this order of gentleness:
+
+1. the cancel event: the notebook's ``time.sleep`` (its own interruptible ``time`` module,
+   handed out by the notebook's ``__import__``) and the wait for streams wake at once;
+2. Spark: interrupt the session's operations, cancel the run's job group, stop its queries;
+3. backstop: ``PyThreadState_SetAsyncExc(RunCanceled)`` for pure-Python loops.
+
+Cleanup after a cancel uses the canceller's thread, never the run's own (an asynchronous
+exception may have hit the run thread in the middle of a py4j call).
+"""
+from __future__ import annotations
+
+import builtins
+import ctypes
+import threading
+import time
+import types
+import uuid
+from typing import Optional
+
+from ..paths import Paths
+from .base import NotebookHandle, NotebookResult
+from .dbutils import DBUtils
+from .fileopen import mapped_open
+from .logs import BoundedLog, capture_thread_output, release_thread_output
+from .notebook import Program
+from .runner import Outcome, RunCanceled, display, one_line, run_program
+from .spark_names import unmap_message
+
+STREAM_POLL = 0.2       # seconds per wait on the run's streams; bounds cancel latency there
+BACKSTOP_AFTER = 0.3    # seconds after cancel before asynchronous exceptions are injected
+GIVE_UP_AFTER = 10.0    # a thread still alive then is reported and left (should not happen)
+
+
+def interruptible_time(cancel: threading.Event) -> types.ModuleType:
+    """A ``time`` module whose sleep ends early (raising RunCanceled) when the run is canceled."""
+    module = types.ModuleType("time")
+    module.__dict__.update({k: v for k, v in vars(time).items() if not k.startswith("__")})
+
+    def sleep(seconds: float) -> None:
+        if cancel.wait(max(0.0, seconds)):
+            raise RunCanceled()
+
+    module.sleep = sleep
+    return module
+
+
+def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
+    """Builtins for notebook code: mapped open(), and `import time` yields the interruptible one."""
+    real_import = builtins.__import__
+    time_module = interruptible_time(cancel)
+
+    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "time" and level == 0:
+            return time_module
+        return real_import(name, globals, locals, fromlist, level)
+
+    namespace = dict(vars(builtins))
+    namespace["__import__"] = __import__
+    namespace["open"] = mapped_open(paths)
+    return namespace
+
+
+class SparkRun(NotebookHandle):
+    def __init__(self, program: Program, run_id: int, session, paths: Paths,
+                 parameters: dict[str, str], secrets: dict):
+        self.program = program
+        self.session = session
+        self.group = f"localspace-run-{run_id}-{uuid.uuid4().hex[:8]}"
+        self._paths = paths
+        self._parameters = parameters
+        self._secrets = secrets
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._finishing = False
+        self._result: Optional[NotebookResult] = None
+        self._log = BoundedLog()
+        self._thread = threading.Thread(target=self._main, daemon=True, name=f"localspace-run-{run_id}")
+        self._thread.start()
+
+    # ---- the run thread ------------------------------------------------------------------
+
+    def _namespace(self) -> dict:
+        return {
+            "__name__": "__main__",
+            "__builtins__": notebook_builtins(self._paths, self._cancel),
+            "spark": self.session,
+            "sc": self.session.sparkContext,
+            "dbutils": DBUtils(self._paths, self._parameters, self._secrets),
+            "display": display,
+            "displayHTML": print,
+        }
+
+    def _execute(self) -> Outcome:
+        self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
+        outcome = run_program(self.program, self._namespace(), self._cancel)
+        if outcome.state != "SUCCESS" or self._cancel.is_set():
+            return outcome
+        return self._wait_for_streams(outcome)
+
+    def _wait_for_streams(self, outcome: Outcome) -> Outcome:
+        """A run lasts as long as its streaming queries; the first failure fails it."""
+        from pyspark.errors import StreamingQueryException
+        streams = self.session.streams
+        while True:
+            try:
+                streams.awaitAnyTermination(0.001 if not streams.active else STREAM_POLL)
+            except StreamingQueryException as exc:
+                return Outcome("FAILED", error=one_line(exc), error_trace=str(exc))
+            streams.resetTerminated()
+            if self._cancel.is_set():
+                raise RunCanceled()
+            if not streams.active:
+                return outcome
+
+    def _main(self) -> None:
+        try:
+            try:
+                capture_thread_output(self._log)
+                outcome = self._execute()
+            finally:
+                with self._lock:
+                    self._finishing = True
+                _clear_async_exception(threading.get_ident())
+        except RunCanceled:
+            outcome = Outcome("CANCELED")
+        except BaseException as exc:  # noqa: BLE001 - engine trouble still ends the run
+            outcome = Outcome("FAILED", error=one_line(exc), error_trace=repr(exc))
+        finally:
+            release_thread_output()
+        if self._cancel.is_set():
+            return  # the canceller cleans up and reports
+        self._stop_streams()  # streams never outlive their run
+        with self._lock:
+            if self._cancel.is_set():
+                return
+            self._finish(NotebookResult(outcome.state, exit_value=outcome.exit_value,
+                                        error=unmap_message(outcome.error),
+                                        error_trace=unmap_message(outcome.error_trace),
+                                        logs=self._log.text()))
+
+    def _finish(self, result: NotebookResult) -> None:
+        self._result = result
+        self._done.set()
+
+    def _stop_streams(self) -> None:
+        try:
+            queries = self.session.streams.active
+        except Exception:  # noqa: BLE001 - the session is gone; so are its queries
+            return
+        for query in queries:
+            try:
+                query.stop()
+            except Exception:  # noqa: BLE001 - already stopping or failed; nothing to keep
+                pass
+
+    def _interrupt_jobs(self) -> None:
+        try:
+            self.session.interruptAll()
+            self.session.sparkContext.cancelJobGroup(self.group)
+        except Exception:  # noqa: BLE001 - the session may already be stopping
+            pass
+
+    # ---- the interface -------------------------------------------------------------------
+
+    def result(self, timeout: float) -> Optional[NotebookResult]:
+        self._done.wait(timeout)
+        return self._result
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._done.is_set() or self._cancel.is_set():
+                return
+            self._cancel.set()
+        threading.Thread(target=self._cancel_run, daemon=True, name=f"{self._thread.name}-cancel").start()
+
+    def _cancel_run(self) -> None:
+        """Stop queries once (that unblocks awaitTermination), keep interrupting Spark jobs
+        (one may start after the first interrupt), and inject RunCanceled as a backstop."""
+        started = time.monotonic()
+        stopper = threading.Thread(target=self._stop_streams, daemon=True,
+                                   name=f"{self._thread.name}-stop")
+        stopper.start()
+        while self._thread.is_alive() and time.monotonic() - started < GIVE_UP_AFTER:
+            self._interrupt_jobs()
+            if time.monotonic() - started >= BACKSTOP_AFTER:
+                with self._lock:
+                    if not self._finishing:
+                        _raise_in_thread(self._thread.ident, RunCanceled)
+            self._thread.join(0.1)
+        stopper.join(GIVE_UP_AFTER)
+        self._stop_streams()  # any query a last cell started after the first stop
+        note = "" if not self._thread.is_alive() else "\n[localspace: the notebook thread did not stop]\n"
+        self._finish(NotebookResult("CANCELED", logs=self._log.text() + note))
+
+
+def _raise_in_thread(ident: Optional[int], exc_type: type) -> None:
+    if ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
+
+
+def _clear_async_exception(ident: int) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)

@@ -1,0 +1,70 @@
+"""Helpers for the localspace tests: an SDK client on the emulator, condition waits, notebooks."""
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from typing import Callable, TypeVar
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import workspace as ws_service
+
+T = TypeVar("T")
+
+LOOP_FOREVER = """# Databricks notebook source
+import time
+dbutils.widgets.text("env", "none")
+print("started", dbutils.widgets.get("env"))
+
+# COMMAND ----------
+
+while True:
+    time.sleep(0.05)
+"""
+
+EXIT_WITH = """# Databricks notebook source
+import json
+dbutils.widgets.text("iteration", "0")
+
+# COMMAND ----------
+
+dbutils.notebook.exit(json.dumps({"status": "ok", "iteration": dbutils.widgets.get("iteration")}))
+"""
+
+RAISES = """# Databricks notebook source
+print("about to fail")
+
+# COMMAND ----------
+
+raise ValueError("bronze is empty")
+"""
+
+
+def client(server, token: str, **kwargs) -> WorkspaceClient:
+    """The official SDK pointed at the emulator with a PAT (nothing read from the environment)."""
+    return WorkspaceClient(host=server.url, token=token, auth_type="pat", **kwargs)
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.02,
+               what: str = "condition") -> T:
+    """Poll ``condition`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        pause.wait(interval)
+
+
+def import_notebook(w: WorkspaceClient, path: str, source: str) -> None:
+    w.workspace.mkdirs(path.rsplit("/", 1)[0])
+    w.workspace.import_(path, content=base64.b64encode(source.encode()).decode(),
+                        format=ws_service.ImportFormat.SOURCE, language=ws_service.Language.PYTHON,
+                        overwrite=True)
+
+
+def life(w: WorkspaceClient, run_id: int) -> str:
+    return w.jobs.get_run(run_id).state.life_cycle_state.value

@@ -1,0 +1,159 @@
+"""The spark engine through the Engine interface: names, paths, streams, cancel, leftovers.
+
+One engine (one JVM) serves the whole module; each test works in its own schema.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from engine_support import Workspace, notebook, run_threads, wait_for
+from localspace.engine import make_engine, spark_available
+from localspace.engine.base import NotebookTask, SqlError
+from localspace.paths import Paths
+
+pytestmark = [pytest.mark.spark,
+              pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
+
+_run_ids = iter(range(1000, 100000))
+
+
+@pytest.fixture(scope="module")
+def ws():
+    return Workspace()
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, ws):
+    engine = make_engine("spark", Paths(tmp_path_factory.mktemp("spark") / "root"), ws.read,
+                         {"ci": {"token": "s3cr3t"}})
+    yield engine
+    engine.close()
+    wait_for(lambda: not run_threads(), 10, "run threads to end")
+
+
+def start(engine, path, parameters=None):
+    return engine.start_notebook(NotebookTask(next(_run_ids), path, parameters or {}))
+
+
+def finish(handle, timeout=120):
+    result = handle.result(timeout)
+    assert result is not None, "notebook did not finish"
+    return result
+
+
+def count(engine, table):
+    return int(engine.execute_sql(f"SELECT count(*) FROM {table}").rows[0][0])
+
+
+def test_three_part_names_shared_between_notebooks_and_sql(engine, ws):
+    engine.execute_sql("CREATE CATALOG IF NOT EXISTS dev")
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.names")
+    ws.add("/Shared/s/names", notebook(
+        "spark.createDataFrame([(1, 'ann'), (2, 'bob')], 'id LONG, name STRING')"
+        ".write.mode('overwrite').saveAsTable('dev.names.users')",
+        "# MAGIC %sql\n# MAGIC USE CATALOG dev;\n# MAGIC USE SCHEMA names;\n"
+        "# MAGIC CREATE TABLE logins AS SELECT id FROM users WHERE id > 1",
+        "assert spark.catalog.tableExists('dev.names.logins')\n"
+        "dbutils.notebook.exit(spark.table('names.logins').count())"))
+    result = finish(start(engine, "/Shared/s/names"))
+    assert (result.result_state, result.exit_value, result.error) == ("SUCCESS", "1", None)
+    answer = engine.execute_sql("SELECT id, name FROM users ORDER BY id", catalog="dev", schema="names")
+    assert [(c.name, c.type_name) for c in answer.columns] == [("id", "LONG"), ("name", "STRING")]
+    assert answer.rows == [["1", "ann"], ["2", "bob"]]
+    engine.execute_sql("INSERT INTO dev.names.logins VALUES (7)")
+    assert count(engine, "dev.names.logins") == 2
+    assert ["names"] in engine.execute_sql("SHOW SCHEMAS IN dev").rows
+    engine.execute_sql("DROP SCHEMA dev.names CASCADE")
+    with pytest.raises(SqlError, match=r"TABLE_OR_VIEW_NOT_FOUND.*`dev`.`names`.`users`"):
+        engine.execute_sql("SELECT * FROM dev.names.users")
+
+
+def test_delta_is_refused_clearly(engine, ws):
+    with pytest.raises(SqlError, match="Delta tables are not available on localspace"):
+        engine.execute_sql("CREATE TABLE t (id INT) USING DELTA")
+    ws.add("/Shared/s/delta", notebook("spark.range(3).write.format('delta').saveAsTable('x')"))
+    result = finish(start(engine, "/Shared/s/delta"))
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("DeltaNotAvailable: Delta tables are not available on localspace")
+    assert 'File "<notebook /Shared/s/delta, cell 1>", line 1' in result.error_trace
+
+
+def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.stream")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.stream.landing")
+    landing = engine.paths.local("/Volumes/dev/stream/landing")
+    (landing / "0.json").write_text(json.dumps({"id": 0}) + "\n")
+    ws.add("/Shared/s/stream", notebook(
+        "(spark.readStream.format('cloudFiles').option('cloudFiles.format', 'json')\n"
+        " .option('cloudFiles.schemaLocation', 'dbfs:/schemas/bronze').schema('id LONG')\n"
+        " .load('/Volumes/dev/stream/landing')\n"
+        " .writeStream.option('checkpointLocation', 'dbfs:/checkpoints/stream/bronze')\n"
+        " .trigger(processingTime='100 milliseconds').toTable('dev.stream.bronze'))"))
+    handle = start(engine, "/Shared/s/stream")
+    wait_for(lambda: _table_has(engine, "dev.stream.bronze", 1), 90, "the first file in bronze")
+    assert handle.result(0) is None  # an active stream keeps the run going
+    landed = time.monotonic()
+    (landing / "1.json").write_text(json.dumps({"id": 1}) + "\n")
+    wait_for(lambda: _table_has(engine, "dev.stream.bronze", 2), 30, "the second file in bronze")
+    print(f"stream round trip (file -> table visible to SQL): {time.monotonic() - landed:.2f}s")
+    assert (engine.paths.dbfs_root / "checkpoints/stream/bronze/offsets").is_dir()
+    canceled = time.monotonic()
+    handle.cancel()
+    result = finish(handle, timeout=5)
+    assert result.result_state == "CANCELED"
+    assert time.monotonic() - canceled < 5
+    assert handle.session.streams.active == []
+
+
+def _table_has(engine, table, rows):
+    try:
+        return count(engine, table) >= rows
+    except SqlError:
+        return False  # the stream has not created the table yet
+
+
+def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
+    ws.add("/Shared/s/failing", notebook(
+        "def boom(batch, batch_id):\n    raise ValueError('bad batch ' + str(batch_id))",
+        "spark.readStream.format('rate').option('rowsPerSecond', 5).load()"
+        ".writeStream.foreachBatch(boom).start()"))
+    result = finish(start(engine, "/Shared/s/failing"))
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("StreamingQueryException:")
+    assert "bad batch 0" in result.error_trace
+
+
+@pytest.mark.parametrize("body", ["import time\ntime.sleep(3600)",
+                                  "from time import sleep\nsleep(3600)",
+                                  "while True:\n    pass",
+                                  "spark.range(10**13).filter('id % 1000003 = 17').count()"])
+def test_cancel_ends_the_run_within_two_seconds(engine, ws, tmp_path, body):
+    marker = tmp_path / "started"
+    ws.add("/Shared/s/busy", notebook(f"open({str(marker)!r}, 'w').close()", body))
+    handle = start(engine, "/Shared/s/busy")
+    wait_for(marker.exists, 30, "the notebook to start")
+    assert handle.result(0) is None
+    canceled = time.monotonic()
+    handle.cancel()
+    result = handle.result(2)
+    assert result is not None and result.result_state == "CANCELED", body
+    assert time.monotonic() - canceled < 2
+
+
+def test_widgets_exit_errors_and_logs(engine, ws):
+    ws.add("/Shared/s/lib", notebook("def check(x):\n    return 10 // x"))
+    ws.add("/Shared/s/main", notebook(
+        "# MAGIC %run ./lib",
+        "dbutils.widgets.text('n', '5')\nn = int(dbutils.widgets.get('n'))\n"
+        "print('token length', len(dbutils.secrets.get('ci', 'token')))\n"
+        "display(spark.range(2))",
+        "dbutils.notebook.exit(check(n))"))
+    result = finish(start(engine, "/Shared/s/main", {"n": "2"}))
+    assert (result.result_state, result.exit_value) == ("SUCCESS", "5")
+    assert "token length 6" in result.logs and "|id |" in result.logs
+    failed = finish(start(engine, "/Shared/s/main", {"n": "0"}))
+    assert failed.error == "ZeroDivisionError: integer division or modulo by zero"
+    assert 'File "<notebook /Shared/s/lib, cell 1>", line 2, in check' in failed.error_trace

@@ -1,0 +1,228 @@
+"""Jobs through the official SDK: definitions, paging, the run life cycle, outputs, errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
+from databricks.sdk.service import jobs
+
+from conftest import TEST_TOKEN
+from localspace_helpers import EXIT_WITH, LOOP_FOREVER, RAISES, client, import_notebook, life, wait_until
+
+
+def notebook_task(key: str, path: str, **params) -> jobs.Task:
+    return jobs.Task(task_key=key, notebook_task=jobs.NotebookTask(notebook_path=path, base_parameters=params))
+
+
+@pytest.fixture
+def w(localspace):
+    return client(localspace, TEST_TOKEN)
+
+
+def test_job_crud_and_list_paging(w, localspace):
+    ids = [w.jobs.create(name=f"Job-{i}", tasks=[notebook_task("t", "/Shared/x")]).job_id for i in range(5)]
+    assert w.jobs.get(ids[0]).settings.name == "Job-0"
+    assert [j.job_id for j in w.jobs.list(name="job-3")] == [ids[3]]        # exact, case-insensitive
+    assert sorted(j.job_id for j in w.jobs.list(limit=2)) == sorted(ids)     # the SDK follows next_page_token
+    page = requests.get(f"{localspace.url}/api/2.2/jobs/list", params={"limit": 2},
+                        headers={"Authorization": f"Bearer {TEST_TOKEN}"}).json()
+    assert page["has_more"] is True and len(page["jobs"]) == 2 and page["next_page_token"]
+
+    w.jobs.update(ids[0], new_settings=jobs.JobSettings(name="Renamed", tags={"streamtest": "1"}))
+    got = w.jobs.get(ids[0]).settings
+    assert got.name == "Renamed" and got.tags == {"streamtest": "1"} and got.tasks[0].task_key == "t"
+    w.jobs.reset(ids[0], new_settings=jobs.JobSettings(name="Reset", tasks=[notebook_task("u", "/Shared/y")]))
+    got = w.jobs.get(ids[0]).settings
+    assert got.name == "Reset" and [t.task_key for t in got.tasks] == ["u"] and not got.tags
+
+    for job_id in ids:
+        w.jobs.delete(job_id)
+    assert localspace.leftovers()["jobs"] == 0
+    with pytest.raises(ResourceDoesNotExist):
+        w.jobs.get(ids[0])
+    with pytest.raises(InvalidParameterValue):
+        w.jobs.delete(ids[0])
+
+
+def test_create_rejects_bad_settings(w):
+    with pytest.raises(InvalidParameterValue):
+        w.api_client.do("POST", "/api/2.2/jobs/create", body={"name": "x", "tasks": [{"notebook_task": {}}]})
+    with pytest.raises(InvalidParameterValue):
+        w.jobs.create(name="x", tasks=[notebook_task("t", "relative/path")])
+    with pytest.raises(InvalidParameterValue):
+        w.jobs.create(name="x", tags={f"k{i}": "v" for i in range(26)}, tasks=[notebook_task("t", "/a")])
+
+
+def test_run_now_running_cancel_delete(w, localspace):
+    import_notebook(w, "/Workspace/Shared/st/run", LOOP_FOREVER)
+    job_id = w.jobs.create(name="stream", tasks=[notebook_task("run", "/Workspace/Shared/st/run", env="dev")]).job_id
+    run_id = w.jobs.run_now(job_id, idempotency_token="tok-1").run_id
+    assert w.jobs.run_now(job_id, idempotency_token="tok-1").run_id == run_id   # same token, same run
+
+    first = w.jobs.get_run(run_id)
+    assert first.state.life_cycle_state in (jobs.RunLifeCycleState.QUEUED, jobs.RunLifeCycleState.PENDING)
+    if first.state.life_cycle_state == jobs.RunLifeCycleState.PENDING:
+        assert first.state.state_message == "Waiting for cluster"
+    wait_until(lambda: life(w, run_id) == "RUNNING", what="RUNNING")
+
+    run = w.jobs.get_run(run_id)
+    assert run.job_id == job_id and run.end_time == 0 and run.start_time > 0
+    assert run.status.state == jobs.RunLifecycleStateV2State.RUNNING
+    assert run.run_page_url == f"{localspace.url}/jobs/{job_id}/runs/{run_id}"
+    task = run.tasks[0]
+    assert task.run_id != run_id and task.task_key == "run" and task.notebook_task.base_parameters == {"env": "dev"}
+    page = requests.get(run.run_page_url)
+    assert page.status_code == 200 and "RUNNING" in page.text
+
+    ended = w.jobs.cancel_run(run_id).result()
+    assert ended.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED
+    assert ended.state.result_state == jobs.RunResultState.CANCELED
+    assert ended.status.termination_details.code == jobs.TerminationCodeCode.USER_CANCELED
+    assert ended.end_time >= ended.start_time > 0
+    assert w.jobs.cancel_run(run_id).result().state.result_state == jobs.RunResultState.CANCELED  # no-op
+
+    assert [r.run_id for r in w.jobs.list_runs(job_id=job_id, completed_only=True)] == [run_id]
+    w.jobs.delete(job_id)
+    assert localspace.leftovers()["active_runs"] == 0
+
+
+def test_submit_and_task_output(w):
+    import_notebook(w, "/Shared/st/validate", EXIT_WITH)
+    run_id = w.jobs.submit(run_name="validate", tasks=[
+        jobs.SubmitTask(task_key="v", notebook_task=jobs.NotebookTask(
+            notebook_path="/Shared/st/validate", base_parameters={"iteration": "2"}))]).run_id
+    run = wait_until(lambda: (r := w.jobs.get_run(run_id)).state.life_cycle_state.value == "TERMINATED" and r,
+                     timeout=30, what="run to end")
+    assert run.state.result_state == jobs.RunResultState.SUCCESS and run.run_type == jobs.RunType.SUBMIT_RUN
+    assert run.status.termination_details.code == jobs.TerminationCodeCode.SUCCESS
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert json.loads(output.notebook_output.result) == {"status": "ok", "iteration": "2"}
+    with pytest.raises(InvalidParameterValue, match="multiple tasks"):
+        w.jobs.get_run_output(run_id)
+    with pytest.raises(NotFound):
+        w.jobs.get_run(123456789)
+
+
+def test_failing_notebook_reports_error_and_trace(w):
+    import_notebook(w, "/Shared/st/bad", RAISES)
+    run = w.jobs.submit(run_name="bad", tasks=[jobs.SubmitTask(
+        task_key="bad", notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/bad"))]).result()
+    assert run.state.result_state == jobs.RunResultState.FAILED
+    assert run.status.termination_details.code == jobs.TerminationCodeCode.RUN_EXECUTION_ERROR
+    assert "bronze is empty" in run.state.state_message
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert "ValueError" in output.error and "bronze is empty" in output.error
+    assert "bronze is empty" in output.error_trace
+
+
+def test_missing_notebook_fails_the_run(w):
+    run = w.jobs.submit(run_name="missing", tasks=[jobs.SubmitTask(
+        task_key="m", notebook_task=jobs.NotebookTask(notebook_path="/Shared/nothing/here"))]).result()
+    assert run.state.result_state == jobs.RunResultState.FAILED
+    assert "Notebook not found" in run.state.state_message
+
+
+def test_timeout_seconds_is_enforced(w):
+    import_notebook(w, "/Shared/st/loop", LOOP_FOREVER)
+    run = w.jobs.submit(run_name="loop", timeout_seconds=1, tasks=[jobs.SubmitTask(
+        task_key="loop", notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/loop"))]).result()
+    assert run.state.result_state == jobs.RunResultState.TIMEDOUT
+    assert run.state.user_cancelled_or_timedout is True
+
+
+def test_deleting_a_job_cancels_its_runs(w, localspace):
+    import_notebook(w, "/Shared/st/loop", LOOP_FOREVER)
+    job_id = w.jobs.create(name="doomed", tasks=[notebook_task("loop", "/Shared/st/loop")]).job_id
+    run_id = w.jobs.run_now(job_id).run_id
+    wait_until(lambda: life(w, run_id) == "RUNNING", what="RUNNING")
+    w.jobs.delete(job_id)
+    wait_until(lambda: life(w, run_id) == "TERMINATED", what="run cancelled after delete")
+    assert w.jobs.get_run(run_id).state.result_state == jobs.RunResultState.CANCELED
+
+
+def test_multi_task_dependencies_and_upstream_failure(w):
+    import_notebook(w, "/Shared/st/ok", EXIT_WITH)
+    import_notebook(w, "/Shared/st/bad", RAISES)
+    ok = jobs.NotebookTask(notebook_path="/Shared/st/ok")
+    run = w.jobs.submit(run_name="dag", tasks=[
+        jobs.SubmitTask(task_key="a", notebook_task=ok),
+        jobs.SubmitTask(task_key="b", notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/bad"),
+                        depends_on=[jobs.TaskDependency(task_key="a")]),
+        jobs.SubmitTask(task_key="c", notebook_task=ok, depends_on=[jobs.TaskDependency(task_key="b")]),
+    ]).result()
+    states = {t.task_key: t.state.result_state.value for t in run.tasks}
+    assert states == {"a": "SUCCESS", "b": "FAILED", "c": "UPSTREAM_FAILED"}
+    assert run.state.result_state == jobs.RunResultState.FAILED
+    assert run.state.state_message.startswith("Task b failed")
+
+
+def test_runs_list_filters_and_delete(w):
+    import_notebook(w, "/Shared/st/ok", EXIT_WITH)
+    job_id = w.jobs.create(name="many", max_concurrent_runs=5,
+                           tasks=[notebook_task("ok", "/Shared/st/ok")]).job_id
+    run_ids = [w.jobs.run_now(job_id).run_id for _ in range(3)]
+    wait_until(lambda: not list(w.jobs.list_runs(job_id=job_id, active_only=True)), timeout=30,
+               what="runs to finish")
+    assert [r.run_id for r in w.jobs.list_runs(job_id=job_id, limit=1)] == sorted(run_ids, reverse=True)
+    w.jobs.delete_run(run_ids[0])
+    assert run_ids[0] not in [r.run_id for r in w.jobs.list_runs(job_id=job_id)]
+    with pytest.raises(InvalidParameterValue):
+        w.api_client.do("GET", "/api/2.2/jobs/runs/list", query={"active_only": "true", "completed_only": "true"})
+
+
+def test_max_concurrent_runs_queues_then_runs(w):
+    import_notebook(w, "/Shared/st/loop", LOOP_FOREVER)
+    job_id = w.jobs.create(name="q", queue=jobs.QueueSettings(enabled=True),
+                           tasks=[notebook_task("loop", "/Shared/st/loop")]).job_id
+    first = w.jobs.run_now(job_id).run_id
+    second = w.jobs.run_now(job_id).run_id
+    wait_until(lambda: life(w, first) == "RUNNING", what="first RUNNING")
+    queued = w.jobs.get_run(second)
+    assert queued.state.life_cycle_state == jobs.RunLifeCycleState.QUEUED
+    assert queued.status.queue_details.code == jobs.QueueDetailsCodeCode.MAX_CONCURRENT_RUNS_REACHED
+    w.jobs.cancel_run(first)
+    wait_until(lambda: life(w, second) == "RUNNING", what="second admitted")
+    w.jobs.cancel_all_runs(job_id=job_id)
+    wait_until(lambda: life(w, second) == "TERMINATED", what="second cancelled")
+    w.jobs.delete(job_id)
+
+
+def test_job_parameters_reach_the_notebook(w):
+    import_notebook(w, "/Shared/st/ok", EXIT_WITH)
+    job_id = w.jobs.create(name="params", parameters=[jobs.JobParameterDefinition(name="iteration", default="1")],
+                           tasks=[notebook_task("ok", "/Shared/st/ok")]).job_id
+    run = w.jobs.run_now(job_id, job_parameters={"iteration": "7"}).result()
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert json.loads(output.notebook_output.result)["iteration"] == "7"
+    w.jobs.delete(job_id)
+
+
+def test_both_api_versions_are_served(localspace):
+    headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+    for version in ("2.1", "2.2"):
+        created = requests.post(f"{localspace.url}/api/{version}/jobs/create", headers=headers,
+                                json={"name": version, "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/x"}}]})
+        assert created.status_code == 200
+        got = requests.get(f"{localspace.url}/api/{version}/jobs/get", headers=headers,
+                           params={"job_id": created.json()["job_id"]})
+        assert got.json()["settings"]["name"] == version
+
+
+def test_unpaused_continuous_job_restarts_until_paused(w, localspace):
+    import_notebook(w, "/Shared/st/loop", LOOP_FOREVER)
+    job_id = w.jobs.create(name="forever", continuous=jobs.Continuous(pause_status=jobs.PauseStatus.UNPAUSED),
+                           tasks=[notebook_task("loop", "/Shared/st/loop")]).job_id
+
+    def active():
+        return [r.run_id for r in w.jobs.list_runs(job_id=job_id, active_only=True)]
+    first = wait_until(active, what="the continuous run")[0]
+    w.jobs.cancel_run(first)
+    second = wait_until(lambda: [r for r in active() if r != first], what="a new continuous run")[0]
+    assert w.jobs.get_run(second).trigger == jobs.TriggerType.CONTINUOUS
+    w.jobs.update(job_id, new_settings=jobs.JobSettings(
+        continuous=jobs.Continuous(pause_status=jobs.PauseStatus.PAUSED)))
+    wait_until(lambda: not active(), what="pausing to stop the run")
+    w.jobs.delete(job_id)
+    assert localspace.leftovers() == {"jobs": 0, "active_runs": 0, "active_statements": 0, "workspace_objects": 2}

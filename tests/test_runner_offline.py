@@ -1,0 +1,100 @@
+"""Offline runner parts: the poll primitive (fake clock), expectations, job settings."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamtest import expect
+from streamtest.plan import load_plan
+from streamtest.plan.model import UNSET
+from streamtest.poll import Deadline, Poller
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_poll_grows_to_ceiling_and_stops_at_deadline():
+    t = FakeTime()
+    poller = Poller(clock=t.clock, sleep=t.sleep)
+    calls = []
+    with pytest.raises(Deadline):
+        poller.until(lambda: calls.append(t.now), timeout=10)
+    assert t.sleeps[0] == 0.25 and max(t.sleeps) == 2.0
+    assert t.sleeps == sorted(t.sleeps) or t.sleeps[-1] <= 2.0
+    assert t.now == pytest.approx(10.0)
+    assert calls[-1] == pytest.approx(10.0)  # one last attempt at the deadline
+
+
+def test_poll_returns_first_value_and_runs_between():
+    t = FakeTime()
+    poller = Poller(clock=t.clock, sleep=t.sleep)
+    seen = []
+    result = poller.until(lambda: "done" if t.now >= 1 else None, timeout=5, between=lambda: seen.append(t.now))
+    assert result == "done" and len(seen) == len(t.sleeps)
+
+
+def test_poll_attempts_once_with_zero_timeout_and_between_can_abort():
+    t = FakeTime()
+    poller = Poller(clock=t.clock, sleep=t.sleep)
+    assert poller.until(lambda: 1, timeout=0) == 1
+    with pytest.raises(RuntimeError):
+        poller.until(lambda: None, timeout=5, between=lambda: (_ for _ in ()).throw(RuntimeError("died")))
+
+
+def test_wait_is_a_poll():
+    t = FakeTime()
+    Poller(clock=t.clock, sleep=t.sleep).wait(30)
+    assert t.now == pytest.approx(30) and max(t.sleeps) == 2.0
+
+
+@pytest.mark.parametrize("rows, total, want, count, ok", [
+    ([["15"]], 1, 15, UNSET, True), ([["15"]], 1, "15.0", UNSET, True), ([["15"]], 1, 16, UNSET, False),
+    ([[None]], 1, None, UNSET, True), ([["0"]], 1, None, UNSET, False), ([["true"]], 1, True, UNSET, True),
+    ([["abc"]], 1, "abc", UNSET, True), ([["12"]], 1, {">=": 10}, UNSET, True),
+    ([["9"]], 1, {">=": 10}, UNSET, False), ([["12"]], 1, {">": 10, "<": 20}, UNSET, True),
+    ([["x"]], 1, {">": 1}, UNSET, False), ([["a"]], 1, {"!=": "b"}, UNSET, True),
+    ([["1", "a"], ["2", None]], 2, [[1, "a"], [2, None]], UNSET, True),
+    ([["1"], ["2"]], 2, [1, 2], UNSET, True), ([["1"], ["2"]], 2, [[2], [1]], UNSET, False),
+    ([], 0, UNSET, 0, True), ([["1"]], 1, UNSET, {">=": 1}, True), ([["1"]], 1, UNSET, 2, False),
+    ([], 0, 5, UNSET, False),
+])
+def test_sql_expectations(rows, total, want, count, ok):
+    assert expect.sql(rows, total, want, count).ok is ok
+
+
+def test_sql_failure_names_expected_and_seen():
+    verdict = expect.sql([["10"]], 1, 15)
+    assert (verdict.expected, verdict.seen) == ("15", '"10"')
+    assert expect.sql([["3"]], 1, {">=": 10}).expected == ">= 10"
+
+
+@pytest.mark.parametrize("value, want, ok", [
+    ('{"status": "ok", "rows": 3}', {"status": "ok", "rows": 3}, True), ('{"status": "ok"}', {"status": "no"}, False),
+    ('{"status": "ok", "n": 1}', {"status": "ok"}, False), ("clean", "clean", True), ("5", 5, True),
+    (None, None, True), ("[1, 2]", [1, 2], True),
+])
+def test_notebook_expectations(value, want, ok):
+    assert expect.notebook(value, want).ok is ok
+
+
+def test_job_settings_carry_tags_and_dead_man():
+    from streamtest.runner import Runner, dead_man_seconds
+    plan = load_plan(Path(__file__).parent / "fixtures" / "stream" / "streamtest.yml", env={}, run_id="9_1")
+    runner = Runner.__new__(Runner)
+    runner.plan, runner.clock = plan, lambda: 1000.0
+    settings = runner.job_settings()
+    assert settings["timeout_seconds"] == dead_man_seconds(plan) >= 3600
+    assert settings["tags"] == {"streamtest": "true", "streamtest-run": "9_1",
+                                "streamtest-expires": str(int(1000 + settings["timeout_seconds"] + 300 + 600))}
+    assert "tags" not in plan.job  # the plan itself is untouched

@@ -1,0 +1,123 @@
+"""``sweep`` against localspace, GitHub OIDC federation, and the jobs/create bodies checked
+against Databricks' own job schema."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from e2e_support import REPO, clean, project, run
+from streamtest import auth, config, identity
+from streamtest.cli import main
+from streamtest.client import HttpClient
+from streamtest.databricks import Workspace
+from streamtest.plan import load_plan
+from streamtest.runner import Runner
+
+SCHEMA = REPO.parent / "shared" / "databricks-job.schema.json"
+
+
+def workspace(env) -> Workspace:
+    cfg = config.from_env(env)
+    return Workspace(HttpClient(cfg.host, auth.for_config(cfg)))
+
+
+def make_job(ws: Workspace, name: str, tags: dict) -> int:
+    return ws.create_job({"name": name, "tags": tags, "tasks": [
+        {"task_key": "t", "notebook_task": {"notebook_path": "/Shared/nowhere"}}]}, "x")
+
+
+def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, capsys):
+    ws = workspace(workspace_env)
+    now = time.time()
+    expired = make_job(ws, "expired", identity.job_tags("old_1", now - 60))
+    fresh = make_job(ws, "fresh", identity.job_tags("new_1", now + 3600))
+    foreign = make_job(ws, "not-ours", {"team": "data"})
+    active = ws.run_now(expired, "sweep-test")
+
+    assert main(["sweep", "--dry-run"]) == 0
+    assert f"would delete job {expired}" in capsys.readouterr().err
+    assert localspace.leftovers()["jobs"] == 3
+
+    assert main(["sweep"]) == 0
+    assert f"deleted job {expired}" in capsys.readouterr().err
+    remaining = {job["job_id"] for job in ws.list_jobs()}
+    assert remaining == {fresh, foreign}
+    assert ws.get_run(active)["state"]["life_cycle_state"] in ("TERMINATING", "TERMINATED", "INTERNAL_ERROR", "SKIPPED")
+
+    assert main(["sweep", "--older-than", "0s"]) == 0
+    assert {job["job_id"] for job in ws.list_jobs()} == {foreign}
+    assert main(["sweep", "--older-than", "soon"]) == 2
+
+
+class _GitHubTokenServer(BaseHTTPRequestHandler):
+    """Stands in for ACTIONS_ID_TOKEN_REQUEST_URL: checks the bearer, signs nothing."""
+
+    def do_GET(self):
+        if self.headers.get("Authorization") != "Bearer gh-request-token-42":
+            self.send_response(401)
+            self.end_headers()
+            return
+        audience = self.path.split("audience=", 1)[1]
+        from urllib.parse import unquote
+        claims = {"aud": unquote(audience), "exp": time.time() + 600, "sub": "repo:o/r:ref:refs/heads/main"}
+        part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+        body = json.dumps({"value": f"{part({'alg': 'RS256'})}.{part(claims)}.c2ln"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_github_oidc_federation(tmp_path, capsys, monkeypatch):
+    from localspace.server import LocalSpace
+    github = ThreadingHTTPServer(("127.0.0.1", 0), _GitHubTokenServer)
+    thread = threading.Thread(target=github.serve_forever, daemon=True)
+    thread.start()
+    space = LocalSpace(root=tmp_path / "space", engine="python", oauth_clients={"sp-oidc": "unused-secret"}).start()
+    try:
+        monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
+        monkeypatch.delenv("DATABRICKS_CLIENT_SECRET", raising=False)
+        for name, value in {"DATABRICKS_HOST": space.url, "DATABRICKS_AUTH_TYPE": "github-oidc",
+                            "DATABRICKS_CLIENT_ID": "sp-oidc",
+                            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{github.server_port}/token?api-version=2.0",
+                            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-request-token-42"}.items():
+            monkeypatch.setenv(name, value)
+        result = run(project(tmp_path), capsys, monkeypatch=monkeypatch)
+        assert result.code == 0, result.err
+        assert "gh-request-token-42" not in result.text_of_everything()
+        assert clean(space)
+    finally:
+        space.stop()
+        github.shutdown()
+        github.server_close()
+
+
+def plans() -> list[Path]:
+    found = sorted((REPO / "tests" / "fixtures").glob("*/*.yml")) + sorted((REPO / "examples").glob("*/streamtest*.yml"))
+    return [p for p in found if p.name != "job.yml"]
+
+
+@pytest.mark.parametrize("plan_path", plans(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_job_create_bodies_match_the_databricks_schema(plan_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SCHEMA.exists():
+        pytest.skip(f"{SCHEMA} not present")
+    schema = json.loads(SCHEMA.read_text())
+    env = {"DATABRICKS_WAREHOUSE_ID": "w", "DATABRICKS_CLUSTER_ID": "", "WAREHOUSE_ID": "w"}
+    plan = load_plan(plan_path, env=env, run_id="12_1")
+    runner = Runner.__new__(Runner)
+    runner.plan, runner.clock = plan, time.time
+    body = runner.job_settings()
+    jsonschema.validate(body, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**body, "taskz": []}, schema)
