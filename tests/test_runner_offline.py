@@ -89,11 +89,9 @@ def test_notebook_expectations(value, want, ok):
 
 
 def test_job_settings_carry_tags_and_dead_man():
-    from streamtest.runner import Runner, dead_man_seconds
+    from streamtest.runner import dead_man_seconds, job_settings
     plan = load_plan(Path(__file__).parent / "fixtures" / "stream" / "streamtest.yml", env={}, run_id="9_1")
-    runner = Runner.__new__(Runner)
-    runner.plan, runner.clock = plan, lambda: 1000.0
-    settings = runner.job_settings()
+    settings = job_settings(plan, 1000.0)
     assert settings["timeout_seconds"] == dead_man_seconds(plan) >= 3600
     assert settings["tags"] == {"streamtest": "true", "streamtest-run": "9_1",
                                 "streamtest-expires": str(int(1000 + settings["timeout_seconds"] + 300 + 600))}

@@ -17,7 +17,7 @@ from streamtest.cli import main
 from streamtest.client import HttpClient
 from streamtest.databricks import Workspace
 from streamtest.plan import load_plan
-from streamtest.runner import Runner
+from streamtest.runner import job_settings
 
 SCHEMA = REPO.parent / "shared" / "databricks-job.schema.json"
 
@@ -115,9 +115,7 @@ def test_job_create_bodies_match_the_databricks_schema(plan_path):
     schema = json.loads(SCHEMA.read_text())
     env = {"DATABRICKS_WAREHOUSE_ID": "w", "DATABRICKS_CLUSTER_ID": "", "WAREHOUSE_ID": "w"}
     plan = load_plan(plan_path, env=env, run_id="12_1")
-    runner = Runner.__new__(Runner)
-    runner.plan, runner.clock = plan, time.time
-    body = runner.job_settings()
+    body = job_settings(plan, time.time())
     jsonschema.validate(body, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**body, "taskz": []}, schema)

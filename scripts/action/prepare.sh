@@ -22,10 +22,15 @@ else
   hash="$(shasum -a 256 "$GITHUB_ACTION_PATH/requirements.txt" | cut -c1-16)"
 fi
 
-# RUNNER_TEMP is emptied after each job; $$ tells two uses of the action in one job apart.
+# ${run.id} for the plan: GITHUB_RUN_ID_ATTEMPT alone is shared by every job of a matrix and
+# every use of the action in one job, which would then deploy to the same folder and share
+# run-now idempotency tokens. A random suffix keeps each invocation apart.
+run_id="${GITHUB_RUN_ID}_${GITHUB_RUN_ATTEMPT}_$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+
 {
   echo "junit-path=$junit"
-  echo "state-path=$RUNNER_TEMP/streamtest-state-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}-$$.json"
+  echo "streamtest-run-id=$run_id"
+  echo "state-path=$RUNNER_TEMP/streamtest-state-$run_id.json"  # RUNNER_TEMP: emptied per job
   echo "requirements-hash=$hash"
   echo "pip-cache=${RUNNER_TOOL_CACHE:-$RUNNER_TEMP}/streamtest/pip"
 } >> "$GITHUB_OUTPUT"

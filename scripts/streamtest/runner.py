@@ -49,6 +49,17 @@ def dead_man_seconds(plan: Plan) -> int:
     return int(max(MIN_DEAD_MAN, 2 * total))
 
 
+def job_settings(plan: Plan, now: float) -> dict:
+    """The body for jobs/create: the plan's JobSettings plus streamtest's tags and, when the
+    plan gives none, the dead-man ``timeout_seconds``. The plan itself is not changed."""
+    settings = copy.deepcopy(plan.job)
+    if not settings.get("timeout_seconds"):
+        settings["timeout_seconds"] = dead_man_seconds(plan)
+    expires = now + settings["timeout_seconds"] + plan.cleanup.timeout + 600
+    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires)}
+    return settings
+
+
 class Runner:
     def __init__(self, plan: Plan, ws: Workspace, state: State, progress: Progress, poller: Poller,
                  recorder: Recorder, keep_on_failure: bool = False, clock: Callable[[], float] = time.time):
@@ -238,20 +249,11 @@ class Runner:
 
     # -- the job and its run ------------------------------------------------------------
     def _create_job(self) -> None:
-        settings = self.job_settings()
+        settings = job_settings(self.plan, self.clock())
         self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
         self.job_id = self.ws.create_job(settings, self.plan.run_id)
         self.state.set(job_id=self.job_id)
         self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
-
-    def job_settings(self) -> dict:
-        """The plan's JobSettings plus streamtest's tags and, if none given, the dead-man timeout."""
-        settings = copy.deepcopy(self.plan.job)
-        if not settings.get("timeout_seconds"):
-            settings["timeout_seconds"] = dead_man_seconds(self.plan)
-        expires = self.clock() + settings["timeout_seconds"] + self.plan.cleanup.timeout + 600
-        settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(self.plan.run_id, expires)}
-        return settings
 
     def _start_stream(self) -> None:
         continuous = (self.plan.job.get("continuous") or {})

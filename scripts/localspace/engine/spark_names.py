@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 from ..paths import Paths
 from .sqltext import (DeltaNotAvailable, NamespaceStatement, parse_namespace_statement,
-                      rewrite_tables, tokenize, unquote, uses_delta)
+                      rewrite_tables, table_refs, tokenize, unquote, uses_delta)
 
 DEFAULT_CATALOG = "main"
 DEFAULT_SCHEMA = "default"
@@ -24,6 +24,7 @@ SEPARATOR = "__"
 CATALOG_CONF = "localspace.catalog"
 # First parts that are not catalogs or schemas: Spark's own namespaces and path tables.
 _PASS_THROUGH = {"spark_catalog", "global_temp"}
+_CREATE_OR_REPLACE_TABLE = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+TABLE\s+", re.I)
 FILE_FORMATS = {"parquet", "csv", "json", "text", "orc", "binaryfile", "avro", "xml"}
 
 
@@ -62,7 +63,7 @@ def unmap_message(text: Optional[str]) -> Optional[str]:
     """Spark's messages name `dev__sbit`.`users`; users wrote dev.sbit.users."""
     if not text:
         return text
-    return re.sub(r"(?:`spark_catalog`\.)?`([a-z0-9_]+?)__([a-z0-9_]+)`\.`", r"`\1`.`\2`.`", text)
+    return re.sub(r"(?:`spark_catalog`\.)?`([a-z0-9_]+?)__([a-z0-9_]+)`", r"`\1`.`\2`", text)
 
 
 def map_table_name(session, name: str) -> str:
@@ -88,8 +89,14 @@ class SqlTranslator:
         if namespace is not None:
             return self._namespace(session, namespace, run_sql, empty)
         catalog = current_catalog(session)
-        rewritten = rewrite_tables(text, lambda parts: map_parts(catalog, parts, self.map_path))
-        return self._map_locations(rewritten)
+        mapper = lambda parts: map_parts(catalog, parts, self.map_path)  # noqa: E731
+        replace = _CREATE_OR_REPLACE_TABLE.match(text)
+        if replace:
+            # Spark's session catalog has no REPLACE TABLE (Databricks/Delta has): drop, create.
+            text = "CREATE TABLE " + text[replace.end():]
+            name = table_refs(tokenize(text))[0].parts
+            run_sql(f"DROP TABLE IF EXISTS {mapper(name) or quoted(name[0])}")
+        return self._map_locations(rewrite_tables(text, mapper))
 
     def _map_locations(self, text: str) -> str:
         """LOCATION '/Volumes/...' names a folder under the root."""
