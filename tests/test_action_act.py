@@ -132,8 +132,8 @@ def jobs_created(space: LocalSpace) -> int:
                if method == "POST" and path.endswith("/jobs/create") and status == 200)
 
 
-def assert_nothing_left(space: LocalSpace) -> None:
-    assert jobs_created(space) == 1, "the test must have created exactly one job"
+def assert_nothing_left(space: LocalSpace, jobs: int = 1) -> None:
+    assert jobs_created(space) == jobs, f"the test must have created {jobs} job(s)"
     left = space.leftovers()
     assert (left["jobs"], left["active_runs"], left["active_statements"]) == (0, 0, 0), left
     deployed = space.root / "workspace" / "Shared" / "streamtest"
@@ -216,6 +216,19 @@ def test_secrets_given_as_inputs_never_reach_the_log(act, space):
     assert_no_secret_in(run.log, wrong)
     assert_no_secret_in(Path(outputs["JUNIT"]).read_text(), wrong)
     assert jobs_created(space) == 0
+
+
+def test_two_uses_in_one_job_stay_apart(act, space):
+    """Both share GITHUB_RUN_ID and attempt (as matrix jobs do): each still needs its own
+    folder, job, run and state file, or the second would get the first's run back."""
+    run = act(FIXTURES / "workflows" / "twice.yml", {"plans": PLANS},
+              variables={"DATABRICKS_HOST": space.url}, secrets_={"DATABRICKS_TOKEN": TOKEN})
+    assert run.wait() == 0, run.tail()
+    outputs = printed_outputs(run.log)
+    (first, first_run), (second, second_run) = outputs["FIRST"].split(), outputs["SECOND"].split()
+    assert (first, second) == ("passed", "passed") and first_run != second_run
+    assert_nothing_left(space, jobs=2)
+    assert_no_secret_in(run.log)
 
 
 # --- the workflows users copy, unchanged --------------------------------------------------
