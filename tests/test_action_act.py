@@ -181,9 +181,10 @@ def test_failing_plan_fails_the_job_and_cleanup_runs(act, space):
 
 def test_run_step_killed_mid_wait_is_still_cleaned_up(act, space):
     run = fixture_run(act, space, "wait.yml")
-    landed = space.root / "volumes" / "main" / "action" / "landing" / "payload-1.csv"
+    landing = space.root / "volumes" / "main" / "action" / "landing"
     # Once the payload is uploaded the runner waits in its 10-minute `within` check.
-    wait_until(lambda: landed.exists() or run.process.poll() is not None, 60, "the upload")
+    wait_until(lambda: any(landing.glob("*/payload-1.csv")) or run.process.poll() is not None,
+               60, "the upload")
     assert run.process.poll() is None, run.tail()
     assert space.leftovers()["active_runs"] == 1
 

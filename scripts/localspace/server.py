@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -87,6 +88,7 @@ class LocalSpace:
         self._default_audience = oidc_audience is None
         self.oauth = OAuthModel(token, oauth_clients, token_ttl, audiences)
         self.request_log: list[tuple[str, str, int]] = []
+        self.request_times: list[float] = []  # time.time() each request_log entry was answered
         self._log_lock = threading.Lock()
         self._httpd: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
@@ -156,11 +158,19 @@ class LocalSpace:
                 "active_statements": self.sql.count_active(),
                 "workspace_objects": self.workspace.count_objects()}
 
+    def table_versions(self) -> dict[str, list[float]]:
+        """When each write to each table became visible: {"cat.schema.table": [time.time(), ...]},
+        version n at index n-1. For benchmarks ("the moment the data was there"); the python
+        engine's SQL store keeps this record, other engines give {}."""
+        store = getattr(self.engine, "store", None)
+        return store.table_versions() if hasattr(store, "table_versions") else {}
+
     # -- one request ---------------------------------------------------------------------------
 
     def log(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
             self.request_log.append((method, path, status))
+            self.request_times.append(time.time())
 
     def handle(self, req: Request, decision: Decision) -> Reply:
         """Route, authenticate and run one request; errors become Databricks error replies."""

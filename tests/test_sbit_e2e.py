@@ -1,0 +1,143 @@
+"""The SBIT example end to end: the real ``streamtest`` CLI runs examples/sbit's plans against
+a localspace whose spark engine really streams.
+
+One emulator (one JVM) serves the module, as one workspace serves a team; every plan's
+``before`` drops and recreates ``dev.sbit``, so the plans do not see each other's tables.
+The expected numbers are the hand-computed ones of examples/sbit/README.md, written here
+again so the test does not trust the plan it checks.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from junitparser import Failure, JUnitXml, Skipped
+
+from e2e_support import REPO, clean, wait_for
+from localspace.engine import spark_available
+from localspace.server import LocalSpace
+from localspace_helpers import client
+
+pytestmark = [pytest.mark.spark,
+              pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
+
+SBIT = REPO / "examples" / "sbit"
+TOKEN = "dapi-sbit-e2e-0123456789abcdef"
+
+# Rows per table after the history and both payloads (README.md, "Expected counts").
+FINAL_COUNTS = {
+    "registered_users_bz": 12, "gym_logins_bz": 13, "kafka_multiplex_bz": 36,
+    "users": 10, "gym_logs": 11, "heart_rate": 19, "workouts": 12,
+    "gym_summary": 3, "workout_bpm_summary": 6,
+}
+FINAL_GYMS = [["1", "4", "3", "145"], ["2", "4", "4", "120"], ["3", "2", "2", "70"]]
+FINAL_WORKOUTS = [
+    ["1", "1", "1", "110.0", "120.0", "130.0", "3"],
+    ["1", "5", "2", "150.0", "155.0", "160.0", "2"],
+    ["3", "2", "1", "100.0", "120.0", "140.0", "2"],
+    ["6", "3", "1", "115.0", "125.0", "135.0", "3"],
+    ["7", "4", "1", "100.0", "110.0", "120.0", "3"],
+    ["9", "6", "1", "140.0", "150.0", "160.0", "3"],
+]
+PHASES = ["setup", "payload 1", "payload 2", "cleanup"]
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory):
+    space = LocalSpace(root=tmp_path_factory.mktemp("sbit") / "localspace", engine="spark",
+                       token=TOKEN, pending=0.2).start()
+    yield space
+    space.stop()
+
+
+def streamtest(space: LocalSpace, plan: str, workdir: Path) -> subprocess.CompletedProcess:
+    """``python -m streamtest run`` on one of the example plans, reports in ``workdir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "GITHUB_"))}
+    env.update(DATABRICKS_HOST=space.url, DATABRICKS_TOKEN=TOKEN, PYTHONPATH=str(REPO / "scripts"))
+    return subprocess.run(
+        [sys.executable, "-m", "streamtest", "run", "-c", str(SBIT / plan),
+         "--junit", str(workdir / "junit.xml"), "--summary", str(workdir / "summary.md"),
+         "--state", str(workdir / "state.json")],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=280)
+
+
+def junit(workdir: Path) -> dict:
+    """{suite name: {case name: case}}, read back with a standard JUnit reader."""
+    xml = JUnitXml.fromfile(str(workdir / "junit.xml"))
+    return {suite.name: {case.name: case for case in suite} for suite in xml}
+
+
+def check_names(plan: str) -> dict[str, list[str]]:
+    """The named steps of each phase of a plan, as the runner must report them."""
+    text = yaml.safe_load((SBIT / plan).read_text())
+    names = {"setup": [step["name"] for step in text["before"] + text["setup"]]}
+    for iteration in text["iterations"]:
+        names[iteration["name"]] = [step["name"] for step in iteration["validate"]]
+    return names
+
+
+def sql_rows(space: LocalSpace, statement: str) -> list[list[str]]:
+    response = client(space, TOKEN).statement_execution.execute_statement(
+        statement, warehouse_id="localspace", wait_timeout="30s")
+    assert response.status.state.value == "SUCCEEDED", (statement, response.status)
+    return response.result.data_array or []
+
+
+def nothing_running(space: LocalSpace) -> bool:
+    """No job, run or statement left, and no streaming query thread alive in the JVM."""
+    jvm = space.engine.spark._jvm
+    threads = [str(t.getName()) for t in jvm.java.lang.Thread.getAllStackTraces().keySet()]
+    return clean(space) and not [t for t in threads if t.startswith("stream execution thread")]
+
+
+def assert_passed(workdir: Path, plan: str) -> None:
+    suites = junit(workdir)
+    assert list(suites) == PHASES
+    for phase, names in check_names(plan).items():
+        assert set(names) <= set(suites[phase]), (phase, sorted(suites[phase]))
+    for phase in PHASES:
+        for name, case in suites[phase].items():
+            assert case.is_passed, (phase, name, [r.message for r in case.result])
+
+
+def assert_final_tables(space: LocalSpace) -> None:
+    counts = {table: int(sql_rows(space, f"SELECT count(*) FROM dev.sbit.{table}")[0][0])
+              for table in FINAL_COUNTS}
+    assert counts == FINAL_COUNTS
+    assert sql_rows(space, "SELECT gym, visits, members, minutes_in_gym "
+                           "FROM dev.sbit.gym_summary ORDER BY gym") == FINAL_GYMS
+    assert sql_rows(space, "SELECT user_id, workout_id, session_id, min_bpm, avg_bpm, max_bpm, "
+                           "num_recordings FROM dev.sbit.workout_bpm_summary "
+                           "ORDER BY user_id, workout_id") == FINAL_WORKOUTS
+
+
+@pytest.mark.parametrize("plan", ["streamtest.yml", "streamtest-batch.yml"])
+def test_sbit_plan_passes_with_hand_computed_counts(space, tmp_path, plan):
+    result = streamtest(space, plan, tmp_path)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert_passed(tmp_path, plan)
+    assert_final_tables(space)
+    wait_for(lambda: nothing_running(space), 15, "the emulator to have nothing running")
+
+
+def test_broken_plan_fails_on_the_gold_check(space, tmp_path):
+    result = streamtest(space, "streamtest-broken.yml", tmp_path)
+
+    assert result.returncode == 1, result.stderr[-4000:]
+    assert "gold workout_bpm_summary" in result.stderr
+    suites = junit(tmp_path)
+    assert list(suites) == PHASES
+    failed = {(phase, name) for phase in PHASES for name, case in suites[phase].items()
+              if any(isinstance(r, Failure) for r in case.result)}
+    assert failed == {("payload 1", "gold workout_bpm_summary")}
+    failure = next(r for r in suites["payload 1"]["gold workout_bpm_summary"].result)
+    assert "5" in failure.message and "4" in failure.message, failure.message
+    assert all(any(isinstance(r, Skipped) for r in case.result)
+               for case in suites["payload 2"].values())
+    assert all(case.is_passed for case in suites["cleanup"].values())
+    wait_for(lambda: nothing_running(space), 15, "the emulator to have nothing running")
