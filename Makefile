@@ -13,8 +13,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: venv
 	$(PY) scripts/demo.py
 
-test: venv
+test: venv node_modules/.installed
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -120,9 +120,11 @@ class Run:
         return "not run"
 
 
-def fixture_run(act, space: LocalSpace, plan: str, token: str = TOKEN) -> Run:
+def fixture_run(act, space: LocalSpace, plan: str, token: str = TOKEN,
+                folder: str = "plans") -> Run:
     """The fixture workflow, which prints the action's outputs in a later step."""
-    return act(FIXTURE_WORKFLOW, {"plans": PLANS}, inputs={"plan": plan},
+    return act(FIXTURE_WORKFLOW, {"plans": PLANS},
+               inputs={"plan": plan, "working-directory": folder},
                variables={"DATABRICKS_HOST": space.url, "TEST_TOKEN": token,
                           "TEST_CLIENT_SECRET": CLIENT_SECRET})
 
@@ -198,7 +200,9 @@ def test_run_step_killed_mid_wait_is_still_cleaned_up(act, space):
     assert run.step("Run the plan") == "Failure"
     assert run.step("Clean up what the run created") == "Success", run.tail()
     outputs = printed_outputs(run.log)
-    assert outputs["RESULT"] == "error" and "junit exists" in step_lines(run.log)
+    assert outputs["RESULT"] == "error"
+    (suite,) = JUnitXml.fromfile(outputs["JUNIT"])        # the publish step's stand-in report
+    assert suite.errors == 1 and "before it reported" in str(suite.tostring())
     assert_nothing_left(space)
     assert_no_secret_in(run.log)
 
@@ -230,6 +234,17 @@ def test_two_uses_in_one_job_stay_apart(act, space):
     assert (first, second) == ("passed", "passed") and first_run != second_run
     assert_nothing_left(space, jobs=2)
     assert_no_secret_in(run.log)
+
+
+def test_secrets_are_masked_even_when_the_action_fails_at_once(act, space):
+    """A missing working-directory stops the first step, after its masks."""
+    run = fixture_run(act, space, "pass.yml", folder="no-such-folder")
+    assert run.wait() != 0
+    assert "working-directory 'no-such-folder' does not exist" in run.log
+    assert printed_outputs(run.log)["RESULT"] == "error"
+    assert "token after the action: ***" in step_lines(run.log)
+    assert_no_secret_in(run.log)
+    assert space.request_log == []
 
 
 # --- the workflows users copy, unchanged --------------------------------------------------

@@ -14,7 +14,11 @@ venv="${RUNNER_TOOL_CACHE:-$RUNNER_TEMP}/streamtest/venv-$version-$ST_REQUIREMEN
 if [ ! -f "$venv/.ready" ]; then
   echo "streamtest: installing the runner's requirements into $venv"
   rm -rf "$venv"
-  "$base" -m venv "$venv"
+  if ! "$base" -m venv "$venv"; then
+    echo "::error title=streamtest::$base cannot create a virtualenv: install python3-venv" \
+      "(Debian/Ubuntu) or set the action's python-version input"
+    exit 1
+  fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off \
     -r "$GITHUB_ACTION_PATH/requirements.txt"
   touch "$venv/.ready"

@@ -11,6 +11,12 @@ for secret in "${ST_TOKEN:-}" "${ST_CLIENT_SECRET:-}"; do
   done <<< "$secret"
 done
 
+# Only after the masks: the working directory may not exist, and nothing may stop them.
+if ! cd -- "$ST_WORKING_DIRECTORY"; then
+  echo "::error title=streamtest::working-directory '$ST_WORKING_DIRECTORY' does not exist"
+  exit 1
+fi
+
 case "$ST_JUNIT" in
   /*) junit="$ST_JUNIT" ;;
   *) junit="$PWD/$ST_JUNIT" ;;

@@ -12,7 +12,7 @@ if [ -z "$result" ]; then
   reason="the run step ended (${ST_OUTCOME:-skipped}) before it reported; cleanup step: ${ST_CLEANUP:-skipped}"
   echo "::error title=streamtest::$reason"
   printf '### streamtest: error\n\n%s.\n' "$reason" >> "$GITHUB_STEP_SUMMARY"
-  if [ ! -f "$ST_JUNIT" ]; then
+  if [ -n "$ST_JUNIT" ] && [ ! -f "$ST_JUNIT" ]; then   # empty: step 1 itself failed
     mkdir -p "$(dirname "$ST_JUNIT")"
     cat > "$ST_JUNIT" <<XML
 <?xml version="1.0" encoding="utf-8"?>

@@ -4,7 +4,7 @@
 # instead of stopping at a waiting bash.
 set -euo pipefail
 
-args=(run -c "$ST_PLAN" --junit "$ST_JUNIT" --state "$ST_STATE")
+args=(run -c "$ST_PLAN" --run-id "$ST_RUN_ID" --junit "$ST_JUNIT" --state "$ST_STATE")
 while IFS= read -r line; do
   line="${line#"${line%%[![:space:]]*}"}"
   line="${line%"${line##*[![:space:]]}"}"

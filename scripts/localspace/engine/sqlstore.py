@@ -179,7 +179,7 @@ class SqlSession:
 
     def _record_commit(self, text: str) -> None:
         """Note the time a write committed (autocommit: it just did) under its table's name."""
-        tokens = tokenize(text)
+        tokens = tokenize(re.sub(r"^INSERT\s+OVERWRITE\s+(?:TABLE\s+)?", "INSERT INTO ", text, flags=re.I))
         first = next((t.upper for t in tokens if t.kind not in ("ws", "comment")), "")
         refs = table_refs(tokens) if first in WRITES else []
         if refs:

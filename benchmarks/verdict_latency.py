@@ -1,0 +1,89 @@
+"""Benchmark 1: how long after the data is there does each check pass?
+
+    .venv/bin/python benchmarks/verdict_latency.py [--checks 10] [--max-delay 10] [--seed-wait 12]
+
+One emulator (python engine), three runs of the same test, one per policy (see harness.py):
+a stream job that commits one row per payload, ``--checks`` payloads, each committed a
+random delay (0.2 s to ``--max-delay``, the same list for every policy) after its upload,
+and after each upload a SQL check that waits for that row. For every check:
+
+    latency = when the runner printed "passed"  -  when the emulator committed the row
+
+(the commit time is the emulator's own record, ``LocalSpace.table_versions()``). The seed
+sleeps 2 minutes after every payload; that would make this benchmark take an hour, so its
+wait is scaled down to ``--seed-wait`` (default 12 s: like the seed's, long enough for the
+slowest payload), and the table also gives the seed's latency at full scale, computed:
+measured latency + (120 s - seed wait), since a fixed wait ends at the same time whatever
+the data does. Also printed: each run's wall time and the stream's billed time (its run's
+start to TERMINATED).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+import harness
+
+SEED_FULL_WAIT = 120.0
+
+
+def measure(space, workdir: Path, policy: str, delays: list[float], seed_wait: float) -> dict:
+    run_id = f"lat_{policy.replace('-', '')}"
+    project = harness.Project(workdir, run_id)
+    iterations = [harness.payload_iteration(run_id, i, project.payload(i, delay), policy, seed_wait=seed_wait)
+                  for i, delay in enumerate(delays, start=1)]
+    plan = project.write(harness.stream_plan(run_id, iterations, name=f"latency-{policy}"))
+    finished = harness.run_to_end(space, plan, run_id, policy)
+    committed = space.table_versions()[harness.table_for(run_id)]
+    latencies = [finished.passed_at(f"check {i}") - committed[i - 1] for i in range(1, len(delays) + 1)]
+    run = harness.job_run(space)
+    return {"latencies": latencies, "wall": finished.wall,
+            "billed": (run.end_time - run.start_time) / 1000, "cpu": finished.cpu}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, default=10)
+    parser.add_argument("--max-delay", type=float, default=10.0)
+    parser.add_argument("--seed-wait", type=float, default=12.0)
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the delays")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    delays = [round(rng.uniform(0.2, args.max_delay), 2) for _ in range(args.checks)]
+    print(f"machine: {harness.machine()}")
+    print(f"delays (s, commit after upload): {', '.join(f'{d:g}' for d in delays)}\n")
+    results = {}
+    with harness.emulator("python") as space, tempfile.TemporaryDirectory() as tmp:
+        for policy in harness.POLICIES:
+            results[policy] = measure(space, Path(tmp), policy, delays, args.seed_wait)
+            print(f"  {policy}: done in {results[policy]['wall']:.1f}s", file=sys.stderr)
+
+    rows = []
+    for policy, r in results.items():
+        lat = sorted(r["latencies"])
+        rows.append([policy if policy != "seed" else f"seed ({args.seed_wait:g}s wait)", len(lat),
+                     harness.median(lat), lat[int(0.9 * (len(lat) - 1))], lat[-1], r["wall"], r["billed"]])
+    seed_full = [x + SEED_FULL_WAIT - args.seed_wait for x in results["seed"]["latencies"]]
+    rows.append([f"seed ({SEED_FULL_WAIT:g}s wait, computed)", len(seed_full), harness.median(seed_full),
+                 sorted(seed_full)[int(0.9 * (len(seed_full) - 1))], max(seed_full),
+                 results["seed"]["wall"] + len(delays) * (SEED_FULL_WAIT - args.seed_wait), float("nan")])
+    print(harness.table("Verdict latency per check (s): runner says passed - emulator committed the row",
+                        ["policy", "checks", "median", "p90", "max", "test wall", "stream billed"], rows))
+
+    per_check = [[i, f"{d:g}", *(f"{results[p]['latencies'][i - 1]:.2f}" for p in harness.POLICIES)]
+                 for i, d in enumerate(delays, start=1)]
+    print(harness.table("Per check", ["check", "delay", *harness.POLICIES], per_check))
+
+    base = harness.median(results["streamtest"]["latencies"])
+    print(f"median latency: streamtest {base:.2f}s; fixed 5 s poll "
+          f"{harness.median(results['fixed-5s']['latencies']) / base:.1f}x; seed scaled "
+          f"{harness.median(results['seed']['latencies']) / base:.1f}x; seed full scale "
+          f"{harness.median(seed_full) / base:.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
