@@ -63,9 +63,16 @@ dbutils.fs.mkdirs(landing)
 
 # COMMAND ----------
 
+def listing():
+    try:
+        return dbutils.fs.ls(landing)
+    except FileNotFoundError:  # an upload renamed its temporary file while we listed: look again
+        return []
+
+
 seen = set()
 while True:
-    for entry in dbutils.fs.ls(landing):
+    for entry in listing():
         if entry.name in seen or entry.name.startswith("."):
             continue
         seen.add(entry.name)

@@ -24,11 +24,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable
 
 import yaml
+
+from waiting import wait_until  # noqa: F401 (test_action_act imports it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "action"
@@ -121,19 +121,6 @@ def printed_outputs(log_text: str) -> dict[str, str]:
     pairs = [line[len("output "):].split("=", 1) for line in step_lines(log_text)
              if line.startswith("output ")]
     return dict(pairs)
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str,
-               interval: float = 0.1) -> object:
-    """Poll a condition until it holds or the deadline passes (never a bare sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def descendants(pid: int) -> list[int]:

@@ -20,10 +20,10 @@ def localspace(tmp_path):
         server.stop()
 
 
-@pytest.fixture
-def workspace_env(localspace, monkeypatch):
-    """The environment a user would export to point the runner at the emulator."""
-    env = {"DATABRICKS_HOST": localspace.url, "DATABRICKS_TOKEN": TEST_TOKEN}
+def point_env_at(monkeypatch, url: str, token: str) -> dict:
+    """The environment a user would export to point the runner at the emulator, and nothing
+    of the developer's own (other credentials, a profile, GitHub Actions files)."""
+    env = {"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": token}
     for name in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_AUTH_TYPE",
                  "DATABRICKS_CONFIG_PROFILE", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY",
                  "GITHUB_OUTPUT"):
@@ -31,3 +31,27 @@ def workspace_env(localspace, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def workspace_env(localspace, monkeypatch):
+    return point_env_at(monkeypatch, localspace.url, TEST_TOKEN)
+
+
+@pytest.fixture
+def space_factory(tmp_path, monkeypatch):
+    """``make(**LocalSpace options)``: a localspace with other options (faults, pending,
+    OAuth clients...), the runner's environment pointed at it; all stop after the test."""
+    spaces = []
+
+    def make(**options) -> LocalSpace:
+        options.setdefault("token", TEST_TOKEN)
+        options.setdefault("engine", "python")
+        space = LocalSpace(root=tmp_path / f"space{len(spaces)}", **options).start()
+        spaces.append(space)
+        point_env_at(monkeypatch, space.url, options["token"])
+        return space
+
+    yield make
+    for space in spaces:
+        space.stop()

@@ -1,21 +1,26 @@
-"""Helpers for the runner's end-to-end tests: a copy of the fixture project per test, and
-one way to run ``streamtest`` in-process or as a real subprocess against localspace."""
+"""Helpers for the runner's end-to-end tests: a copy of the fixture project per test, plans
+on its stream notebook, and one way to run ``streamtest`` in-process or as a real subprocess
+against localspace."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from junitparser import JUnitXml
 
 from streamtest import redaction
 from streamtest.cli import main
+from waiting import wait_until
+
+wait_for = wait_until  # the name guarantees_support and test_sbit_e2e still import
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "stream"
@@ -45,6 +50,32 @@ class Result:
             if path.is_file() and path.suffix in (".xml", ".md", ".json", ".txt", ""):
                 parts.append(path.read_text(errors="replace"))
         return "\n".join(parts)
+
+
+STREAM_JOB = """
+version: 1
+name: {name}
+vars:
+  schema: st_${{run.id}}
+  root: /Workspace/Shared/streamtest/${{run.id}}
+  landing: /Volumes/main/${{var.schema}}/landing
+deploy: {{from: notebooks, to: "${{var.root}}"}}
+job:
+  name: {name}-${{run.id}}
+{job_extra}  tasks:
+    - task_key: run
+      notebook_task:
+        notebook_path: ${{var.root}}/run
+        base_parameters: {{landing: "${{var.landing}}", schema: "${{var.schema}}"}}
+start: {{timeout: {start}}}
+compute: {{warehouse_id: local}}
+"""
+
+
+def stream_plan(name: str, body: str, start: str = "30s", job_extra: str = "") -> str:
+    """A plan on the fixture's stream notebook; ``body`` adds steps, ``job_extra`` job settings."""
+    extra = "".join(f"  {line}\n" for line in textwrap.dedent(job_extra).splitlines() if line.strip())
+    return STREAM_JOB.format(name=name, start=start, job_extra=extra) + textwrap.dedent(body)
 
 
 def project(tmp_path: Path, plan_text: Optional[str] = None, plan_name: str = "streamtest.yml") -> Path:
@@ -78,18 +109,31 @@ def spawn(plan: Path, env: dict, *args: str) -> subprocess.Popen:
                             env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str):
-    """Wait on a condition with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    interval = 0.05
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
-        interval = min(0.5, interval * 1.5)
+@contextlib.contextmanager
+def running(plan: Path, env: dict, space, *args: str) -> Iterator[subprocess.Popen]:
+    """``spawn``, then wait until its job's run is RUNNING and in the state file; on leaving
+    the block the process is killed if it still lives, and its pipes are closed."""
+    process = spawn(plan, env, *args)
+    try:
+        wait_until(state_has(plan.parent / "state.json", "job_run_id", "run_url"), 30, "the job to run")
+        wait_until(lambda: space.leftovers()["active_runs"] == 1, 10, "the run")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        process.stdout.close()
+        process.stderr.close()
+
+
+# A setup check that cannot pass for ten minutes: the runner sits in its wait, the run RUNNING.
+WAITING_PLAN = """
+    setup:
+      - name: waits forever
+        sql: SELECT 0
+        expect: 1
+        within: 10m
+"""
 
 
 def state_has(path: Path, *keys: str) -> Callable[[], Optional[dict]]:

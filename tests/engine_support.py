@@ -1,10 +1,8 @@
-"""Helpers for the engine tests: an in-memory workspace and waiting on conditions."""
+"""Helpers for the engine tests: an in-memory workspace, notebook text, process and thread checks."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
-from typing import Callable
 
 from localspace.paths import Paths
 
@@ -28,16 +26,6 @@ class Workspace:
 
     def read(self, path: str) -> str:
         return self.notebooks[Paths.workspace_path(path)]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait until condition() is true or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        pause.wait(0.02)
 
 
 def process_gone(pid: int) -> bool:

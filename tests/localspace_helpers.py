@@ -1,15 +1,13 @@
-"""Helpers for the localspace tests: an SDK client on the emulator, condition waits, notebooks."""
+"""Helpers for the localspace tests: an SDK client on the emulator, notebooks (and the one
+condition wait, re-exported from waiting.py for these tests)."""
 from __future__ import annotations
 
 import base64
-import threading
-import time
-from typing import Callable, TypeVar
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import workspace as ws_service
 
-T = TypeVar("T")
+from waiting import wait_until  # noqa: F401 (the tests import it from here)
 
 LOOP_FOREVER = """# Databricks notebook source
 import time
@@ -43,20 +41,6 @@ raise ValueError("bronze is empty")
 def client(server, token: str, **kwargs) -> WorkspaceClient:
     """The official SDK pointed at the emulator with a PAT (nothing read from the environment)."""
     return WorkspaceClient(host=server.url, token=token, auth_type="pat", **kwargs)
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.02,
-               what: str = "condition") -> T:
-    """Poll ``condition`` until it returns something truthy, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        pause.wait(interval)
 
 
 def import_notebook(w: WorkspaceClient, path: str, source: str) -> None:

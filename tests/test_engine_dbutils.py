@@ -67,6 +67,18 @@ def test_fs_cp_from_local_file_and_keyword_from(paths, tmp_path):
     assert (paths.volumes_root / "dev/sbit/landing/data.csv").read_text() == "id\n1\n"
 
 
+def test_file_scheme_reaches_the_driver_mounts(paths):
+    """file:/Workspace, file:/Volumes and file:/dbfs are the driver's mounts, as on Databricks."""
+    fs = DBUtils(paths, {}).fs
+    fs.put("/Workspace/Shared/demo/data/history/users.csv", "id\n1\n")
+    listing = fs.ls("file:/Workspace/Shared/demo/data/history")
+    assert [f.name for f in listing] == ["users.csv"]
+    fs.cp("file:/Workspace/Shared/demo/data", "file:/Volumes/dev/sbit/landing", recurse=True)
+    landed = paths.volumes_root / "dev/sbit/landing/history/users.csv"
+    assert landed.read_text() == "id\n1\n"
+    assert not list(landed.parent.glob(".*"))  # no partial file left beside it
+
+
 def test_secrets(paths):
     secrets = DBUtils(paths, {}, {"scope": {"key": "s3cr3t"}}).secrets
     assert secrets.get("scope", "key") == "s3cr3t"

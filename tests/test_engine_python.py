@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from engine_support import Workspace, notebook, process_gone, run_threads, wait_for
+from engine_support import Workspace, notebook, process_gone, run_threads
 from localspace.engine import make_engine
 from localspace.engine.base import NotebookTask
 from localspace.paths import Paths
+from waiting import wait_until
 
 SCRIPTS = str(Path(__file__).resolve().parents[1] / "scripts")
 
@@ -29,7 +30,7 @@ def engine(tmp_path, ws):
     engine = make_engine("python", Paths(tmp_path / "root"), ws.read, {"ci": {"token": "s3cr3t"}})
     yield engine
     engine.close()
-    wait_for(lambda: not run_threads(), 5, "run threads to end")
+    wait_until(lambda: not run_threads(), 5, "run threads to end")
 
 
 def run(engine, path, parameters=None, timeout=30):
@@ -111,7 +112,7 @@ def test_cancel_ends_the_run_within_two_seconds(engine, ws, tmp_path, body):
     marker = tmp_path / "started"
     ws.add("/Shared/p/busy", notebook(f"open({str(marker)!r}, 'w').close()", body))
     handle = engine.start_notebook(NotebookTask(5, "/Shared/p/busy"))
-    wait_for(marker.exists, 10, "the notebook to start")
+    wait_until(marker.exists, 10, "the notebook to start")
     assert handle.result(0) is None
     started = time.monotonic()
     handle.cancel()
@@ -129,11 +130,11 @@ def test_cancel_kills_processes_the_notebook_started(engine, ws, tmp_path):
         f"open({str(pid_file)!r}, 'w').write(str(p.pid))",
         "import time\ntime.sleep(3600)"))
     handle = engine.start_notebook(NotebookTask(6, "/Shared/p/spawn"))
-    wait_for(lambda: pid_file.exists() and pid_file.read_text(), 10, "the grandchild to start")
+    wait_until(lambda: pid_file.exists() and pid_file.read_text(), 10, "the grandchild to start")
     grandchild = int(pid_file.read_text())
     handle.cancel()
     assert handle.result(2).result_state == "CANCELED"
-    wait_for(lambda: process_gone(grandchild), 2, "the grandchild to die")
+    wait_until(lambda: process_gone(grandchild), 2, "the grandchild to die")
 
 
 def test_notebook_dies_with_the_emulator(tmp_path):
@@ -152,11 +153,11 @@ def test_notebook_dies_with_the_emulator(tmp_path):
     """)
     process = subprocess.Popen([sys.executable, "-c", owner], env={**os.environ, "PYTHONPATH": SCRIPTS})
     try:
-        wait_for(lambda: pid_file.exists() and pid_file.read_text(), 15, "the notebook to start")
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 15, "the notebook to start")
         notebook_pid = int(pid_file.read_text())
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        wait_for(lambda: process_gone(notebook_pid), 3, "the orphaned notebook to die")
+        wait_until(lambda: process_gone(notebook_pid), 3, "the orphaned notebook to die")
     finally:
         process.kill()
         process.wait(10)
@@ -178,8 +179,8 @@ def test_runs_in_parallel_and_close_cancels_everything(tmp_path, ws):
     for i, marker in enumerate(markers):
         ws.add(f"/Shared/p/n{i}", notebook(f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(3600)"))
         handles.append(engine.start_notebook(NotebookTask(10 + i, f"/Shared/p/n{i}")))
-    wait_for(lambda: all(m.exists() for m in markers), 15, "all notebooks to start")
+    wait_until(lambda: all(m.exists() for m in markers), 15, "all notebooks to start")
     engine.close()
     assert [h.result(0).result_state for h in handles] == ["CANCELED"] * 3
     assert all(process_gone(h.pid) for h in handles)
-    wait_for(lambda: not run_threads(), 5, "run threads to end")
+    wait_until(lambda: not run_threads(), 5, "run threads to end")

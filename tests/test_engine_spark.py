@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from engine_support import Workspace, notebook, run_threads, wait_for
+from engine_support import Workspace, notebook, run_threads
 from localspace.engine import make_engine, spark_available
 from localspace.engine.base import NotebookTask, SqlError
 from localspace.paths import Paths
+from waiting import wait_until
 
 pytestmark = [pytest.mark.spark,
               pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
@@ -31,7 +32,7 @@ def engine(tmp_path_factory, ws):
                          {"ci": {"token": "s3cr3t"}})
     yield engine
     engine.close()
-    wait_for(lambda: not run_threads(), 10, "run threads to end")
+    wait_until(lambda: not run_threads(), 10, "run threads to end")
 
 
 def start(engine, path, parameters=None):
@@ -93,11 +94,11 @@ def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
         " .writeStream.option('checkpointLocation', 'dbfs:/checkpoints/stream/bronze')\n"
         " .trigger(processingTime='100 milliseconds').toTable('dev.stream.bronze'))"))
     handle = start(engine, "/Shared/s/stream")
-    wait_for(lambda: _table_has(engine, "dev.stream.bronze", 1), 90, "the first file in bronze")
+    wait_until(lambda: _table_has(engine, "dev.stream.bronze", 1), 90, "the first file in bronze")
     assert handle.result(0) is None  # an active stream keeps the run going
     landed = time.monotonic()
     (landing / "1.json").write_text(json.dumps({"id": 1}) + "\n")
-    wait_for(lambda: _table_has(engine, "dev.stream.bronze", 2), 30, "the second file in bronze")
+    wait_until(lambda: _table_has(engine, "dev.stream.bronze", 2), 30, "the second file in bronze")
     print(f"stream round trip (file -> table visible to SQL): {time.monotonic() - landed:.2f}s")
     assert (engine.paths.dbfs_root / "checkpoints/stream/bronze/offsets").is_dir()
     canceled = time.monotonic()
@@ -134,7 +135,7 @@ def test_cancel_ends_the_run_within_two_seconds(engine, ws, tmp_path, body):
     marker = tmp_path / "started"
     ws.add("/Shared/s/busy", notebook(f"open({str(marker)!r}, 'w').close()", body))
     handle = start(engine, "/Shared/s/busy")
-    wait_for(marker.exists, 30, "the notebook to start")
+    wait_until(marker.exists, 30, "the notebook to start")
     assert handle.result(0) is None
     canceled = time.monotonic()
     handle.cancel()

@@ -1,11 +1,6 @@
 """Authentication: PAT, OAuth M2M (client credentials), GitHub OIDC token exchange, expiry."""
 from __future__ import annotations
 
-import base64
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
@@ -14,6 +9,7 @@ from databricks.sdk.errors import PermissionDenied, Unauthenticated
 from conftest import TEST_TOKEN
 from localspace.server import LocalSpace
 from localspace_helpers import client, wait_until
+from oidc_support import github_token_service, unsigned_jwt
 
 CLIENT_ID, CLIENT_SECRET = "sp-streamtest", "sp-secret-0123456789"
 
@@ -67,45 +63,17 @@ def test_discovery_and_expiry(oauth_space):
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
 
 
-def _jwt(claims: dict) -> str:
-    def part(obj):
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
-class _FakeGitHubTokenService(BaseHTTPRequestHandler):
-    """What ACTIONS_ID_TOKEN_REQUEST_URL answers in a GitHub Actions job: {"value": <jwt>}."""
-
-    def do_GET(self):
-        audience = self.path.split("audience=", 1)[-1]
-        body = json.dumps({"value": _jwt({"aud": requests.utils.unquote(audience), "sub": "repo:o/r"})}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_github_oidc_token_exchange_through_the_sdk(oauth_space, monkeypatch):
-    github = ThreadingHTTPServer(("127.0.0.1", 0), _FakeGitHubTokenService)
-    thread = threading.Thread(target=github.serve_forever, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f"http://127.0.0.1:{github.server_port}/token?x=1")
-        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token")
+    with github_token_service() as github:
+        for name, value in github.env.items():
+            monkeypatch.setenv(name, value)
         w = WorkspaceClient(host=oauth_space.url, client_id=CLIENT_ID, auth_type="github-oidc")
         assert w.current_user.me().user_name == CLIENT_ID
-    finally:
-        github.shutdown()
-        github.server_close()
-        thread.join(5)
+        assert github.issued
     token_url = f"{oauth_space.url}/oidc/v1/token"
     form = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "client_id": CLIENT_ID,
             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt"}
-    wrong_aud = requests.post(token_url, data={**form, "subject_token": _jwt({"aud": "https://elsewhere"})})
+    wrong_aud = requests.post(token_url, data={**form, "subject_token": unsigned_jwt({"aud": "https://elsewhere"})})
     assert wrong_aud.status_code == 400 and wrong_aud.json()["error"] == "invalid_grant"
     not_jwt = requests.post(token_url, data={**form, "subject_token": "not-a-jwt"})
     assert not_jwt.status_code == 400

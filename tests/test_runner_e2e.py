@@ -3,57 +3,10 @@ from __future__ import annotations
 
 import json
 import signal
-import textwrap
 
-import pytest
-
-from e2e_support import clean, project, run, spawn, state_has, wait_for
-from localspace.server import LocalSpace
+from e2e_support import WAITING_PLAN, clean, project, run, running, stream_plan
 from streamtest.cli import main
-
-STREAM_JOB = """
-version: 1
-name: {name}
-vars:
-  schema: st_${{run.id}}
-  root: /Workspace/Shared/streamtest/${{run.id}}
-  landing: /Volumes/main/${{var.schema}}/landing
-deploy: {{from: notebooks, to: "${{var.root}}"}}
-job:
-  name: {name}-${{run.id}}
-  tasks:
-    - task_key: run
-      notebook_task:
-        notebook_path: ${{var.root}}/run
-        base_parameters: {{landing: "${{var.landing}}", schema: "${{var.schema}}"}}
-start: {{timeout: {start}}}
-compute: {{warehouse_id: local}}
-"""
-
-
-def stream_plan(name: str, body: str, start: str = "30s") -> str:
-    return STREAM_JOB.format(name=name, start=start) + textwrap.dedent(body)
-
-
-@pytest.fixture
-def space_factory(tmp_path, monkeypatch):
-    """Start a localspace with custom options and point the runner's environment at it."""
-    spaces = []
-
-    def make(**options) -> LocalSpace:
-        options.setdefault("token", "dapi-e2e-token-abcdef123456")
-        space = LocalSpace(root=tmp_path / f"space{len(spaces)}", engine="python", **options).start()
-        spaces.append(space)
-        for name in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_AUTH_TYPE", "GITHUB_ACTIONS",
-                     "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("DATABRICKS_HOST", space.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", options["token"])
-        return space
-
-    yield make
-    for space in spaces:
-        space.stop()
+from waiting import wait_until
 
 
 def test_passing_stream_plan_with_two_iterations(localspace, workspace_env, tmp_path, capsys, monkeypatch):
@@ -133,7 +86,7 @@ def test_run_stuck_pending_fails_after_start_timeout(space_factory, tmp_path, ca
     start = result.junit["setup"]["start job (wait for RUNNING)"].result[0]
     assert "still PENDING" in start.message and "start.timeout" in start.message
     assert type(result.junit["setup"]["sql SELECT 1"].result[0]).__name__ == "Skipped"
-    wait_for(lambda: clean(space), 10, "the pending run to be cancelled")
+    wait_until(lambda: clean(space), 10, "the pending run to be cancelled")
 
 
 def test_batch_mode_runs_the_job_per_iteration(localspace, workspace_env, tmp_path, capsys, monkeypatch):
@@ -196,7 +149,9 @@ def test_each_expectation_form(localspace, workspace_env, tmp_path, capsys, monk
 
 
 def test_oauth_m2m_refreshes_short_lived_tokens(space_factory, tmp_path, capsys, monkeypatch):
-    space = space_factory(oauth_clients={"sp-e2e": "sp-secret-value-0987"}, token_ttl=2)
+    # 1 s tokens are renewed after 0.75 s; the 4 s sleep's stream watch calls come at most
+    # ~2.1 s apart, so every gap holds a renewal (a 2 s lifetime made the count timing-dependent)
+    space = space_factory(oauth_clients={"sp-e2e": "sp-secret-value-0987"}, token_ttl=1)
     monkeypatch.delenv("DATABRICKS_TOKEN")
     monkeypatch.setenv("DATABRICKS_CLIENT_ID", "sp-e2e")
     monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", "sp-secret-value-0987")
@@ -210,32 +165,18 @@ def test_oauth_m2m_refreshes_short_lived_tokens(space_factory, tmp_path, capsys,
     assert result.code == 0, result.err
     token_calls = [r for r in space.request_log if r[:2] == ("POST", "/oidc/v1/token")]
     assert len(token_calls) >= 3
+    assert not [r for r in space.request_log if r[2] == 401]  # renewed before expiry, never after a 401
     assert ("GET", "/oidc/.well-known/oauth-authorization-server", 200) in space.request_log
     assert "sp-secret-value-0987" not in result.text_of_everything()
     assert clean(space)
 
 
-WAITING_PLAN = """
-    setup:
-      - name: waits forever
-        sql: SELECT 0
-        expect: 1
-        within: 10m
-"""
-
-
 def test_sigterm_while_waiting_cleans_up(localspace, workspace_env, tmp_path):
     plan = project(tmp_path, stream_plan("sigterm", WAITING_PLAN))
-    process = spawn(plan, workspace_env)
-    try:
-        wait_for(state_has(plan.parent / "state.json", "job_run_id", "run_url"), 30, "the job to run")
-        wait_for(lambda: localspace.leftovers()["active_runs"] == 1, 10, "the run")
+    with running(plan, workspace_env, localspace) as process:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    err = process.stderr.read()
+        err = process.stderr.read()
     assert code == 1, err
     assert "interrupted by SIGTERM" in err
     assert clean(localspace), localspace.leftovers()
@@ -244,15 +185,9 @@ def test_sigterm_while_waiting_cleans_up(localspace, workspace_env, tmp_path):
 
 def test_cleanup_from_state_after_sigkill(localspace, workspace_env, tmp_path, capsys):
     plan = project(tmp_path, stream_plan("sigkill", WAITING_PLAN))
-    process = spawn(plan, workspace_env)
-    try:
-        wait_for(state_has(plan.parent / "state.json", "job_run_id"), 30, "the job to run")
-        wait_for(lambda: localspace.leftovers()["active_runs"] == 1, 10, "the run")
+    with running(plan, workspace_env, localspace) as process:
         process.kill()
         process.wait(timeout=10)
-    finally:
-        process.stdout.close()
-        process.stderr.close()
     assert localspace.leftovers()["jobs"] == 1
     state = str(plan.parent / "state.json")
     assert main(["cleanup", "--state", state]) == 0

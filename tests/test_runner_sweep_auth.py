@@ -2,16 +2,14 @@
 against Databricks' own job schema."""
 from __future__ import annotations
 
-import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from e2e_support import REPO, clean, project, run
+from oidc_support import github_token_service
 from streamtest import auth, config, identity
 from streamtest.cli import main
 from streamtest.client import HttpClient
@@ -55,51 +53,20 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
     assert main(["sweep", "--older-than", "soon"]) == 2
 
 
-class _GitHubTokenServer(BaseHTTPRequestHandler):
-    """Stands in for ACTIONS_ID_TOKEN_REQUEST_URL: checks the bearer, signs nothing."""
-
-    def do_GET(self):
-        if self.headers.get("Authorization") != "Bearer gh-request-token-42":
-            self.send_response(401)
-            self.end_headers()
-            return
-        audience = self.path.split("audience=", 1)[1]
-        from urllib.parse import unquote
-        claims = {"aud": unquote(audience), "exp": time.time() + 600, "sub": "repo:o/r:ref:refs/heads/main"}
-        part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
-        body = json.dumps({"value": f"{part({'alg': 'RS256'})}.{part(claims)}.c2ln"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_github_oidc_federation(tmp_path, capsys, monkeypatch):
-    from localspace.server import LocalSpace
-    github = ThreadingHTTPServer(("127.0.0.1", 0), _GitHubTokenServer)
-    thread = threading.Thread(target=github.serve_forever, daemon=True)
-    thread.start()
-    space = LocalSpace(root=tmp_path / "space", engine="python", oauth_clients={"sp-oidc": "unused-secret"}).start()
-    try:
-        monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
-        monkeypatch.delenv("DATABRICKS_CLIENT_SECRET", raising=False)
-        for name, value in {"DATABRICKS_HOST": space.url, "DATABRICKS_AUTH_TYPE": "github-oidc",
-                            "DATABRICKS_CLIENT_ID": "sp-oidc",
-                            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{github.server_port}/token?api-version=2.0",
-                            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-request-token-42"}.items():
+def test_github_oidc_federation(space_factory, tmp_path, capsys, monkeypatch):
+    space = space_factory(oauth_clients={"sp-oidc": "unused-secret"})
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    with github_token_service("gh-request-token-42") as github:
+        for name, value in {"DATABRICKS_AUTH_TYPE": "github-oidc", "DATABRICKS_CLIENT_ID": "sp-oidc",
+                            **github.env}.items():
             monkeypatch.setenv(name, value)
         result = run(project(tmp_path), capsys, monkeypatch=monkeypatch)
-        assert result.code == 0, result.err
-        assert "gh-request-token-42" not in result.text_of_everything()
-        assert clean(space)
-    finally:
-        space.stop()
-        github.shutdown()
-        github.server_close()
+    assert result.code == 0, result.err
+    assert github.issued and github.audiences == [f"{space.url}/oidc/v1/token"] * len(github.issued)
+    everything = result.text_of_everything()
+    assert "gh-request-token-42" not in everything
+    assert not [jwt for jwt in github.issued if jwt in everything]
+    assert clean(space)
 
 
 def python_patterns(schema_text: str) -> str:

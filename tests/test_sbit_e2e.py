@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from junitparser import Failure, JUnitXml, Skipped
+from junitparser import Failure, Skipped
 
-from e2e_support import REPO, clean, wait_for
+from e2e_support import REPO, Result, clean
 from localspace.engine import spark_available
 from localspace.server import LocalSpace
 from localspace_helpers import client
+from waiting import wait_until
 
 pytestmark = [pytest.mark.spark,
               pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
@@ -54,21 +55,16 @@ def space(tmp_path_factory):
     space.stop()
 
 
-def streamtest(space: LocalSpace, plan: str, workdir: Path) -> subprocess.CompletedProcess:
-    """``python -m streamtest run`` on one of the example plans, reports in ``workdir``."""
+def streamtest(space: LocalSpace, plan: str, workdir: Path) -> Result:
+    """``python -m streamtest run`` on one of the example plans; reports and state in ``workdir``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "GITHUB_"))}
     env.update(DATABRICKS_HOST=space.url, DATABRICKS_TOKEN=TOKEN, PYTHONPATH=str(REPO / "scripts"))
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "streamtest", "run", "-c", str(SBIT / plan),
          "--junit", str(workdir / "junit.xml"), "--summary", str(workdir / "summary.md"),
          "--state", str(workdir / "state.json")],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=280)
-
-
-def junit(workdir: Path) -> dict:
-    """{suite name: {case name: case}}, read back with a standard JUnit reader."""
-    xml = JUnitXml.fromfile(str(workdir / "junit.xml"))
-    return {suite.name: {case.name: case for case in suite} for suite in xml}
+    return Result(done.returncode, done.stderr, done.stdout, workdir)
 
 
 def check_names(plan: str) -> dict[str, list[str]]:
@@ -94,8 +90,8 @@ def nothing_running(space: LocalSpace) -> bool:
     return clean(space) and not [t for t in threads if t.startswith("stream execution thread")]
 
 
-def assert_passed(workdir: Path, plan: str) -> None:
-    suites = junit(workdir)
+def assert_passed(result: Result, plan: str) -> None:
+    suites = result.junit
     assert list(suites) == PHASES
     for phase, names in check_names(plan).items():
         assert set(names) <= set(suites[phase]), (phase, sorted(suites[phase]))
@@ -119,18 +115,18 @@ def assert_final_tables(space: LocalSpace) -> None:
 def test_sbit_plan_passes_with_hand_computed_counts(space, tmp_path, plan):
     result = streamtest(space, plan, tmp_path)
 
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert_passed(tmp_path, plan)
+    assert result.code == 0, result.err[-4000:]
+    assert_passed(result, plan)
     assert_final_tables(space)
-    wait_for(lambda: nothing_running(space), 15, "the emulator to have nothing running")
+    wait_until(lambda: nothing_running(space), 15, "the emulator to have nothing running")
 
 
 def test_broken_plan_fails_on_the_gold_check(space, tmp_path):
     result = streamtest(space, "streamtest-broken.yml", tmp_path)
 
-    assert result.returncode == 1, result.stderr[-4000:]
-    assert "gold workout_bpm_summary" in result.stderr
-    suites = junit(tmp_path)
+    assert result.code == 1, result.err[-4000:]
+    assert "gold workout_bpm_summary" in result.err
+    suites = result.junit
     assert list(suites) == PHASES
     failed = {(phase, name) for phase in PHASES for name, case in suites[phase].items()
               if any(isinstance(r, Failure) for r in case.result)}
@@ -140,4 +136,4 @@ def test_broken_plan_fails_on_the_gold_check(space, tmp_path):
     assert all(any(isinstance(r, Skipped) for r in case.result)
                for case in suites["payload 2"].values())
     assert all(case.is_passed for case in suites["cleanup"].values())
-    wait_for(lambda: nothing_running(space), 15, "the emulator to have nothing running")
+    wait_until(lambda: nothing_running(space), 15, "the emulator to have nothing running")

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from streamtest import redaction
 from streamtest.client import ApiError, HttpClient
 from streamtest.config import Config
+from streamtest.databricks import OIDC_DISCOVERY, OIDC_TOKEN
 
-DISCOVERY = "/oidc/.well-known/oauth-authorization-server"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 
@@ -36,11 +36,15 @@ class PatAuth:
 
 
 class OAuthAuth:
-    """A refreshing bearer token; ``fetch(client)`` returns the token endpoint's JSON."""
+    """A refreshing bearer token from ``host``'s token endpoint (discovered once);
+    ``fetch(client, endpoint)`` asks it for a token and returns its JSON."""
 
     refreshable = True
 
-    def __init__(self, fetch: Callable[[HttpClient], dict], clock: Callable[[], float] = time.monotonic):
+    def __init__(self, host: str, fetch: Callable[[HttpClient, str], dict],
+                 clock: Callable[[], float] = time.monotonic):
+        self._host = host
+        self._endpoint: Optional[str] = None
         self._fetch = fetch
         self._clock = clock
         self._lock = threading.Lock()
@@ -59,7 +63,9 @@ class OAuthAuth:
 
     def _renew(self, client: HttpClient) -> None:
         now = self._clock()
-        body = self._fetch(client)
+        if self._endpoint is None:
+            self._endpoint = _token_endpoint(client, self._host)
+        body = self._fetch(client, self._endpoint)
         token = body.get("access_token")
         if not token:
             raise ApiError("UNAUTHENTICATED", "the token endpoint returned no access_token", 200, "POST token")
@@ -72,37 +78,31 @@ class OAuthAuth:
 def _token_endpoint(client: HttpClient, host: str) -> str:
     """Discover the token endpoint the way the SDK does; fall back to the documented path."""
     try:
-        meta = client.call("GET", host + DISCOVERY, authenticated=False, total=60)
+        meta = client.call("GET", host + OIDC_DISCOVERY, authenticated=False, total=60)
         endpoint = meta.get("token_endpoint")
         if endpoint:
             return endpoint
     except ApiError as exc:
         if exc.status in (401, 403) or exc.status == 0:
             raise
-    return host + "/oidc/v1/token"
+    return host + OIDC_TOKEN
 
 
 def m2m(cfg: Config, clock=time.monotonic) -> OAuthAuth:
     redaction.register(cfg.client_secret)
-    endpoint: list[str] = []
 
-    def fetch(client: HttpClient) -> dict:
-        if not endpoint:
-            endpoint.append(_token_endpoint(client, cfg.host))
-        return client.call("POST", endpoint[0], authenticated=False, total=120,
+    def fetch(client: HttpClient, endpoint: str) -> dict:
+        return client.call("POST", endpoint, authenticated=False, total=120,
                            data={"grant_type": "client_credentials", "scope": "all-apis"},
                            basic=(cfg.client_id, cfg.client_secret))
-    return OAuthAuth(fetch, clock)
+    return OAuthAuth(cfg.host, fetch, clock)
 
 
 def github_oidc(cfg: Config, clock=time.monotonic) -> OAuthAuth:
     redaction.register(cfg.id_token_request_token)
-    endpoint: list[str] = []
 
-    def fetch(client: HttpClient) -> dict:
-        if not endpoint:
-            endpoint.append(_token_endpoint(client, cfg.host))
-        audience = cfg.token_audience or endpoint[0]
+    def fetch(client: HttpClient, endpoint: str) -> dict:
+        audience = cfg.token_audience or endpoint
         separator = "&" if "?" in cfg.id_token_url else "?"
         id_token = client.call("GET", cfg.id_token_url + separator + urlencode({"audience": audience}),
                                authenticated=False, total=120,
@@ -110,10 +110,10 @@ def github_oidc(cfg: Config, clock=time.monotonic) -> OAuthAuth:
         if not id_token:
             raise ApiError("UNAUTHENTICATED", "GitHub returned no OIDC token", 200, "GET id token")
         redaction.register(id_token)
-        return client.call("POST", endpoint[0], authenticated=False, total=120, data={
+        return client.call("POST", endpoint, authenticated=False, total=120, data={
             "grant_type": TOKEN_EXCHANGE, "subject_token_type": JWT_TYPE, "subject_token": id_token,
             "client_id": cfg.client_id, "scope": "all-apis"})
-    return OAuthAuth(fetch, clock)
+    return OAuthAuth(cfg.host, fetch, clock)
 
 
 def for_config(cfg: Config, clock=time.monotonic):

@@ -1,10 +1,14 @@
 """Remove what one run created, from its state file: by recorded id, never by name.
 
 Order matters under a cancelled workflow (about 10 s before SIGKILL): first stop what bills
-(cancel the job's run, one-time runs and statements), then pause or delete the job (an
-unpaused continuous job would start a new run), then delete the deployed folder, and only
+(pause a continuous job, so that ending its run does not start another; cancel the job's
+run, one-time runs and statements), then delete the job, then the deployed folder, and only
 then wait, bounded, for the cancelled runs to end. Every action tolerates "already gone",
 so cleanup can run any number of times; a fully cleaned state is marked and skipped.
+
+``keep`` (``--keep-on-failure`` after a failed check) leaves the job, its run and the
+deployed folder for debugging and marks the state ``kept``, not ``cleaned``: a later
+``streamtest cleanup --state PATH`` (which never keeps) removes them.
 """
 from __future__ import annotations
 
@@ -23,22 +27,26 @@ Action = Callable[[str, float, float, bool, str], None]  # name, started, durati
 
 class Cleaner:
     def __init__(self, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
-                 on_action: Optional[Action] = None, clock: Callable[[], float] = time.time):
+                 on_action: Optional[Action] = None, clock: Callable[[], float] = time.time,
+                 keep: bool = False):
         self.ws, self.state, self.log, self.poller = ws, state, log, poller
         self.on_action = on_action
         self.clock = clock
+        self.keep = keep
         self.ok = True
 
     def run(self) -> bool:
-        """True when everything recorded is gone (or kept on purpose)."""
+        """True when everything recorded is gone (or, with ``keep``, all but what is kept)."""
         if self.state.get("cleaned"):
             self.log("cleanup: already done")
             return True
         policy = self.state.get("policy") or {}
-        keep = bool(self.state.get("keep"))
+        keep = self.keep
         job_id, run_id = self.state.get("job_id"), self.state.get("job_run_id")
         cancelled = []
-        if run_id:
+        if job_id and self.state.get("continuous") and not keep:
+            self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
+        if run_id and not keep:
             self._do("cancel job run", lambda: self.ws.cancel_run(run_id), f"run {run_id}")
             cancelled.append(run_id)
         for one_time in list(self.state.get("one_time_runs", [])):
@@ -47,13 +55,11 @@ class Cleaner:
         for statement in list(self.state.get("statements", [])):
             if self._do("cancel statement", lambda s=statement: self.ws.cancel_statement(s), statement):
                 self.state.discard("statements", statement)
-        if job_id:
-            if keep or not policy.get("delete_job", True):
-                if self.state.get("continuous"):
-                    self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
-                self.log(f"cleanup: keeping job {job_id} ({'keep-on-failure' if keep else 'delete_job: false'})")
-            else:
+        if job_id and not keep:
+            if policy.get("delete_job", True):
                 self._do("delete job", lambda: self._delete_job(job_id), f"job {job_id}")
+            else:
+                self.log(f"cleanup: keeping job {job_id} (delete_job: false)")
         deployed = self.state.get("deployed")
         if deployed and not keep and policy.get("delete_deployed", True):
             self._do("delete deployed folder", lambda: self._delete_deployed(deployed), deployed["path"])
@@ -61,7 +67,8 @@ class Cleaner:
             self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
                      ", ".join(str(r) for r in cancelled))
         if self.ok:
-            self.state.set(cleaned=True, one_time_runs=[], statements=[])
+            done = {"kept": True} if keep else {"cleaned": True}
+            self.state.set(**done, one_time_runs=[], statements=[])
         return self.ok
 
     def _do(self, name: str, action: Callable[[], Optional[str]], what: str) -> bool:
@@ -89,8 +96,6 @@ class Cleaner:
         return f"paused continuous job {job_id}"
 
     def _delete_job(self, job_id: int) -> str:
-        if self.state.get("continuous"):
-            self._pause(job_id)
         deleted = self.ws.delete_job(job_id)
         return f"deleted job {job_id}" if deleted else f"job {job_id} already deleted"
 

@@ -7,11 +7,13 @@ Retry policy (what the Databricks SDK does, with jitter): 429 and 503 wait for
 ``Retry-After`` (1 s when absent or malformed); other 5xx, timeouts and dropped connections
 back off exponentially with jitter, capped at 10 s per wait; all of it bounded by a total
 time budget. A call marked ``idempotent=False`` (jobs/create) is never repeated after a
-failure that may have been processed on the server: the caller gets ``AmbiguousError`` and
-must look the object up before trying again.
+failure that may have been processed on the server: ``recover`` looks the object up first
+(its answer stands for the reply; None means "not created", so the call is retried under
+the same policy), and without ``recover`` the caller gets ``AmbiguousError``.
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,6 +27,16 @@ from urllib3.util.retry import Retry
 from streamtest import __version__, redaction
 
 USER_AGENT = f"streamtest/{__version__}"
+BUDGET_ENV = "STREAMTEST_RETRY_BUDGET"
+
+
+def default_budget() -> float:
+    """300 s, as the SDK; ``STREAMTEST_RETRY_BUDGET`` (seconds) shortens it, e.g. for fault tests."""
+    try:
+        seconds = float(os.environ.get(BUDGET_ENV, ""))
+    except ValueError:
+        return 300.0
+    return seconds if 0 < seconds <= 3600 else 300.0
 
 
 class ApiError(Exception):
@@ -70,7 +82,7 @@ class AmbiguousError(ApiError):
 
 @dataclass
 class RetryPolicy:
-    total: float = 300.0          # give up once this many seconds have passed
+    total: float = field(default_factory=default_budget)  # give up after this many seconds
     base: float = 0.5             # first backoff wait
     cap: float = 10.0             # longest single wait
     rng: random.Random = field(default_factory=random.Random)
@@ -113,7 +125,8 @@ class HttpClient:
 
     def call(self, method: str, path: str, *, params=None, json=None, data=None,
              headers: Optional[dict] = None, idempotent: bool = True, authenticated: bool = True,
-             basic: Optional[tuple] = None, total: Optional[float] = None) -> Any:
+             basic: Optional[tuple] = None, total: Optional[float] = None,
+             recover: Optional[Callable[[], Any]] = None) -> Any:
         """One logical call with retries; returns parsed JSON ({} for an empty body)."""
         url = path if path.startswith(("http://", "https://")) else self.host + path
         endpoint = f"{method} {urlsplit(url).path}"
@@ -129,7 +142,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
                 if not idempotent and _maybe_sent(exc):
-                    raise AmbiguousError(error.error_code, error.message, 0, endpoint) from None
+                    found = _recovered(recover, error)
+                    if found is not None:
+                        return found
                 wait = self.policy.backoff(attempt)
             else:
                 if response.status_code < 400:
@@ -145,7 +160,9 @@ class HttpClient:
                     wait = self.policy.retry_after(response)
                 elif status >= 500:
                     if not idempotent:
-                        raise AmbiguousError(error.error_code, error.message, status, endpoint)
+                        found = _recovered(recover, error)
+                        if found is not None:
+                            return found
                     wait = self.policy.backoff(attempt)
                 else:
                     raise error
@@ -156,6 +173,14 @@ class HttpClient:
             if self.on_retry:
                 self.on_retry(endpoint, error, wait)
             self.sleep(wait)
+
+
+def _recovered(recover: Optional[Callable[[], Any]], error: ApiError) -> Any:
+    """After a non-idempotent call that may have been processed: what ``recover`` finds
+    (None: it was not, so retrying is safe), or AmbiguousError when there is no way to look."""
+    if recover is None:
+        raise AmbiguousError(error.error_code, error.message, error.status, error.endpoint) from None
+    return recover()
 
 
 def _body(response: requests.Response) -> Any:

@@ -7,6 +7,7 @@ Mirrors the Databricks CLI/SDK variables so a user's existing set-up works uncha
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
@@ -15,6 +16,9 @@ from streamtest import redaction
 
 SECRET_ENV = ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+HOSTNAME = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")      # a DNS name or an IP address (v6 unbracketed)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")                 # a line break in a header would split it
+CREDENTIAL_ENV = ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")
 
 
 class ConfigError(ValueError):
@@ -50,6 +54,12 @@ def normalize_host(value: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"DATABRICKS_HOST is not a workspace URL: {value!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"DATABRICKS_HOST has an invalid port: {value!r}") from None
+    if not HOSTNAME.fullmatch(parts.hostname):
+        raise ConfigError(f"DATABRICKS_HOST has characters no host name has: {value!r}")
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         raise ConfigError("DATABRICKS_HOST must use https:// (http:// only for 127.0.0.1/localhost)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -62,6 +72,10 @@ def normalize_host(value: str) -> str:
 def from_env(env: Mapping[str, str], host: Optional[str] = None) -> Config:
     """Resolve host and auth; ``host`` (e.g. from a state file) is used when the env has none."""
     register_secrets(env)
+    for name in CREDENTIAL_ENV:  # never echo the value: it is a secret, or next to one
+        if CONTROL.search(env.get(name) or ""):
+            raise ConfigError(f"{name} contains a line break or another control character; "
+                              "store the credential without it")
     raw_host = env.get("DATABRICKS_HOST") or host
     if not raw_host:
         raise ConfigError("DATABRICKS_HOST is not set")

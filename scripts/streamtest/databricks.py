@@ -10,10 +10,13 @@ import base64
 from typing import Iterator, Optional
 from urllib.parse import quote
 
-from streamtest.client import AmbiguousError, ApiError, HttpClient
+from streamtest.client import ApiError, HttpClient
 from streamtest.identity import TAG_RUN
 
 JOBS = "/api/2.2/jobs"
+# OAuth (used by auth.py): where the token endpoint is discovered, and its documented default
+OIDC_DISCOVERY = "/oidc/.well-known/oauth-authorization-server"
+OIDC_TOKEN = "/oidc/v1/token"
 TERMINAL = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 GONE = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 DBFS_INLINE_LIMIT = 1024 * 1024
@@ -26,25 +29,25 @@ def is_gone(exc: ApiError) -> bool:
         exc.status == 400 and "does not exist" in exc.message.lower())
 
 
+def _dbfs(path: str) -> str:
+    """The DBFS API takes the absolute path ('/tmp/x'), as the SDK sends it, not 'dbfs:/tmp/x'."""
+    return path[len("dbfs:"):] if path.startswith("dbfs:") else path
+
+
 class Workspace:
     def __init__(self, client: HttpClient):
         self.client = client
         self.host = client.host
 
     # -- jobs ------------------------------------------------------------------------------
-    def create_job(self, settings: dict, run_id: str, attempts: int = 5) -> int:
+    def create_job(self, settings: dict, run_id: str) -> int:
         """jobs/create without ever creating two jobs: after an ambiguous failure, look first."""
-        for attempt in range(attempts):
-            try:
-                return int(self.client.call("POST", f"{JOBS}/create", json=settings, idempotent=False)["job_id"])
-            except AmbiguousError as exc:
-                found = self.find_job(settings["name"], run_id)
-                if found is not None:
-                    return found
-                if attempt == attempts - 1:
-                    raise ApiError(exc.error_code, exc.message, exc.status, exc.endpoint) from None
-                self.client.sleep(self.client.policy.backoff(attempt))
-        raise AssertionError("unreachable")
+        def created() -> Optional[dict]:
+            found = self.find_job(settings["name"], run_id)
+            return None if found is None else {"job_id": found}
+
+        body = self.client.call("POST", f"{JOBS}/create", json=settings, idempotent=False, recover=created)
+        return int(body["job_id"])
 
     def find_job(self, name: str, run_id: str) -> Optional[int]:
         """The job this run created under ``name`` (matched by its streamtest-run tag too)."""
@@ -149,10 +152,11 @@ class Workspace:
                          data=content, headers={"Content-Type": "application/octet-stream"})
 
     def dbfs_mkdirs(self, path: str) -> None:
-        self.client.call("POST", "/api/2.0/dbfs/mkdirs", json={"path": path})
+        self.client.call("POST", "/api/2.0/dbfs/mkdirs", json={"path": _dbfs(path)})
 
     def dbfs_put(self, path: str, content: bytes) -> None:
         """Inline up to 1 MB; larger files through create / add-block / close."""
+        path = _dbfs(path)
         if len(content) <= DBFS_INLINE_LIMIT:
             self.client.call("POST", "/api/2.0/dbfs/put", json={
                 "path": path, "contents": base64.b64encode(content).decode(), "overwrite": True})

@@ -27,7 +27,9 @@ class Verdict:
     message: str = ""
 
 
-def _number(value: Any) -> Optional[Decimal]:
+def number(value: Any) -> Optional[Decimal]:
+    """The value as a finite number, or None: how both the plan check and the comparisons
+    decide what "a number" is (``"15"``, ``15`` and ``15.0`` are; ``true`` and ``"nan"`` are not)."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -57,7 +59,7 @@ def same(actual: Any, expected: Any) -> bool:
         return False
     if actual is None or expected is None:
         return actual is None and expected is None
-    a, e = _number(actual), _number(expected)
+    a, e = number(actual), number(expected)
     if a is not None and e is not None:
         return a == e
     return _text(actual) == _text(expected)
@@ -66,7 +68,7 @@ def same(actual: Any, expected: Any) -> bool:
 def compare(actual: Any, op: str, expected: Any) -> bool:
     if op in ("==", "!="):
         return same(actual, expected) == (op == "==")
-    a, e = _number(actual), _number(expected)
+    a, e = number(actual), number(expected)
     return a is not None and e is not None and OPS[op](a, e)
 
 

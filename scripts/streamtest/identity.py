@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 from typing import Mapping
 
 TAG = "streamtest"
@@ -54,7 +53,3 @@ def idempotency_token(run_id: str, purpose: str) -> str:
     """A stable token (<= 64 chars) for run-now/runs-submit: a retried call returns the same run."""
     digest = hashlib.sha256(f"{run_id}/{purpose}".encode()).hexdigest()[:40]
     return f"streamtest-{digest}"
-
-
-def now_epoch() -> float:
-    return time.time()

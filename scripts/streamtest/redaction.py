@@ -9,6 +9,7 @@ process-wide on purpose: a secret must be hidden wherever it shows up.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 
@@ -25,10 +26,13 @@ def looks_secret(env_name: str) -> bool:
 
 
 def register(value: str | None) -> None:
-    """Remember a secret value; short values (< 6 chars) are too common to mask safely."""
+    """Remember a secret value; short values (< 6 chars) are too common to mask safely.
+
+    Its escaped spellings too: an exception's ``repr`` or a JSON report shows a secret holding
+    a line break or a quote as ``\\n`` or ``\\"``, which the raw value would not match."""
     if value and len(value) >= 6:
         with _lock:
-            _values.add(value)
+            _values.update({value, repr(value)[1:-1], json.dumps(value)[1:-1]})
 
 
 def redact(text: str) -> str:

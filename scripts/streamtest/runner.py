@@ -24,7 +24,7 @@ from streamtest.durations import format_duration
 from streamtest.log import Progress
 from streamtest.plan.model import Plan, Step
 from streamtest.poll import Deadline, Poller
-from streamtest.reports.records import ERROR, FAILED, PASSED, Recorder, StepResult
+from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder, StepResult
 from streamtest.signals import Interrupted
 from streamtest.state import State
 from streamtest.steps import Outcome, StepRunner
@@ -123,7 +123,8 @@ class Runner:
             interrupted = interrupted or exc
             self.log(f"{exc}: cleaning up")
         finally:
-            self._cleanup()
+            # a failed check may keep what it ran on for debugging; a cancelled test never does
+            self._cleanup(keep=self.keep_on_failure and interrupted is None and self.recorder.verdict() == FAILED)
             if interrupted is not None and self.recorder.verdict() == PASSED:
                 result = self.recorder.begin(self.recorder.expect("cleanup", "interrupted"))
                 self.recorder.end(result, FAILED, f"cancelled: {interrupted}")
@@ -173,13 +174,9 @@ class Runner:
                 except Exception:
                     self.log(traceback.format_exc())
 
-    def _cleanup(self) -> None:
+    def _cleanup(self, keep: bool) -> None:
+        """Remove what the run created; ``keep`` leaves the job, its run and the deployed folder."""
         with self.log.phase("cleanup"):
-            verdict = self.recorder.verdict()
-            if self.keep_on_failure and verdict != PASSED:
-                self.state.set(keep=True)
-                self.log("keep-on-failure: the job and deployed folder stay; runs are still cancelled")
-
             def record(name: str, started: float, duration: float, ok: bool, message: str) -> None:
                 result = self.recorder.expect("cleanup", name)
                 result.started, result.duration = started, duration
@@ -187,15 +184,36 @@ class Runner:
 
             try:
                 try:
-                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
-                except Interrupted as exc:  # the first signal came during cleanup: finish it anyway
+                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock,
+                            keep=keep).run()
+                except Interrupted as exc:  # the first signal came during cleanup: finish it, keeping nothing
                     self.log(f"{exc} during cleanup; finishing cleanup")
+                    keep = False
                     Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
             except Exception as exc:  # never let cleanup mask the verdict; the always() step retries
                 self.log(f"cleanup failed: {exc}")
                 result = self.recorder.expect("cleanup", "cleanup")
                 self.recorder.begin(result)
                 self.recorder.end(result, ERROR, f"cleanup failed: {exc}")
+        if keep:
+            self._announce_kept()  # outside the cleanup fold, so it is seen
+
+    def _announce_kept(self) -> None:
+        """Say what was kept, until when, and the one command that removes it."""
+        kept = [f"job {self.job_id}"] if self.job_id else []
+        if self.run_id:
+            kept.append(f"run {self.run_id}" + (f" ({self.run_url})" if self.run_url else ""))
+        if self.state.get("deployed"):
+            kept.append(f"deployed folder {self.state.get('deployed')['path']}")
+        if not kept:
+            return
+        message = f"kept for debugging (--keep-on-failure): {', '.join(kept)}."
+        if self.run_id and not self.state.get("continuous"):
+            message += f" The job's timeout_seconds ({self.job_timeout()}s) ends the run if nobody does."
+        message += f" Remove them with: streamtest cleanup --state {self.state.path or 'PATH'}"
+        self.log(message)
+        result = self.recorder.begin(self.recorder.expect("cleanup", "keep job and run (keep-on-failure)"))
+        self.recorder.end(result, SKIPPED, message, link=self.run_url)
 
     # -- steps --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -335,7 +353,7 @@ class Runner:
 
     def _watch(self, force: bool = False) -> None:
         """Raise RunEnded at once if the streaming run is no longer RUNNING (at most 1 call/s)."""
-        now = time.monotonic()
+        now = self.poller.clock()
         if not force and now - self._last_watch < 1.0:
             return
         self._last_watch = now

@@ -1,8 +1,9 @@
 """``sweep``: delete jobs streamtest created whose time is up, wherever their runner went.
 
 A job qualifies only with the ``streamtest`` tag, and then when its ``streamtest-expires``
-has passed or, with ``--older-than``, when it was created longer ago than that. Its active
-runs are cancelled, a continuous job is paused, then the job is deleted.
+has passed or, with ``--older-than``, when it was created longer ago than that. A
+continuous job is paused first (so ending its run starts no other), its active runs are
+cancelled, then the job is deleted.
 """
 from __future__ import annotations
 
@@ -45,10 +46,10 @@ def sweep(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callab
             log(f"would delete {label}")
             continue
         try:
-            for run in ws.list_runs(job_id, active_only=True):
-                ws.cancel_run(int(run["run_id"]))
             if settings.get("continuous"):
                 ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
+            for run in ws.list_runs(job_id, active_only=True):
+                ws.cancel_run(int(run["run_id"]))
             ws.delete_job(job_id)
             log(f"deleted {label}")
         except ApiError as exc:

@@ -63,9 +63,10 @@ def refresh_gold(changes, batch_id):
     for name in GOLD_INPUTS:
         # parquet tables' file lists are cached per session: see the rows silver just added
         session.sql(f"REFRESH TABLE {table(name)}")
-    # Compute both first (eagerly), then overwrite: on parquet an overwrite empties the table
-    # before it writes, so the slower the write, the longer readers see an empty gold table.
-    results = {name: build(session).select(*columns(name)).localCheckpoint()
+    # Compute both first (eagerly, into one small partition), then overwrite: on parquet an
+    # overwrite empties the table before it writes, so the shorter the write, the shorter
+    # readers may see an empty gold table (Delta swaps atomically).
+    results = {name: build(session).select(*columns(name)).coalesce(1).localCheckpoint()
                for name, build in (("gym_summary", gym_summary),
                                    ("workout_bpm_summary", workout_bpm_summary))}
     for name, result in results.items():
@@ -73,8 +74,8 @@ def refresh_gold(changes, batch_id):
 
 
 def start_gold(mode):
-    for name, columns in GOLD_TABLES.items():
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {table(name)} ({columns}) USING {table_format}")
+    for name, ddl in GOLD_TABLES.items():
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {table(name)} ({ddl}) USING {table_format}")
     changes = reduce(lambda left, right: left.union(right),
                      [spark.readStream.table(table(name)).select(F.lit(name).alias("changed"))
                       for name in GOLD_INPUTS])

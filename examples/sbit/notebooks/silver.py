@@ -55,5 +55,7 @@ def workouts():
 
 
 def start_silver(mode):
-    return [stream_to_table(build(), build.__name__, mode)
-            for build in (users, gym_logs, heart_rate, workouts)]
+    return [stream_to_table(users(), "users", mode),
+            stream_to_table(gym_logs(), "gym_logs", mode),
+            stream_to_table(heart_rate(), "heart_rate", mode),
+            stream_to_table(workouts(), "workouts", mode)]

@@ -51,7 +51,7 @@ def difference(name, expected, actual):
 
 
 for name in ("gym_summary", "workout_bpm_summary"):
-    spark.sql(f"REFRESH TABLE {table(name)}")
+    spark.sql(f"REFRESH TABLE {table(name)}")  # a parquet table's file list may be cached
 problems = [problem for problem in (
     difference("gym_summary", GYMS[iteration],
                rows("gym_summary", ["gym", "visits", "members", "minutes_in_gym"])),

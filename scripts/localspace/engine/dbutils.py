@@ -7,12 +7,14 @@ notebook fails with a clear message instead of an AttributeError deep in user co
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from ..paths import Paths
+from .fileopen import is_databricks_path
 
 
 class NotSupportedOnLocalspace(Exception):
@@ -127,7 +129,13 @@ class FileInfo:
 
 
 class FsUtil(_Strict):
-    """dbutils.fs over Paths.local; ``file:`` paths address the emulator machine directly."""
+    """dbutils.fs over Paths.local.
+
+    ``file:`` paths address the driver's own filesystem, where Databricks mounts
+    ``/Workspace``, ``/Volumes`` and ``/dbfs``; those three map under the root as well, any
+    other ``file:`` path is the emulator machine's. Writes land under a temporary name and
+    are renamed into place, so a streaming file source never reads a half-written file.
+    """
 
     _area = "dbutils.fs"
 
@@ -136,7 +144,8 @@ class FsUtil(_Strict):
 
     def _local(self, path: str) -> Path:
         if path.startswith("file:"):
-            return Path(path[len("file:"):])
+            path = path[len("file:"):]
+            return self._paths.local(path) if is_databricks_path(path) else Path(path)
         return self._paths.local(path)
 
     def ls(self, dir: str) -> list[FileInfo]:
@@ -162,8 +171,7 @@ class FsUtil(_Strict):
         local = self._local(file)
         if local.exists() and not overwrite:
             raise FileExistsError(f"File {file} already exists; pass overwrite=True")
-        local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_text(contents, encoding="utf-8")
+        _write_atomically(local, contents.encode("utf-8"))
         return True
 
     def mkdirs(self, dir: str) -> bool:
@@ -175,12 +183,12 @@ class FsUtil(_Strict):
         if source.is_dir():
             if not recurse:
                 raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
-            shutil.copytree(source, target, dirs_exist_ok=True)
+            for file in sorted(p for p in source.rglob("*") if p.is_file()):
+                _write_atomically(target / file.relative_to(source), file.read_bytes())
         else:
             if target.is_dir():
                 target = target / source.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            _write_atomically(target, source.read_bytes())
         return True
 
     def mv(self, from_: str, to: str, recurse: bool = False) -> bool:
@@ -274,3 +282,11 @@ class DBUtils(_Strict):
         print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
               "remove, removeAll), notebook.exit, fs (ls, head, put, cp, mv, rm, mkdirs), "
               "secrets (get, getBytes, list, listScopes)")
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write beside the target under a dot-name (which Spark's file sources skip), then rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(content)
+    os.replace(partial, target)

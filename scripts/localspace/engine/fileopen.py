@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..paths import Paths
 
-PREFIXES = ("/Volumes/", "/Workspace/", "/dbfs/", "dbfs:/")
+PREFIXES = ("/Volumes/", "/Workspace/", "/dbfs/", "dbfs:/")  # what Databricks mounts on the driver
 
 
 def is_databricks_path(path: str) -> bool:

@@ -19,27 +19,14 @@ from pathlib import Path
 from typing import Optional
 
 from ..paths import Paths
-from .base import (Engine, NotebookHandle, NotebookReader, NotebookResult, NotebookTask,
-                   SqlResult)
+from .base import NotebookHandle, NotebookReader, NotebookResult, NotebookTask, SqlResult
 from .logs import BoundedLog
-from .notebook import NotebookSourceError, build_program
+from .notebook import Program
+from .shared import LocalEngine
 from .sqlstore import SqlStore
 
 TERMINATE_GRACE = 0.5  # seconds between SIGTERM and SIGKILL on cancel
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-
-
-class DoneHandle(NotebookHandle):
-    """A run that ended before it started (e.g. its notebook or a %run target is missing)."""
-
-    def __init__(self, result: NotebookResult):
-        self._result = result
-
-    def result(self, timeout: float) -> Optional[NotebookResult]:
-        return self._result
-
-    def cancel(self) -> None:
-        pass
 
 
 class ChildHandle(NotebookHandle):
@@ -149,34 +136,22 @@ class ChildHandle(NotebookHandle):
                 pass
 
 
-class PythonEngine(Engine):
+class PythonEngine(LocalEngine):
     """Notebooks as child processes; SQL on the embedded sqlite store."""
 
     name = "python"
 
     def __init__(self, paths: Paths, read_notebook: NotebookReader,
                  secrets: Optional[dict[str, dict[str, str]]] = None):
-        self.paths = paths
-        self.read_notebook = read_notebook
-        self.secrets = secrets or {}
+        super().__init__(paths, read_notebook, secrets)
         self.store = SqlStore(paths)
-        self._handles: list[ChildHandle] = []
-        self._lock = threading.Lock()
 
-    def start_notebook(self, task: NotebookTask) -> NotebookHandle:
-        try:
-            program = build_program(task.notebook_path, self.read_notebook)
-        except NotebookSourceError as exc:
-            return DoneHandle(NotebookResult("FAILED", error=f"NotebookSourceError: {exc}",
-                                             error_trace=f"NotebookSourceError: {exc}\n"))
+    def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         spec = {"run_id": task.run_id, "root": str(self.paths.root), "program": program.to_json(),
                 "parameters": dict(task.parameters), "secrets": self.secrets}
         folder = self.paths.workspace(program.path).parent
         cwd = folder if folder.is_dir() else self.paths.root
-        handle = ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd)
-        with self._lock:
-            self._handles = [h for h in self._handles if h.result(0) is None] + [handle]
-        return handle
+        return ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd)
 
     def execute_sql(self, statement: str, catalog: Optional[str] = None,
                     schema: Optional[str] = None) -> SqlResult:
@@ -184,9 +159,4 @@ class PythonEngine(Engine):
             return session.execute(statement)
 
     def close(self) -> None:
-        with self._lock:
-            handles, self._handles = self._handles, []
-        for handle in handles:
-            handle.cancel()
-        for handle in handles:
-            handle.result(timeout=5)
+        self._cancel_all(timeout=5)

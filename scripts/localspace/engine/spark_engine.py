@@ -11,16 +11,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import threading
 from typing import Optional
 
 from ..paths import Paths
 from . import spark_patch
-from .base import (Engine, NotebookHandle, NotebookReader, NotebookResult, NotebookTask,
-                   SqlColumn, SqlError, SqlResult)
-from .notebook import NotebookSourceError, build_program
-from .python_engine import DoneHandle
+from .base import NotebookHandle, NotebookReader, NotebookTask, SqlColumn, SqlError, SqlResult
+from .notebook import Program
 from .runner import one_line
+from .shared import LocalEngine
 from .spark_names import DEFAULT_CATALOG, DEFAULT_SCHEMA, unmap_message
 from .spark_run import SparkRun
 from .spark_session import start_session, stop_session
@@ -63,19 +61,15 @@ def _plain(value):
     return value
 
 
-class SparkEngine(Engine):
+class SparkEngine(LocalEngine):
     name = "spark"
 
     def __init__(self, paths: Paths, read_notebook: NotebookReader,
                  secrets: Optional[dict[str, dict[str, str]]] = None):
-        self.paths = paths
-        self.read_notebook = read_notebook
-        self.secrets = secrets or {}
+        super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
         spark_patch.install(paths)
         self._translator = spark_patch.translator()
-        self._runs: list[SparkRun] = []
-        self._lock = threading.Lock()
         self._closed = False
 
     def _session(self, catalog: Optional[str], schema: Optional[str]):
@@ -86,17 +80,9 @@ class SparkEngine(Engine):
                              (schema or DEFAULT_SCHEMA).lower(), run_sql)
         return session
 
-    def start_notebook(self, task: NotebookTask) -> NotebookHandle:
-        try:
-            program = build_program(task.notebook_path, self.read_notebook)
-        except NotebookSourceError as exc:
-            return DoneHandle(NotebookResult("FAILED", error=f"NotebookSourceError: {exc}",
-                                             error_trace=f"NotebookSourceError: {exc}\n"))
-        run = SparkRun(program, task.run_id, self._session(None, None), self.paths,
-                       dict(task.parameters), self.secrets)
-        with self._lock:
-            self._runs = [r for r in self._runs if r.result(0) is None] + [run]
-        return run
+    def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
+        return SparkRun(program, task.run_id, self._session(None, None), self.paths,
+                        dict(task.parameters), self.secrets)
 
     def execute_sql(self, statement: str, catalog: Optional[str] = None,
                     schema: Optional[str] = None) -> SqlResult:
@@ -115,11 +101,6 @@ class SparkEngine(Engine):
         if self._closed:
             return
         self._closed = True
-        with self._lock:
-            runs, self._runs = self._runs, []
-        for run in runs:
-            run.cancel()
-        for run in runs:
-            run.result(timeout=15)
+        self._cancel_all(timeout=15)
         spark_patch.uninstall()
         stop_session(self.spark)

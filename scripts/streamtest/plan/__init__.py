@@ -11,7 +11,7 @@ from typing import Mapping
 from streamtest import templating
 from streamtest.plan import model
 from streamtest.plan.check import Checker, load_job_file
-from streamtest.plan.source import Problem, load_yaml
+from streamtest.plan.source import Problem, load_yaml, read_text
 
 __all__ = ["PlanInvalid", "load_plan", "model"]
 
@@ -29,10 +29,9 @@ def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
     """Read, template and check ``path``. ``overrides`` are --var values, taken literally."""
     path = Path(path)
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanInvalid([Problem(shown, 1, f"cannot read the plan: {exc.strerror or exc}")])
+    text, unreadable = read_text(path, shown, "the plan")
+    if unreadable:
+        raise PlanInvalid([unreadable])
     raw, locations, problems = load_yaml(text, shown)
     if problems:
         raise PlanInvalid(problems)

@@ -8,14 +8,13 @@ the full list in one run. Nothing here touches the network.
 from __future__ import annotations
 
 import difflib
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
 
-from streamtest import templating
+from streamtest import expect, templating
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.plan import model
-from streamtest.plan.source import Locations, Problem, load_yaml
+from streamtest.plan.source import Locations, Problem, load_yaml, read_text
 
 TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
             "setup", "iterations", "after", "cleanup")
@@ -25,7 +24,6 @@ STEP_KEYS = {
     "upload": ("to",),
     "sleep": (),
 }
-COMPARISONS = ("==", "!=", ">", ">=", "<", "<=")
 UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")
 MAX_USER_TAGS = 22  # Databricks allows 25 job tags; streamtest adds 3
 
@@ -177,6 +175,8 @@ class Checker:
         folder = (self.file.parent / source) if source else None
         if folder is not None and not folder.is_dir():
             self.problem(path + ("from",), f"deploy.from: no folder {folder}")
+        elif folder is not None:
+            self.confined(folder, path + ("from",), "deploy.from")
         if to and not to.startswith("/"):
             self.problem(path + ("to",), f"deploy.to must be an absolute workspace path, not '{to}'")
         elif to.rstrip("/") in ("", "/Workspace", "/Workspace/Shared", "/Workspace/Users", "/Shared", "/Users"):
@@ -301,6 +301,8 @@ class Checker:
             step.source = self.file.parent / source
             if source and not step.source.exists():
                 self.problem(value_path, f"upload: no file or folder {step.source}")
+            elif source:
+                self.confined(step.source, value_path, "upload")
             if "to" not in raw:
                 self.problem(path, "an upload step needs 'to' (a /Volumes/, dbfs:/ or /Workspace/ folder)")
             else:
@@ -323,12 +325,12 @@ class Checker:
             if not value:
                 self.problem(path, "expect: an empty mapping; use a comparison such as {\">=\": 10}")
             for op, operand in value.items():
-                if op not in COMPARISONS:
+                if op not in expect.OPS:
                     self.problem(path + (op,), f"expect: unknown comparison '{op}'; use one of "
-                                 + ", ".join(COMPARISONS))
+                                 + ", ".join(expect.OPS))
                 elif isinstance(operand, (dict, list)):
                     self.problem(path + (op,), f"expect: the value compared with '{op}' must be a scalar")
-                elif op not in ("==", "!=") and _number(operand) is None:
+                elif op not in ("==", "!=") and expect.number(operand) is None:
                     self.problem(path + (op,), f"expect: '{op}' needs a number, not {operand!r}")
             return value
         if isinstance(value, list):
@@ -343,11 +345,26 @@ class Checker:
         if isinstance(value, dict):
             self.sql_expect(value, path)
             return value
-        number = _number(value)
+        number = expect.number(value)
         if number is None or number < 0 or number != int(number):
             self.problem(path, f"rows must be a whole number or a comparison such as {{\">=\": 1}}, not {value!r}")
             return model.UNSET
         return int(number)
+
+    def confined(self, local: Path, path, what: str) -> bool:
+        """Only files under the plan's folder may leave the machine: a source (or a link inside
+        it) that resolves elsewhere is a problem, however it got there (``..``, an absolute path,
+        a symlink)."""
+        base = self.file.parent.resolve()
+        inside = local.resolve().is_relative_to(base)
+        if inside and local.is_dir():
+            escaping = next((p for p in sorted(local.rglob("*")) if not p.resolve().is_relative_to(base)), None)
+            if escaping is not None:
+                self.problem(path, f"{what}: {escaping} links outside the plan's folder {base}")
+                return False
+        elif not inside:
+            self.problem(path, f"{what}: {local} is outside the plan's folder {base}")
+        return inside
 
     def cross_checks(self, plan: model.Plan) -> None:
         if any(s.kind == "sql" for s in plan.all_steps()) and not plan.compute.warehouse_id:
@@ -389,23 +406,19 @@ def _scalar_text(value) -> str:
     return str(value)
 
 
-def _number(value) -> Optional[Decimal]:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def load_job_file(name: str, path, checker: Checker):
     """Read ``job: {file: NAME}`` relative to the plan; its lines are reported in its own file."""
     job_path = checker.file.parent / name
     if not job_path.is_file():
         checker.problem(path, f"job.file: no file {job_path}")
         return None
-    data, locations, problems = load_yaml(job_path.read_text(encoding="utf-8"), str(job_path))
+    if not checker.confined(job_path, path, "job.file"):
+        return None
+    text, unreadable = read_text(job_path, str(job_path), "the job file")
+    if unreadable:
+        checker.problems.append(unreadable)
+        return None
+    data, locations, problems = load_yaml(text, str(job_path))
     checker.problems.extend(problems)
     checker.loc.graft(("job",), locations)
     return data

@@ -5,15 +5,23 @@ and build plain dicts/lists ourselves, recording ``path -> (file, line)`` for ea
 key and sequence item, so every problem found later can be reported as ``FILE:LINE``.
 Scalars are still built by pyyaml's safe constructor, so YAML typing (ints, bools, null)
 is exactly what users know.
+
+A plan is a few KB written by a person, so anything far from that is refused as a problem
+rather than processed: files over ``MAX_BYTES``, text that is not UTF-8, nesting that
+exhausts the parser, and aliases that expand past ``MAX_VALUES`` (a "billion laughs" YAML
+bomb is 1 KB on disk and a billion values once expanded).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import yaml
 
 Path_ = tuple  # ("iterations", 0, "validate", 1, "expect")
+MAX_BYTES = 1024 * 1024
+MAX_VALUES = 100_000
 
 
 @dataclass
@@ -47,6 +55,27 @@ class Locations:
             self.where[tuple(prefix) + path] = place
 
 
+class _TooLarge(Exception):
+    """Aliases expand the document past MAX_VALUES."""
+
+
+def read_text(path: Path, shown: str, what: str) -> tuple[Optional[str], Optional[Problem]]:
+    """The UTF-8 text of ``path``, or the one problem that makes it unusable as YAML."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return None, Problem(shown, 1, f"cannot read {what}: {exc.strerror or exc}")
+    if len(data) > MAX_BYTES:
+        return None, Problem(shown, 1, f"{what} is larger than {MAX_BYTES // 1024} KB; it cannot be a plan")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, Problem(shown, line, f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                                          f"at offset {exc.start}); is it a binary file?")
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
     """Parse ``text``; returns (data, locations, problems). Syntax errors become problems."""
     locations = Locations(file)
@@ -63,16 +92,27 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
         except yaml.YAMLError as exc:
             problems.append(Problem(file, 1, f"YAML error: {exc}"))
             return None, locations, problems
+        except RecursionError:
+            problems.append(Problem(file, 1, "YAML nested too deeply to read"))
+            return None, locations, problems
         if node is None:
             return None, locations, problems
         locations.where[()] = (file, node.start_mark.line + 1)
-        data = _build(node, (), loader, locations, problems)
+        try:
+            data = _build(node, (), loader, locations, problems, [MAX_VALUES])
+        except (_TooLarge, RecursionError):
+            problems.append(Problem(file, 1, f"the YAML expands to more than {MAX_VALUES} values "
+                                             "or nests too deeply (aliases used as a YAML bomb?)"))
+            return None, locations, problems
         return data, locations, problems
     finally:
         loader.dispose()
 
 
-def _build(node, path, loader, locations: Locations, problems: list[Problem]):
+def _build(node, path, loader, locations: Locations, problems: list[Problem], budget: list[int]):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge()
     file = locations.file
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -90,12 +130,12 @@ def _build(node, path, loader, locations: Locations, problems: list[Problem]):
                 problems.append(Problem(file, line, f"duplicate key '{key}'"))
                 continue
             locations.where[path + (key,)] = (file, line)
-            out[key] = _build(value_node, path + (key,), loader, locations, problems)
+            out[key] = _build(value_node, path + (key,), loader, locations, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             locations.where[path + (index,)] = (file, item.start_mark.line + 1)
-            items.append(_build(item, path + (index,), loader, locations, problems))
+            items.append(_build(item, path + (index,), loader, locations, problems, budget))
         return items
     return loader.construct_object(node, deep=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+NOT_REACHED = "not reached"
 
 
 @dataclass
@@ -19,7 +20,7 @@ class StepResult:
     outcome: str = SKIPPED
     started: Optional[float] = None   # epoch seconds
     duration: float = 0.0
-    message: str = "not reached"
+    message: str = NOT_REACHED
     expected: str = ""
     last_seen: str = ""
     link: str = ""
@@ -71,3 +72,7 @@ class Recorder:
 
     def failures(self) -> list[StepResult]:
         return [r for r in self.results if r.outcome in (FAILED, ERROR)]
+
+    def notices(self) -> list[StepResult]:
+        """What a reader must see besides failures: steps skipped on purpose, with a reason."""
+        return [r for r in self.results if r.outcome == SKIPPED and r.message != NOT_REACHED]

@@ -33,7 +33,7 @@ def render(recorder: Recorder, suite_name: str, duration: float) -> str:
              f"Total time {format_duration(duration)}."]
     if recorder.run_url:
         lines[-1] += f" Job run: [{recorder.run_url}]({recorder.run_url})"
-    for r in recorder.failures():
+    for r in recorder.failures() + recorder.notices():
         text = _first_line(r.message)
         if r.expected:
             text += f" (expected {r.expected}; last seen {r.last_seen or 'nothing'})"

@@ -1,0 +1,88 @@
+"""Benchmark 5: the runner's own cost: start-up, and CPU as plans grow.
+
+    .venv/bin/python benchmarks/overhead.py [--repeats 5] [--sizes 2,20,200]
+
+One emulator (python engine).
+- Start-up: from launching ``python -m streamtest run`` to the first API call the emulator
+  sees, against a bare interpreter and an interpreter that only imports the CLI module
+  (so the table shows where the time goes). Target: under 0.3 s.
+- Growth: plans of 2, 20 and 200 iterations, each iteration one trivial SQL check
+  (``SELECT 1``, expect 1) while the stream job runs; the runner's CPU seconds
+  (user + system, from wait4), its wall time and its API calls, with JUnit and summary
+  written as in CI. The cost per iteration between sizes shows whether it grows linearly.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import harness
+
+
+def startup(space, workdir: Path, n: int) -> float:
+    run_id = f"start_{n}"
+    project = harness.Project(workdir, run_id)
+    plan = project.write(harness.stream_plan(run_id, [], name=run_id))
+    since = time.time()
+    finished = harness.run_to_end(space, plan, run_id)
+    first_call = harness.calls(space, since)[0].at
+    return first_call - finished.started
+
+
+def interpreter(code: str) -> float:
+    """Wall time of ``python -c code`` with the project on the path."""
+    started = time.time()
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": str(harness.SCRIPTS)})
+    return time.time() - started
+
+
+def growth(space, workdir: Path, size: int) -> dict:
+    run_id = f"grow_{size}"
+    project = harness.Project(workdir, run_id)
+    iterations = [{"name": f"iteration {i}", "validate": [{"name": f"check {i}", "sql": "SELECT 1", "expect": 1}]}
+                  for i in range(1, size + 1)]
+    plan = project.write(harness.stream_plan(run_id, iterations, name=run_id))
+    since = time.time()
+    finished = harness.run_to_end(space, plan, run_id)
+    return {"cpu": finished.cpu, "wall": finished.wall, "calls": len(harness.calls(space, since))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", default="2,20,200")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"machine: {harness.machine()}\n")
+    with harness.emulator("python") as space, tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        bare = [interpreter("pass") for _ in range(args.repeats)]
+        imports = [interpreter("import streamtest.cli") for _ in range(args.repeats)]
+        starts = [startup(space, workdir, n) for n in range(args.repeats)]
+        grown = {size: growth(space, workdir, size) for size in sizes}
+
+    print(harness.table(f"5a. Start-up, seconds (median of {args.repeats})", ["what", "median", "max"], [
+        ["python -c pass", harness.median(bare), max(bare)],
+        ["python -c 'import streamtest.cli'", harness.median(imports), max(imports)],
+        ["streamtest run: launch -> first API call", harness.median(starts), max(starts)],
+    ]))
+    rows = []
+    previous = None
+    for size in sizes:
+        g = grown[size]
+        marginal = "-" if previous is None else \
+            f"{1000 * (g['cpu'] - grown[previous]['cpu']) / (size - previous):.1f}"
+        rows.append([size, g["cpu"], g["wall"], g["calls"], f"{1000 * g['cpu'] / size:.1f}", marginal])
+        previous = size
+    print(harness.table("5b. Runner cost by plan size (one SQL check per iteration)",
+                        ["iterations", "runner CPU s", "wall s", "API calls", "CPU ms / iteration",
+                         "CPU ms / added iteration"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
