@@ -317,6 +317,10 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
 def per_minute(count: int, seconds: float) -> float:
     return 60.0 * count / seconds if seconds > 0 else float("nan")
 

@@ -382,7 +382,7 @@ def cancel_cases() -> list[CancelCase]:
 def run_cancel(case: CancelCase, base: Path) -> Evidence:
     """Signal ``streamtest run`` while a request of ``case.phase`` is in flight (held 3 s by the
     emulator), then run the always() cleanup once that request has been handled."""
-    evidence = Evidence(case.id, "cancellation", expected="exit 1, zero leftovers" if case.mode == "github"
+    evidence = Evidence(case.id, "cancellation", expected="exits by itself, zero leftovers" if case.mode == "github"
                         else "killed; always() cleanup leaves zero")
     started = time.monotonic()
     hold = {"path": CANCEL_PHASES[case.phase], "kind": "delay", "delay": 3, "count": 1}
@@ -410,8 +410,12 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
         run = _cancel(launched, case.mode, evidence)
         evidence.code = run.code
         if case.mode == "github":
-            if run.code != 1:
-                evidence.fail(f"exit {run.code}, want 1 (interrupted): {run.stderr.strip()[-400:]}")
+            # interrupted in cleanup, after every check passed: the runner finishes cleanup and
+            # keeps the verdict (0); anywhere earlier the test did not finish, so it failed (1)
+            allowed = (0, 1) if case.phase == "cleanup" else (1,)
+            if run.code not in allowed:
+                evidence.fail(f"exit {run.code}, want {' or '.join(map(str, allowed))} (interrupted): "
+                              f"{run.stderr.strip()[-400:]}")
             elif "interrupted by SIGINT" not in run.stderr:
                 evidence.fail("message: stderr does not say it was interrupted by SIGINT")
             evidence.cleanup_seconds = cleanup_seconds(plan.parent / "junit.xml")

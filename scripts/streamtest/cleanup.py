@@ -43,6 +43,8 @@ class Cleaner:
         policy = self.state.get("policy") or {}
         keep = self.keep
         job_id, run_id = self.state.get("job_id"), self.state.get("job_run_id")
+        if not job_id and self.state.get("job_name"):
+            job_id = self._find_created_job()
         cancelled = []
         if job_id and self.state.get("continuous") and not keep:
             self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
@@ -85,6 +87,22 @@ class Cleaner:
         if self.on_action:
             self.on_action(name, started, self.clock() - started, ok, message)
         return ok
+
+    def _find_created_job(self) -> Optional[int]:
+        """A jobs/create whose reply never came back (lost, or the runner was stopped while it
+        was on the wire) may have made the job anyway: find it as create_job does, by its name
+        and this run's unique ``streamtest-run`` tag, and record it."""
+        name = self.state.get("job_name")
+        try:
+            found = self.ws.find_job(name, self.state.get("run_id"))
+        except ApiError as exc:
+            self.ok = False
+            self.log(f"cleanup: could not look for job '{name}': {exc}")
+            return None
+        if found is not None:
+            self.state.set(job_id=found)
+            self.log(f"cleanup: found job {found} '{name}', created although its reply never came")
+        return found
 
     def _pause(self, job_id: int) -> str:
         try:

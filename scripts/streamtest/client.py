@@ -25,6 +25,7 @@ from urllib3.exceptions import InvalidHeader, NewConnectionError
 from urllib3.util.retry import Retry
 
 from streamtest import __version__, redaction
+from streamtest.signals import Interrupted
 
 USER_AGENT = f"streamtest/{__version__}"
 BUDGET_ENV = "STREAMTEST_RETRY_BUDGET"
@@ -139,6 +140,10 @@ class HttpClient:
             try:
                 response = self.session.request(method, url, params=params, json=json, data=data,
                                                 headers=request_headers, auth=basic, timeout=self.timeout)
+            except Interrupted as exc:  # the server may still act on it: say so to cleanup
+                if method not in ("GET", "HEAD"):
+                    exc.in_flight = endpoint
+                raise
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
                 if not idempotent and _maybe_sent(exc):

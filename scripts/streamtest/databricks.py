@@ -7,7 +7,7 @@ use 2.0, as the real workspace does.
 from __future__ import annotations
 
 import base64
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 from urllib.parse import quote
 
 from streamtest.client import ApiError, HttpClient
@@ -21,6 +21,7 @@ TERMINAL = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 GONE = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 DBFS_INLINE_LIMIT = 1024 * 1024
 DBFS_BLOCK = 1024 * 1024
+UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")  # where an upload step may write
 
 
 def is_gone(exc: ApiError) -> bool:
@@ -144,6 +145,15 @@ class Workspace:
             raise
 
     # -- files (Unity Catalog volumes) and DBFS --------------------------------------------
+    def uploader(self, to: str) -> tuple[Callable[[str], None], Callable[[str, bytes], None]]:
+        """(mkdirs, put) of the API that writes under ``to``: the Files API for /Volumes/,
+        DBFS for dbfs:/, workspace import (as files, not notebooks) for /Workspace/."""
+        if to.startswith("/Volumes/"):
+            return self.volume_mkdirs, self.volume_put
+        if to.startswith("dbfs:/"):
+            return self.dbfs_mkdirs, self.dbfs_put
+        return self.mkdirs, lambda path, content: self.import_object(path, content)
+
     def volume_mkdirs(self, path: str) -> None:
         self.client.call("PUT", "/api/2.0/fs/directories" + quote(path))
 

@@ -125,6 +125,10 @@ class Runner:
         finally:
             # a failed check may keep what it ran on for debugging; a cancelled test never does
             self._cleanup(keep=self.keep_on_failure and interrupted is None and self.recorder.verdict() == FAILED)
+            if interrupted is not None and interrupted.in_flight:
+                self.state.set(cleaned=False)
+                self.log(f"{interrupted.in_flight} was in flight when interrupted and may still land: "
+                         f"`streamtest cleanup --state {self.state.path or 'PATH'}` (the action's always() step) looks again")
             if interrupted is not None and self.recorder.verdict() == PASSED:
                 result = self.recorder.begin(self.recorder.expect("cleanup", "interrupted"))
                 self.recorder.end(result, FAILED, f"cancelled: {interrupted}")

@@ -20,6 +20,7 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int):
         self.signum = signum
+        self.in_flight = ""   # "POST /api/...": a request that was on the wire and may still land
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 

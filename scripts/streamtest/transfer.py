@@ -1,8 +1,8 @@
 """Copying local files into the workspace: ``deploy`` (notebooks + files) and ``upload`` steps.
 
 Both copy a folder's contents like ``cp -r src/. to/``. Deploy turns Databricks source-format
-files into notebooks; upload picks the API from the destination: Files API for
-``/Volumes/``, DBFS for ``dbfs:/``, workspace import for ``/Workspace/``.
+files into notebooks; upload writes through the API the destination calls for
+(``Workspace.uploader``: Files API, DBFS or workspace import).
 """
 from __future__ import annotations
 
@@ -89,12 +89,7 @@ def _depth(path: str) -> int:
 def upload(ws: Workspace, source: Path, to: str) -> int:
     """Copy a file or a folder's contents into ``to``; returns the number of files."""
     to = to.rstrip("/")
-    if to.startswith("/Volumes/"):
-        mkdir, put = ws.volume_mkdirs, ws.volume_put
-    elif to.startswith("dbfs:/"):
-        mkdir, put = ws.dbfs_mkdirs, ws.dbfs_put
-    else:
-        mkdir, put = ws.mkdirs, lambda target, content: ws.import_object(target, content)
+    mkdir, put = ws.uploader(to)
     files = local_files(source)
     made: set[str] = set()
     for path, rel in files:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from streamtest import expect, templating
+from streamtest.databricks import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.plan import model
 from streamtest.plan.source import Locations, Problem, load_yaml, read_text
@@ -24,7 +25,6 @@ STEP_KEYS = {
     "upload": ("to",),
     "sleep": (),
 }
-UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")
 MAX_USER_TAGS = 22  # Databricks allows 25 job tags; streamtest adds 3
 
 
