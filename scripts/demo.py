@@ -28,6 +28,10 @@ SUMMARY = "streamtest-summary.md"
 EMULATOR_START = 180.0   # seconds for the JVM and the first SparkSession on a slow machine
 EMULATOR_STOP = 30.0     # seconds for the emulator to cancel runs and stop Spark
 RUNNER_CLEANUP = 120.0   # seconds the runner may take to clean up after Ctrl-C
+# The plan's notebook checks run on compute.cluster_id (${env.DATABRICKS_CLUSTER_ID}), as on a
+# workspace with an all-purpose cluster up: localspace starts runs on an existing cluster at
+# once (its engine is that cluster); the pipeline's own job cluster still takes --pending.
+CLUSTER_ID = "localspace-all-purpose"
 
 
 def say(message: str) -> None:
@@ -118,7 +122,8 @@ def main() -> int:
             try:
                 say(f"localspace at {url} after {time.monotonic() - started:.1f}s; "
                     f"running streamtest on {PLAN}")
-                code = run_streamtest({**base_env, "DATABRICKS_HOST": url, "DATABRICKS_TOKEN": token})
+                code = run_streamtest({**base_env, "DATABRICKS_HOST": url, "DATABRICKS_TOKEN": token,
+                                       "DATABRICKS_CLUSTER_ID": CLUSTER_ID})
             finally:
                 stop_emulator(emulator)
     say(f"streamtest exited {code}; reports in {JUNIT} and {SUMMARY}; "

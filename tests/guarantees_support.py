@@ -176,10 +176,6 @@ class Evidence:
         return f"{self.name}: " + "; ".join(self.problems) if self.problems else f"{self.name}: ok"
 
 
-def leftovers(space: LocalSpace) -> dict:
-    return {k: v for k, v in space.leftovers().items()}
-
-
 def wait_clean(space: LocalSpace, timeout: float) -> dict:
     """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean)."""
     try:
@@ -251,6 +247,13 @@ HTTP_KINDS = {"429": "REQUEST_LIMIT_EXCEEDED", "503": "TEMPORARILY_UNAVAILABLE",
               "drop": "NETWORK_ERROR", "delay": None}
 
 
+CHAOS = {"seed": 11, "rules": [   # a bad day on every endpoint at once, the same bad day each time
+    {"path": "/api/", "kind": "503", "rate": 0.1, "retry_after": 0},
+    {"path": "/api/", "kind": "drop", "rate": 0.05},
+    {"path": "/api/", "kind": "500", "rate": 0.05, "after_processing": True},
+]}
+
+
 @dataclass(frozen=True)
 class Cell:
     phase: str
@@ -266,7 +269,9 @@ class Cell:
         lost = "-reply-lost" if self.after_processing else ""
         return f"{self.phase}-{self.kind}{lost}-{how}"
 
-    def rules(self) -> list[dict]:
+    def rules(self) -> list[dict] | dict:
+        if self.kind == "chaos":
+            return CHAOS
         rule: dict = {"path": PHASES[self.phase], "kind": self.kind, "seed": 7}
         if self.kind in ("429", "503"):
             rule["retry_after"] = 1
@@ -292,6 +297,7 @@ def matrix() -> list[Cell]:
     for kind in ("500", "drop"):                       # jobs/create processed, reply lost
         for lasting in (False, True):
             cells.append(Cell("create", kind, lasting, 0, after_processing=True))
+    cells.append(Cell("everywhere", "chaos", False, 0))
     cells.append(Cell("run-now", "fail_run", True, 1))
     cells.append(Cell("run-now", "stuck_pending", True, 1, run_vars=("start=2s",)))
     return cells
@@ -311,19 +317,21 @@ def run_cell(cell: Cell, base: Path) -> Evidence:
         evidence.code = run.code
         evidence.cleanup_seconds = cleanup_seconds(plan.parent / "junit.xml")
         _judge_verdict(cell, run, evidence)
+        left_by_run = {}
         if not (cell.phase == "cleanup" and cell.lasting and cell.kind != "delay"):
-            left = wait_clean(space, 10)           # the run cleaned up after itself
-            if left:
-                evidence.fail(f"left behind by the run itself: {left}")
+            left_by_run = wait_clean(space, 10)    # the run cleaned up after itself
+            if left_by_run:
+                evidence.fail(f"left behind by the run itself: {left_by_run}")
         space.fault_plan = FaultPlan([])           # the fault clears before the always() step
         always = streamtest(plan.parent, env, ["cleanup", "--state", str(plan.parent / "state.json")], "cleanup", 60)
         evidence.cleanup_seconds = max(evidence.cleanup_seconds, always.seconds if "cleanup:" in always.stderr
                                        and "already done" not in always.stderr else 0.0)
         if always.code != 0:
             evidence.fail(f"the always() cleanup exited {always.code}: {always.stderr.strip()[-300:]}")
-        evidence.leftovers = wait_clean(space, 10)
-        if evidence.leftovers:
-            evidence.fail(f"leftovers after the always() cleanup: {evidence.leftovers}")
+        final = wait_clean(space, 10)
+        if final:
+            evidence.fail(f"leftovers after the always() cleanup: {final}")
+        evidence.leftovers = {k: max(left_by_run.get(k, 0), final.get(k, 0)) for k in {**left_by_run, **final}}
         creates = [e for e in space.request_log if e[1].endswith("/jobs/create")]
         if cell.after_processing and len(creates) != 1:
             evidence.fail(f"jobs/create was called {len(creates)} times after a lost reply (want 1)")
@@ -357,7 +365,6 @@ def _judge_verdict(cell: Cell, run: Finished, evidence: Evidence) -> None:
 
 # -- cancellation ----------------------------------------------------------------------------------
 
-CANCEL_PHASES = dict(PHASES)
 GITHUB_SIGTERM_AFTER, GITHUB_KILL_AFTER = 7.5, 2.5     # actions/runner's cancel protocol
 CANCEL_WINDOW = 10.0
 
@@ -374,7 +381,7 @@ class CancelCase:
 
 
 def cancel_cases() -> list[CancelCase]:
-    cases = [CancelCase(phase, mode) for mode in ("github", "kill") for phase in CANCEL_PHASES]
+    cases = [CancelCase(phase, mode) for mode in ("github", "kill") for phase in PHASES]
     cases.append(CancelCase("check", "github", slow_cleanup=True))   # SIGTERM lands mid-cleanup
     return cases
 
@@ -385,7 +392,7 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
     evidence = Evidence(case.id, "cancellation", expected="exits by itself, zero leftovers" if case.mode == "github"
                         else "killed; always() cleanup leaves zero")
     started = time.monotonic()
-    hold = {"path": CANCEL_PHASES[case.phase], "kind": "delay", "delay": 3, "count": 1}
+    hold = {"path": PHASES[case.phase], "kind": "delay", "delay": 3, "count": 1}
     rules = [hold]
     if case.slow_cleanup:
         rules.append({"path": r"/jobs/delete$", "kind": "delay", "delay": 8, "count": 1})
@@ -397,7 +404,7 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
         rule = space.fault_plan.rules[0]
         try:
             wait_until(lambda: rule.matches >= 1 or launched.process.poll() is not None, 60,
-                     f"a {case.phase} request in flight")
+                       f"a {case.phase} request in flight")
         except AssertionError as exc:
             launched.finish(0)
             evidence.fail(f"hung: {exc}")
@@ -423,7 +430,7 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
             if left:
                 evidence.fail(f"runs still active {CANCEL_WINDOW:.0f}s after the first signal: {left}")
         # the held request is answered after the runner is gone; then the always() step runs
-        wait_until(lambda: _answered(space, CANCEL_PHASES[case.phase], rule.matches), 30, "the held request")
+        wait_until(lambda: _answered(space, PHASES[case.phase], rule.matches), 30, "the held request")
         cleanup_started = time.monotonic()
         always = streamtest(plan.parent, env, ["cleanup", "--state", str(plan.parent / "state.json")], "cleanup", 60)
         if always.code != 0:
@@ -511,11 +518,11 @@ def run_parallel(base: Path, runs: int = 10) -> list[Evidence]:
                     evidence.fail(f"cross-talk: {report} mentions {crossed}")
             results.append(evidence)
         left = wait_clean(space, 10)
-        shared = _empty_shared_parent(space)
-        if left and left != {"workspace_objects": 1} or left and not shared:
+        if left == {"workspace_objects": 1} and _empty_shared_parent(space):
+            left = {}
+        if left:
             results[-1].fail(f"leftovers after all runs: {left}")
-            for evidence in results:
-                evidence.leftovers = left
+            results[-1].leftovers = left
     finally:
         space.stop()
     for evidence in results:
@@ -536,6 +543,9 @@ def _empty_shared_parent(space: LocalSpace) -> bool:
 
 def _judge_own_cleanup(run_id: str, run: Finished, workdir: Path, evidence: Evidence) -> None:
     """The job and folder this run deleted are the ones its state file recorded, and only those."""
+    if not (workdir / "state.json").exists():
+        evidence.fail("no state file")
+        return
     state = json.loads((workdir / "state.json").read_text())
     deleted_jobs = re.findall(r"cleanup: deleted job (\d+)", run.stderr)
     deleted_paths = re.findall(r"cleanup: deleted (/\S+)", run.stderr)
@@ -559,7 +569,7 @@ def run_dead_man(base: Path) -> Evidence:
     try:
         plan = project(base, "deadman", "deadman.yml")
         env = runner_env(space, plan.parent)
-        api = requests.Session()
+        api = requests.Session()     # the test's own view of the workspace, as a user would look
         api.headers["Authorization"] = f"Bearer {TOKEN}"
         foreign = api.post(f"{space.url}/api/2.2/jobs/create", json={"name": "not-streamtest", "tasks": [
             {"task_key": "t", "notebook_task": {"notebook_path": "/Shared/elsewhere"}}]}).json()["job_id"]
@@ -593,7 +603,11 @@ def run_dead_man(base: Path) -> Evidence:
         if remaining != [foreign]:
             evidence.fail(f"after sweep the jobs are {remaining}; want only the foreign job {foreign}")
         api.post(f"{space.url}/api/2.2/jobs/delete", json={"job_id": foreign})
+        # the deployed folder stays: only the always() step (or a person) removes it; no
+        # schedule bills for a folder, and sweep touches only tagged jobs
         evidence.leftovers = {k: v for k, v in space.leftovers().items() if v and k != "workspace_objects"}
+        if evidence.leftovers:
+            evidence.fail(f"leftovers: {evidence.leftovers}")
         api.close()
     finally:
         space.stop()
@@ -622,8 +636,8 @@ def run_long_oauth(base: Path, ttl: float = 3) -> Evidence:
         if run.code != 0:
             evidence.fail(f"exit {run.code}, want 0: {run.stderr.strip()[-600:]}")
         issued = [e for e in space.request_log if e[:2] == ("POST", "/oidc/v1/token") and e[2] == 200]
-        rejected = [e for e in space.request_log if e[0:1] and e[2] in (401, 403)]
-        if run.seconds > 40 and len(issued) < 5 and not rejected:
+        rejected = [e for e in space.request_log if e[2] in (401, 403)]
+        if len(issued) < 5 and not rejected:
             evidence.fail(f"only {len(issued)} tokens issued and none rejected in {run.seconds:.0f}s")
         evidence.expected += f" (issued {len(issued)}, rejected {len(rejected)})"
         token = requests.post(f"{space.url}/oidc/v1/token", auth=(CLIENT_ID, CLIENT_SECRET),
@@ -810,6 +824,8 @@ def run_hostile(case: Hostile, base: Path) -> Evidence:
         made = [e for e in mutating_calls(space.request_log) if not e[1].startswith("/oidc/")]
         if made:
             evidence.fail(f"mutating calls were made: {made[:5]}")
+        if run.code == 2 and (plan.parent / "state.json").exists():
+            evidence.fail("exit 2 (nothing created) but a state file was written")
         if (plan.parent / "pwned").exists() or (REPO / "pwned").exists():
             evidence.fail("a template ran code")
         evidence.leftovers = {k: v for k, v in space.leftovers().items() if v}

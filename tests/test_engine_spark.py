@@ -82,6 +82,27 @@ def test_delta_is_refused_clearly(engine, ws):
     assert 'File "<notebook /Shared/s/delta, cell 1>", line 1' in result.error_trace
 
 
+def test_java_errors_carry_sparks_message_not_py4js(engine, ws):
+    """A read that fails in the JVM is a Py4JJavaError ("An error occurred while calling
+    o123.collectToPython."); statements and runs report the Java side's error instead."""
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.broken")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.broken.files")
+    engine.execute_sql("CREATE TABLE dev.broken.t (id INT) USING parquet "
+                       "LOCATION '/Volumes/dev/broken/files/t'")
+    folder = engine.paths.local("/Volumes/dev/broken/files/t")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "part-0.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(SqlError, match=r"^\[FAILED_READ_FILE\.NO_HINT\] Encountered error while reading") as raised:
+        engine.execute_sql("SELECT * FROM dev.broken.t")
+    assert "An error occurred while calling" not in str(raised.value)
+    ws.add("/Shared/s/broken", notebook("spark.table('dev.broken.t').collect()"))
+    result = finish(start(engine, "/Shared/s/broken"))
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error"), result.error
+    assert 'File "<notebook /Shared/s/broken, cell 1>", line 1' in result.error_trace
+    engine.execute_sql("DROP SCHEMA dev.broken CASCADE")
+
+
 def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.stream")
     engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.stream.landing")

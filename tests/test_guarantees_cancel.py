@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from guarantees_support import CANCEL_PHASES, cancel_cases, run_cancel, run_pool, selected
+from guarantees_support import PHASES, cancel_cases, run_cancel, run_pool, selected
 
 FAST = {"github-check", "kill-wait"}
 CASES = [pytest.param(case, id=case.id, marks=() if case.id in FAST else pytest.mark.slow)
@@ -31,7 +31,7 @@ def evidence(request, tmp_path_factory):
 
 def test_every_phase_is_cancelled_both_ways():
     ids = {case.id for case in cancel_cases()}
-    assert {f"{mode}-{phase}" for mode in ("github", "kill") for phase in CANCEL_PHASES} <= ids
+    assert {f"{mode}-{phase}" for mode in ("github", "kill") for phase in PHASES} <= ids
 
 
 @pytest.mark.timeout(600)

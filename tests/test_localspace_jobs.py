@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import requests
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
-from databricks.sdk.service import jobs
+from databricks.sdk.service import compute, jobs
 
 from conftest import TEST_TOKEN
 from localspace_helpers import EXIT_WITH, LOOP_FOREVER, RAISES, client, import_notebook, life, wait_until
@@ -103,6 +104,32 @@ def test_submit_and_task_output(w):
         w.jobs.get_run_output(run_id)
     with pytest.raises(NotFound):
         w.jobs.get_run(123456789)
+
+
+def test_pending_is_the_start_up_of_compute_that_starts_for_the_run(space_factory):
+    """An all-purpose cluster (existing_cluster_id) is already up: its runs start at once.
+    Job clusters, new clusters and serverless start for the run: they wait ``pending``."""
+    space = space_factory(pending=600)
+    w = client(space, TEST_TOKEN)
+    import_notebook(w, "/Shared/st/validate", EXIT_WITH)
+    task = dict(task_key="v", notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/validate"))
+    on_cluster = w.jobs.submit(run_name="all-purpose", tasks=[
+        jobs.SubmitTask(existing_cluster_id="0101-000000-localspace", **task)]).result(timeout=timedelta(seconds=30))
+    assert on_cluster.state.result_state == jobs.RunResultState.SUCCESS
+    starting = [w.jobs.submit(run_name="serverless", tasks=[jobs.SubmitTask(**task)]).run_id,
+                w.jobs.submit(run_name="new cluster", tasks=[jobs.SubmitTask(
+                    new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0),
+                    **task)]).run_id]
+    job_id = w.jobs.create(name="job cluster", tasks=[jobs.Task(job_cluster_key="main", **task)], job_clusters=[
+        jobs.JobCluster(job_cluster_key="main", new_cluster=compute.ClusterSpec(num_workers=0))]).job_id
+    starting.append(w.jobs.run_now(job_id).run_id)
+    for run_id in starting:
+        assert wait_until(lambda: w.jobs.get_run(run_id).state.state_message, what="a state") \
+            == "Waiting for cluster"
+    assert [life(w, run_id) for run_id in starting] == ["PENDING"] * 3
+    for run_id in starting:
+        w.jobs.cancel_run(run_id)
+    wait_until(lambda: space.leftovers()["active_runs"] == 0, what="the pending runs to end")
 
 
 def test_failing_notebook_reports_error_and_trace(w):

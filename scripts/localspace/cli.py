@@ -43,7 +43,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--engine", choices=("auto", "spark", "python"), default="auto")
     serve.add_argument("--token", default=None, help="the PAT (default: $LOCALSPACE_TOKEN or dapi-localspace)")
     serve.add_argument("--faults", default=None, help="YAML file of fault rules")
-    serve.add_argument("--pending", type=duration, default=2.0, help="simulated cluster start-up (2s)")
+    serve.add_argument("--pending", type=duration, default=2.0,
+                       help="simulated start-up of job clusters, new clusters and serverless (2s); "
+                            "runs on an existing_cluster_id start at once")
     serve.add_argument("--token-ttl", type=duration, default=3600.0, help="OAuth token lifetime (1h)")
     serve.add_argument("--client", type=client, action="append", default=[],
                        help="an OAuth M2M client ID:SECRET (repeatable)")

@@ -88,7 +88,7 @@ class LocalSpace:
         self._default_audience = oidc_audience is None
         self.oauth = OAuthModel(token, oauth_clients, token_ttl, audiences)
         self.request_log: list[tuple[str, str, int]] = []
-        self.request_times: list[float] = []  # time.time() each request_log entry was answered
+        self.request_times: list[float] = []  # time.time() of each request_log entry, as its reply goes out
         self._log_lock = threading.Lock()
         self._httpd: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None

@@ -1,4 +1,5 @@
-"""Remove what one run created, from its state file: by recorded id, never by name.
+"""Remove what one run created, from its state file: by recorded id, never by name alone
+(a job whose create reply never came is found by its name and this run's unique tag).
 
 Order matters under a cancelled workflow (about 10 s before SIGKILL): first stop what bills
 (pause a continuous job, so that ending its run does not start another; cancel the job's

@@ -8,8 +8,11 @@
 # MAGIC   rate readings between the two: min, average, max and how many.
 # MAGIC
 # MAGIC One streaming query watches the four silver tables; each micro-batch (any silver table
-# MAGIC changed) recomputes both aggregates from the silver tables and overwrites the gold
-# MAGIC tables (`foreachBatch`). That is deterministic, and works the same on parquet and Delta.
+# MAGIC changed) recomputes both aggregates from the silver tables and replaces the rows of the
+# MAGIC gold tables (`foreachBatch`). That is deterministic, and works the same on parquet and
+# MAGIC Delta. Readers never see a gold table half-written: on Delta the overwrite is one
+# MAGIC transaction; parquet has none, so the new rows go to a folder of their own and the table
+# MAGIC is then pointed at it (`ALTER TABLE ... SET LOCATION`, one catalog update).
 
 # COMMAND ----------
 
@@ -24,8 +27,14 @@ GOLD_TABLES = {
 }
 
 
-def columns(name):
-    return [column.split()[0] for column in GOLD_TABLES[name].split(", ")]
+# Parquet only: the rows of each refresh, in <GOLD_VERSIONS>/<table>/<batch id>.
+GOLD_VERSIONS = f"{checkpoints}/gold_versions"
+
+
+def typed(name, frame):
+    """The gold table's columns, in its order and with its types (parquet files carry theirs)."""
+    fields = [field.split(" ", 1) for field in GOLD_TABLES[name].split(", ")]
+    return frame.selectExpr(*(f"CAST({column} AS {kind}) AS {column}" for column, kind in fields))
 
 
 def gym_summary(session):
@@ -57,20 +66,28 @@ def workout_bpm_summary(session):
                  F.count("*").alias("num_recordings")))
 
 
+def publish(session, name, rows, batch_id):
+    """Replace the rows of gold table `name`; a reader sees the old rows or the new, never none."""
+    if table_format == "delta":
+        rows.write.insertInto(table(name), overwrite=True)  # one Delta transaction
+        return
+    # Parquet: an overwrite deletes the files, then writes. Write the rows elsewhere first, then
+    # point the table at them; keep the previous folder for readers still scanning it.
+    folder = f"{GOLD_VERSIONS}/{name}/{batch_id:012d}"
+    rows.write.mode("overwrite").parquet(folder)
+    session.sql(f"ALTER TABLE {table(name)} SET LOCATION '{folder}'")
+    for old in sorted(item.path for item in dbutils.fs.ls(f"{GOLD_VERSIONS}/{name}"))[:-2]:
+        dbutils.fs.rm(old, True)
+
+
 def refresh_gold(changes, batch_id):
     """Recompute both gold tables from the silver tables as they are now."""
     session = changes.sparkSession
     for name in GOLD_INPUTS:
         # parquet tables' file lists are cached per session: see the rows silver just added
         session.sql(f"REFRESH TABLE {table(name)}")
-    # Compute both first (eagerly, into one small partition), then overwrite: on parquet an
-    # overwrite empties the table before it writes, so the shorter the write, the shorter
-    # readers may see an empty gold table (Delta swaps atomically).
-    results = {name: build(session).select(*columns(name)).coalesce(1).localCheckpoint()
-               for name, build in (("gym_summary", gym_summary),
-                                   ("workout_bpm_summary", workout_bpm_summary))}
-    for name, result in results.items():
-        result.write.insertInto(table(name), overwrite=True)
+    for name, build in (("gym_summary", gym_summary), ("workout_bpm_summary", workout_bpm_summary)):
+        publish(session, name, typed(name, build(session)).coalesce(1), batch_id)
 
 
 def start_gold(mode):

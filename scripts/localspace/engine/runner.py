@@ -32,10 +32,39 @@ class Outcome:
 
 
 def one_line(exc: BaseException) -> str:
-    """'ExcType: first line of the message', as get-output's ``error`` shows it."""
-    text = str(exc).strip()
+    """'ExcType: first line of the message', as get-output's ``error`` shows it.
+
+    A Java exception pyspark did not translate (a ``Py4JJavaError``, e.g. a failed read)
+    says only "An error occurred while calling o1628.collectToPython."; its Java side says
+    what happened, so that is what is shown (``_java_error``)."""
+    name, text = _java_error(exc) or (type(exc).__name__, str(exc))
+    text = text.strip()
     first = text.splitlines()[0].strip() if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return f"{name}: {first}" if first else name
+
+
+def _java_error(exc: BaseException) -> Optional[tuple[str, str]]:
+    """(class name, message) of the Java exception behind a Py4J error, else None: the first
+    in the cause chain that carries a Spark error condition (``[FAILED_READ_FILE.NO_HINT]
+    ...``), or the root cause when none does ("Job aborted" wraps the real error)."""
+    java = getattr(exc, "java_exception", None)
+    if java is None:
+        return None
+    try:
+        chain = [java]
+        while len(chain) < 20 and chain[-1].getCause() is not None:
+            chain.append(chain[-1].getCause())
+        chosen = next((j for j in chain if _condition(j)), chain[-1])
+        return chosen.getClass().getSimpleName(), chosen.getMessage() or ""
+    except Exception:  # noqa: BLE001 - the JVM is gone (shutdown): keep Py4J's own text
+        return None
+
+
+def _condition(java) -> Optional[str]:
+    try:
+        return java.getCondition()  # SparkThrowable (Spark 4): "FAILED_READ_FILE.NO_HINT"
+    except Exception:  # noqa: BLE001 - not a SparkThrowable
+        return None
 
 
 def _notebook_traceback(exc: BaseException, cell: Cell) -> str:

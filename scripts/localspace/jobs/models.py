@@ -2,8 +2,9 @@
 
 Each run gets one driver thread that walks it through the states a real run shows:
 QUEUED (only when ``max_concurrent_runs`` is reached and the job queues), PENDING
-("Waiting for cluster", for ``pending`` seconds: the cluster start-up), RUNNING (tasks run
-in dependency order through the engine), TERMINATING, TERMINATED with a ``result_state``.
+("Waiting for cluster", for ``pending`` seconds: the start-up of the compute the run asked
+for; see ``_pending_for``), RUNNING (tasks run in dependency order through the engine),
+TERMINATING, TERMINATED with a ``result_state``.
 Each started notebook gets a watcher thread that blocks on the engine's handle. Cancel,
 timeout and job deletion set the run's ``stop`` event and cancel the handles at once, so a
 run ends within the engine's 2-second promise; nothing polls in a tight loop.
@@ -383,7 +384,7 @@ class JobsModel:
             if not self._admit(run):
                 return
             self._set(run, "PENDING", "Waiting for cluster")
-            if self._wait_stop(run, None if run.stuck_pending else self.pending):
+            if self._wait_stop(run, self._pending_for(run)):
                 return self._finish(run)
             with self._cond:
                 run.running_time = now_ms()
@@ -401,6 +402,18 @@ class JobsModel:
             self._cancel_handles(run)
         finally:
             self._after_run(run)
+
+    def _pending_for(self, run: Run) -> Optional[float]:
+        """How long the run waits for its compute (None: until stopped, the stuck fault).
+
+        As on Databricks: tasks on an ``existing_cluster_id`` (an all-purpose cluster, here
+        the engine, which is always up) start at once; job clusters, new clusters and
+        serverless start for the run, which is what ``pending`` stands for."""
+        if run.stuck_pending:
+            return None
+        if all(task.spec.get("existing_cluster_id") for task in run.tasks):
+            return 0.0
+        return self.pending
 
     def _admit(self, run: Run) -> bool:
         """QUEUED while the job is at max_concurrent_runs (or SKIPPED when it does not queue)."""
