@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import signal
@@ -315,6 +316,12 @@ def run_to_end(space: LocalSpace, plan: Path, run_id: str, policy: str = "stream
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0..1): with 10 values, p90 is the 9th smallest."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))] if ordered else float("nan")
 
 
 def mean(values: list[float]) -> float:

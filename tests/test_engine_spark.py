@@ -103,6 +103,32 @@ def test_java_errors_carry_sparks_message_not_py4js(engine, ws):
     engine.execute_sql("DROP SCHEMA dev.broken CASCADE")
 
 
+def test_table_versions_record_statements_and_dataframe_writes(engine, ws):
+    """Every completed change to a table's rows, named cat.schema.table however it was written."""
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.versions")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.versions.files")
+    before = time.time()
+    engine.execute_sql("CREATE TABLE dev.versions.t (id INT) USING parquet")  # no rows yet
+    engine.execute_sql("INSERT INTO dev.versions.t VALUES (1)")
+    engine.execute_sql("SELECT count(*) FROM dev.versions.t")
+    ws.add("/Shared/s/versions", notebook(
+        "spark.sql('USE CATALOG dev')\nspark.sql('USE SCHEMA versions')",
+        "rows = spark.createDataFrame([(2,)], 'id INT')\n"
+        "rows.write.insertInto('t')\n"
+        "rows.write.mode('overwrite').parquet('/Volumes/dev/versions/files/v2')\n"
+        "spark.sql(\"ALTER TABLE t SET LOCATION '/Volumes/dev/versions/files/v2'\")\n"
+        "rows.writeTo('versions.u').using('parquet').create()\n"
+        "dbutils.notebook.exit(spark.table('dev.versions.t').count())"))
+    result = finish(start(engine, "/Shared/s/versions"))
+    assert (result.result_state, result.exit_value) == ("SUCCESS", "1"), result.error
+    after = time.time()
+    versions = engine.table_versions()
+    assert len(versions["dev.versions.t"]) == 3  # INSERT, insertInto, ALTER TABLE ... SET LOCATION
+    assert len(versions["dev.versions.u"]) == 1
+    assert all(before <= at <= after for at in versions["dev.versions.t"] + versions["dev.versions.u"])
+    engine.execute_sql("DROP SCHEMA dev.versions CASCADE")
+
+
 def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.stream")
     engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.stream.landing")
@@ -117,11 +143,16 @@ def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
     handle = start(engine, "/Shared/s/stream")
     wait_until(lambda: _table_has(engine, "dev.stream.bronze", 1), 90, "the first file in bronze")
     assert handle.result(0) is None  # an active stream keeps the run going
-    landed = time.monotonic()
+    landed, landed_at = time.monotonic(), time.time()
     (landing / "1.json").write_text(json.dumps({"id": 1}) + "\n")
     wait_until(lambda: _table_has(engine, "dev.stream.bronze", 2), 30, "the second file in bronze")
     print(f"stream round trip (file -> table visible to SQL): {time.monotonic() - landed:.2f}s")
     assert (engine.paths.dbfs_root / "checkpoints/stream/bronze/offsets").is_dir()
+    # Each micro-batch that wrote rows is a version of the table (its progress event comes a
+    # moment after the batch, on Spark's listener thread).
+    versions = wait_until(lambda: len(v := engine.table_versions().get("dev.stream.bronze", [])) >= 2 and v,
+                          10, "the second batch in the write record")
+    assert versions == sorted(versions) and versions[-1] > landed_at
     canceled = time.monotonic()
     handle.cancel()
     result = finish(handle, timeout=5)

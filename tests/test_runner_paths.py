@@ -126,19 +126,19 @@ def test_large_dbfs_upload_and_workspace_folder_upload(localspace, workspace_env
 
 # -- keep-on-failure ----------------------------------------------------------------------
 
-def test_keep_on_failure_keeps_job_and_run_until_cleanup(localspace, workspace_env, tmp_path, capsys, monkeypatch):
+def test_keep_on_failure_keeps_job_and_folder_but_cancels_the_run(localspace, workspace_env, tmp_path, capsys, monkeypatch):
     plan = project(tmp_path, stream_plan("kept", FAILING))
     result = run(plan, capsys, "--keep-on-failure", monkeypatch=monkeypatch)
     assert result.code == 1, result.err
     state_path = result.workdir / "state.json"
     job_id, run_id = result.state["job_id"], result.state["job_run_id"]
     left = localspace.leftovers()
-    assert left["jobs"] == 1 and left["active_runs"] == 1 and left["workspace_objects"] > 0
-    assert localspace.jobs.run(run_id).life == "RUNNING"
+    assert left["jobs"] == 1 and left["active_runs"] == 0 and left["workspace_objects"] > 0
+    assert localspace.jobs.run(run_id).life == "TERMINATED"
     assert f"streamtest cleanup --state {state_path}" in result.err
-    assert f"job {job_id}" in result.err and f"run {run_id}" in result.err
+    assert f"job {job_id}" in result.err and f"Run {run_id} was cancelled" in result.err
     assert result.state.get("cleaned") is not True and result.state["kept"] is True
-    kept = result.junit["cleanup"]["keep job and run (keep-on-failure)"]
+    kept = result.junit["cleanup"]["keep job and notebooks (keep-on-failure)"]
     assert f"streamtest cleanup --state {state_path}" in kept.result[0].message
     assert f"streamtest cleanup --state {state_path}" in (result.workdir / "summary.md").read_text()
 

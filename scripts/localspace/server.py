@@ -160,10 +160,11 @@ class LocalSpace:
 
     def table_versions(self) -> dict[str, list[float]]:
         """When each write to each table became visible: {"cat.schema.table": [time.time(), ...]},
-        version n at index n-1. For benchmarks ("the moment the data was there"); the python
-        engine's SQL store keeps this record, other engines give {}."""
-        store = getattr(self.engine, "store", None)
-        return store.table_versions() if hasattr(store, "table_versions") else {}
+        version n at index n-1. For benchmarks ("the moment the data was there"): the spark
+        engine keeps this record itself (statements, DataFrame writes, streaming batches), the
+        python engine's SQL store keeps it for statements; without an engine, {}."""
+        source = self.engine if hasattr(self.engine, "table_versions") else getattr(self.engine, "store", None)
+        return source.table_versions() if hasattr(source, "table_versions") else {}
 
     # -- one request ---------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ run, one-time runs and statements), then delete the job, then the deployed folde
 then wait, bounded, for the cancelled runs to end. Every action tolerates "already gone",
 so cleanup can run any number of times; a fully cleaned state is marked and skipped.
 
-``keep`` (``--keep-on-failure`` after a failed check) leaves the job, its run and the
-deployed folder for debugging and marks the state ``kept``, not ``cleaned``: a later
-``streamtest cleanup --state PATH`` (which never keeps) removes them.
+``keep`` (``--keep-on-failure`` after a failed check) leaves the job and the deployed folder
+for debugging and marks the state ``kept``, not ``cleaned``: a later ``streamtest cleanup
+--state PATH`` (which never keeps) removes them. The run is cancelled all the same: in
+Actions the state file dies with the runner, and a kept run would bill until the dead-man
+timeout; its run page stays readable after it ends.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class Cleaner:
         self.ok = True
 
     def run(self) -> bool:
-        """True when everything recorded is gone (or, with ``keep``, all but what is kept)."""
+        """True when everything recorded is gone (with ``keep``: all but the job and folder)."""
         if self.state.get("cleaned"):
             self.log("cleanup: already done")
             return True
@@ -47,9 +49,9 @@ class Cleaner:
         if not job_id and self.state.get("job_name"):
             job_id = self._find_created_job()
         cancelled = []
-        if job_id and self.state.get("continuous") and not keep:
+        if job_id and self.state.get("continuous"):
             self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
-        if run_id and not keep:
+        if run_id:
             self._do("cancel job run", lambda: self.ws.cancel_run(run_id), f"run {run_id}")
             cancelled.append(run_id)
         for one_time in list(self.state.get("one_time_runs", [])):

@@ -179,7 +179,7 @@ class Runner:
                     self.log(traceback.format_exc())
 
     def _cleanup(self, keep: bool) -> None:
-        """Remove what the run created; ``keep`` leaves the job, its run and the deployed folder."""
+        """Remove what the run created; ``keep`` leaves the job and the deployed folder."""
         with self.log.phase("cleanup"):
             def record(name: str, started: float, duration: float, ok: bool, message: str) -> None:
                 result = self.recorder.expect("cleanup", name)
@@ -205,18 +205,16 @@ class Runner:
     def _announce_kept(self) -> None:
         """Say what was kept, until when, and the one command that removes it."""
         kept = [f"job {self.job_id}"] if self.job_id else []
-        if self.run_id:
-            kept.append(f"run {self.run_id}" + (f" ({self.run_url})" if self.run_url else ""))
         if self.state.get("deployed"):
             kept.append(f"deployed folder {self.state.get('deployed')['path']}")
         if not kept:
             return
         message = f"kept for debugging (--keep-on-failure): {', '.join(kept)}."
-        if self.run_id and not self.state.get("continuous"):
-            message += f" The job's timeout_seconds ({self.job_timeout()}s) ends the run if nobody does."
+        if self.run_id:
+            message += f" Run {self.run_id} was cancelled; its page stays: {self.run_url or 'see the job'}."
         message += f" Remove them with: streamtest cleanup --state {self.state.path or 'PATH'}"
         self.log(message)
-        result = self.recorder.begin(self.recorder.expect("cleanup", "keep job and run (keep-on-failure)"))
+        result = self.recorder.begin(self.recorder.expect("cleanup", "keep job and notebooks (keep-on-failure)"))
         self.recorder.end(result, SKIPPED, message, link=self.run_url)
 
     # -- steps --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .shared import LocalEngine
 from .spark_names import DEFAULT_CATALOG, DEFAULT_SCHEMA, unmap_message
 from .spark_run import SparkRun
 from .spark_session import start_session, stop_session
+from .spark_writes import TableWrites
 
 # pyspark DataType class name -> the type_name the Statement Execution API reports.
 _TYPE_NAMES = {
@@ -68,7 +69,8 @@ class SparkEngine(LocalEngine):
                  secrets: Optional[dict[str, dict[str, str]]] = None):
         super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
-        spark_patch.install(paths)
+        self._writes = TableWrites()
+        spark_patch.install(paths, self._writes)
         self._translator = spark_patch.translator()
         self._closed = False
 
@@ -96,6 +98,10 @@ class SparkEngine(LocalEngine):
         columns = [SqlColumn(f.name, _TYPE_NAMES.get(type(f.dataType).__name__, "STRING"))
                    for f in fields]
         return SqlResult(columns=columns, rows=[[_text(v) for v in row] for row in rows])
+
+    def table_versions(self) -> dict[str, list[float]]:
+        """When each table's rows changed: {"cat.schema.table": [time.time(), ...]} (spark_writes.py)."""
+        return self._writes.versions()
 
     def close(self) -> None:
         if self._closed:

@@ -72,6 +72,20 @@ def map_table_name(session, name: str) -> str:
     return name if mapped is None else mapped
 
 
+def qualified_name(session, parts: list[str]) -> Optional[str]:
+    """``cat.schema.table`` for a table reference as a notebook wrote it, resolved against
+    the session's current catalog and schema; None for a path (``parquet.`/x```)."""
+    parts = [p.lower() for p in parts]
+    if not parts or (len(parts) == 2 and parts[0] in FILE_FORMATS and parts[1].startswith(("/", "dbfs:"))):
+        return None
+    if len(parts) >= 3 or (len(parts) == 2 and parts[0] in _PASS_THROUGH):
+        return ".".join(parts)
+    if len(parts) == 2:
+        return ".".join([current_catalog(session), *parts])
+    catalog, _, schema = session.catalog.currentDatabase().partition(SEPARATOR)
+    return ".".join([catalog, schema, *parts]) if schema else ".".join([current_catalog(session), catalog, *parts])
+
+
 class SqlTranslator:
     """Turns one Unity Catalog SQL statement into what the plain session catalog runs."""
 

@@ -11,8 +11,12 @@ Formats: ``delta`` raises DeltaNotAvailable (no Delta jars on these machines).
 ``cloudFiles`` (Auto Loader) reads as the plain file source named by ``cloudFiles.format``,
 with schema inference on and the other ``cloudFiles.*`` options ignored.
 
-There is one SparkContext per process, hence one active mapping: ``install(paths)`` sets it,
-``uninstall()`` restores pyspark as it was.
+Writes to tables are reported to the engine's TableWrites (spark_writes.py) as they
+complete: the table-writing methods say so after they return, and ``toTable`` puts the
+batch listener on the session first.
+
+There is one SparkContext per process, hence one active mapping: ``install(paths, writes)``
+sets it, ``uninstall()`` restores pyspark as it was.
 """
 from __future__ import annotations
 
@@ -29,8 +33,9 @@ from pyspark.sql.types import StructType
 
 from ..paths import Paths
 from .fileopen import is_databricks_path
-from .spark_names import SqlTranslator, map_table_name
-from .sqltext import DeltaNotAvailable
+from .spark_names import SqlTranslator, map_table_name, qualified_name, split_name
+from .spark_writes import TableWrites
+from .sqltext import DeltaNotAvailable, written_table
 
 log = logging.getLogger("localspace.engine")
 
@@ -44,7 +49,9 @@ _PATH_METHODS = {
     DataStreamWriter: ("start",),
 }
 
-_state: dict = {"paths": None, "translator": None}
+_state: dict = {"paths": None, "translator": None, "writes": None}
+# DataFrameWriterV2 methods that write rows into the table named in writeTo().
+_V2_WRITES = ("append", "overwrite", "overwritePartitions", "create", "replace", "createOrReplace")
 _originals: list[tuple[type, str, Callable]] = []
 
 
@@ -120,6 +127,64 @@ def _named(original, session_of: Callable):
     return method
 
 
+def _table_name(session, name) -> Optional[str]:
+    """cat.schema.table for the record (``name`` as written, or its parts); never fails the
+    write it describes."""
+    try:
+        return qualified_name(session, split_name(name) if isinstance(name, str) else name)
+    except Exception:  # noqa: BLE001 - a name the record cannot resolve is not recorded
+        log.debug("cannot resolve table name %r for the write record", name, exc_info=True)
+        return None
+
+
+def _writes_table(original):
+    """insertInto, saveAsTable: note the write once it is done."""
+    def method(self, name, *args, **kwargs):
+        result = original(self, name, *args, **kwargs)
+        _wrote(_table_name(self._spark, name))
+        return result
+    return method
+
+
+def _write_to(original):
+    """DataFrame.writeTo: the writer remembers its table for _writes_v2."""
+    def writeTo(self, table):
+        writer = original(self, table)
+        writer._localspace_table = _table_name(self.sparkSession, table)
+        return writer
+    return writeTo
+
+
+def _writes_v2(original):
+    def method(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        _wrote(getattr(self, "_localspace_table", None))
+        return result
+    return method
+
+
+def _to_table(original):
+    """A stream into a table: listen to its session's batches, then start it."""
+    def toTable(self, tableName, *args, **kwargs):
+        writes: Optional[TableWrites] = _state["writes"]
+        if writes is not None:
+            try:
+                writes.listen(self._spark)
+            except Exception:  # noqa: BLE001 - the stream runs without its write record
+                log.debug("cannot listen to the session's streaming queries", exc_info=True)
+        query = original(self, tableName, *args, **kwargs)
+        if writes is not None:
+            writes.sink(query, _table_name(self._spark, tableName))
+        return query
+    return toTable
+
+
+def _wrote(table: Optional[str]) -> None:
+    writes: Optional[TableWrites] = _state["writes"]
+    if writes is not None:
+        writes.wrote(table)
+
+
 def _sql(original):
     def sql(self, sqlQuery, args=None, **kwargs):
         translator: SqlTranslator = _state["translator"]
@@ -129,7 +194,11 @@ def _sql(original):
             self, sqlQuery, run_sql=lambda text: original(self, text),
             empty=lambda: self.createDataFrame([], StructType([])))
         if isinstance(translated, str):
-            return original(self, translated, args, **kwargs)
+            result = original(self, translated, args, **kwargs)  # commands run here, eagerly
+            target = written_table(sqlQuery)
+            if target:
+                _wrote(_table_name(self, target))
+            return result
         return translated
     return sql
 
@@ -141,10 +210,12 @@ def _using(original):
     return using
 
 
-def install(paths: Paths) -> None:
-    """Point the mapping at ``paths``; wrap pyspark's methods the first time."""
+def install(paths: Paths, writes: Optional[TableWrites] = None) -> None:
+    """Point the mapping at ``paths`` (and report writes to ``writes``); wrap pyspark's
+    methods the first time."""
     _state["paths"] = paths
     _state["translator"] = SqlTranslator(paths, map_path)
+    _state["writes"] = writes
     if _originals:
         return
     for cls, names in _PATH_METHODS.items():
@@ -157,11 +228,13 @@ def install(paths: Paths) -> None:
     spark_of_reader = lambda self: self._spark  # noqa: E731 - readers/writers keep their session
     _patch(DataFrameReader, "table", lambda o: _named(o, spark_of_reader))
     _patch(DataStreamReader, "table", lambda o: _named(o, spark_of_reader))
-    _patch(DataFrameWriter, "saveAsTable", lambda o: _named(o, spark_of_reader))
-    _patch(DataFrameWriter, "insertInto", lambda o: _named(o, spark_of_reader))
-    _patch(DataStreamWriter, "toTable", lambda o: _named(o, spark_of_reader))
-    _patch(DataFrame, "writeTo", lambda o: _named(o, lambda self: self.sparkSession))
+    for name in ("saveAsTable", "insertInto"):
+        _patch(DataFrameWriter, name, lambda o: _writes_table(_named(o, spark_of_reader)))
+    _patch(DataStreamWriter, "toTable", lambda o: _to_table(_named(o, spark_of_reader)))
+    _patch(DataFrame, "writeTo", lambda o: _write_to(_named(o, lambda self: self.sparkSession)))
     _patch(DataFrameWriterV2, "using", _using)
+    for name in _V2_WRITES:
+        _patch(DataFrameWriterV2, name, _writes_v2)
     _patch(SparkSession, "table", lambda o: _named(o, lambda self: self))
     _patch(SparkSession, "sql", _sql)
     _patch(Catalog, "tableExists", lambda o: _named(o, lambda self: self._sparkSession))
@@ -171,7 +244,7 @@ def uninstall() -> None:
     while _originals:
         cls, name, original = _originals.pop()
         setattr(cls, name, original)
-    _state.update(paths=None, translator=None)
+    _state.update(paths=None, translator=None, writes=None)
 
 
 def translator() -> SqlTranslator:

@@ -255,7 +255,8 @@ def written_table(sql: str) -> Optional[list[str]]:
     Row writes (INSERT [OVERWRITE], UPDATE, DELETE, MERGE, TRUNCATE), tables created or
     replaced with rows (``CREATE [OR REPLACE] TABLE ... AS query``), and ``ALTER TABLE ...
     SET LOCATION`` (the table now reads other files). A plain CREATE TABLE has no rows yet."""
-    sql = re.sub(r"^\s*INSERT\s+OVERWRITE\s+(?!TABLE\b)", "INSERT OVERWRITE TABLE ", sql, flags=re.I)
+    sql = re.sub(r"^INSERT\s+OVERWRITE\s+(?!TABLE\b)", "INSERT OVERWRITE TABLE ", _strip_comments(sql),
+                 flags=re.I)
     tokens = tokenize(sql)
     code = [t for t in tokens if t.kind not in ("ws", "comment")]
     words = [t.upper or t.text for t in code]
