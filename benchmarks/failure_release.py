@@ -6,11 +6,12 @@ One emulator (python engine). Every figure comes from the emulator's records (th
 end time, the time of the jobs/delete call) and the runner process (its stderr lines as
 they arrive, its exit):
 
-3. Failure detection: the stream dies (its notebook raises) 1-6 s into a check's wait; time
-   from the run's TERMINATED FAILED to the runner's exit (which includes its cleanup), and to
-   the moment it printed the failure. streamtest and the fixed 5 s poll are measured; the
-   seed's notebook never looks at the run, so it notices only when its 2-minute wait is over
-   and its check fails (computed: 120 s minus the time the stream had run, on average ~60 s).
+3. Failure detection: the stream dies (its notebook raises) 1-6 s into a check's wait
+   (spread evenly over the repeats); time from the run's TERMINATED FAILED to the moment the
+   runner printed the failure, and to its exit (which includes its cleanup). streamtest and
+   the fixed 5 s poll are measured; the seed's notebook never looks at the run, so it
+   notices only when its 2-minute wait is over and its check fails (computed: 120 s minus
+   the time the stream had run, ~60 s on average).
 4. Release: from the verdict (the last check passed) or from SIGTERM (a cancelled workflow,
    2 s into a check that would wait for ever) to the run TERMINATED and the job deleted; and
    the stream's billed time (its run's start to TERMINATED) against the test's wall time.
@@ -18,7 +19,6 @@ they arrive, its exit):
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -70,18 +70,17 @@ def release_after_sigterm(space, workdir: Path, n: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--seed", type=int, default=11, help="random seed for the order of the failure times")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
+    delays = harness.spread(args.repeats, 1.0, 6.0, args.seed)
     print(f"machine: {harness.machine()}\n")
     detect: dict[str, list[dict]] = {"streamtest": [], "fixed-5s": []}
     passes, terms = [], []
     with harness.emulator("python") as space, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for n in range(args.repeats):
-            delay = round(rng.uniform(1.0, 6.0), 2)
             for policy in detect:
-                detect[policy].append(failure(space, workdir, policy, n, delay))
+                detect[policy].append(failure(space, workdir, policy, n, delays[n]))
             passes.append(release_after_pass(space, workdir, n))
             terms.append(release_after_sigterm(space, workdir, n))
             print(f"  round {n + 1}/{args.repeats} done", file=sys.stderr)

@@ -22,6 +22,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import re
 import signal
 import statistics
@@ -316,6 +317,14 @@ def run_to_end(space: LocalSpace, plan: Path, run_id: str, policy: str = "stream
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def spread(count: int, low: float, high: float, seed: int) -> list[float]:
+    """``count`` moments evenly spread over [low, high] (one in each of ``count`` equal slices),
+    in a seeded random order: every phase of a poll interval gets its share, even in a short run."""
+    values = [round(low + (high - low) * (i + 0.5) / count, 2) for i in range(count)]
+    random.Random(seed).shuffle(values)
+    return values
 
 
 def percentile(values: list[float], q: float) -> float:

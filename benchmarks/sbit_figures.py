@@ -166,9 +166,10 @@ def steps(lines: list[tuple[float, str]]) -> dict[tuple[str, str], Step]:
 
 # -- the figures ----------------------------------------------------------------------------------
 
-def payload_figures(number: int, found: dict, uploads: list[float], versions: dict[str, list[float]],
-                    runs: list) -> dict:
-    """One payload: upload, gold landed, verdict, and where the time between went."""
+def payload_figures(number: int, found: dict, uploads: list[float], until: float,
+                    versions: dict[str, list[float]], runs: list) -> dict:
+    """One payload (its uploads; ``until``: the next payload's or the end): upload, gold
+    landed, verdict, and where the time between went."""
     phase = str(number)
     upload = uploads[-1]
     verdict_step = found[(phase, VERDICT.format(number))]
@@ -176,7 +177,7 @@ def payload_figures(number: int, found: dict, uploads: list[float], versions: di
     gold_times = sorted(t for table in GOLD.values() for t in versions.get(table, []))
     before = [t for t in gold_times if upload < t <= verdict]
     landed = before[-1] if before else float("nan")
-    later = [t for t in gold_times if verdict < t and (t - verdict) < 30]
+    later = [t for t in gold_times if verdict < t < until]
     checks = {}
     for name, table in GOLD.items():
         passed = found[(phase, name)].passed
@@ -194,6 +195,15 @@ def payload_figures(number: int, found: dict, uploads: list[float], versions: di
     }
 
 
+def print_timeline(started: float, found: dict, landing: list[float], versions: dict[str, list[float]]) -> None:
+    """Uploads, table versions and checks on one clock (seconds since the emulator started)."""
+    events = [(at, "upload", "landing zone") for at in landing]
+    events += [(at, "version", table.rsplit(".", 1)[-1]) for table, times in versions.items() for at in times]
+    events += [(step.passed, "passed", f"{phase}: {name}") for (phase, name), step in found.items() if step.passed]
+    print(harness.table("Timeline (s since the emulator started)", ["at", "what", "of"],
+                        [[f"{at - started:.2f}", what, of] for at, what, of in sorted(events)]))
+
+
 def fmt(seconds: Optional[float]) -> str:
     if seconds is None:
         return "passed before gold changed"
@@ -201,7 +211,10 @@ def fmt(seconds: Optional[float]) -> str:
 
 
 def main() -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeline", action="store_true",
+                        help="also print every upload, table change and check, in time order")
+    args = parser.parse_args()
     pending = serve_parser().parse_args(["serve"]).pending  # what `make demo`'s emulator uses
     print(f"machine: {harness.machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="sbit-figures-") as tmp, Memory() as memory:
@@ -224,13 +237,17 @@ def main() -> int:
         return 1
 
     found = steps(lines)
+    landing = sorted(at for at, (method, path, status) in requests if method == "PUT" and path.startswith(LANDING))
+    windows = {number: (min(s.started for (p, _), s in found.items() if p == str(number)),
+                        max(s.passed or s.started for (p, _), s in found.items() if p == str(number)))
+               for number in (1, 2)}
     payloads = {}
-    for number in (1, 2):
-        window = [found[(p, n)] for (p, n) in found if p == str(number)]
-        start, end = min(s.started for s in window), max(s.passed or s.started for s in window)
-        uploads = sorted(at for at, (method, path, status) in requests
-                         if method == "PUT" and path.startswith(LANDING) and start <= at <= end)
-        payloads[number] = payload_figures(number, found, uploads, versions, runs)
+    for number, (start, end) in windows.items():
+        until = windows[number + 1][0] if number + 1 in windows else runner_ended
+        uploads = [at for at in landing if start <= at <= end]
+        payloads[number] = payload_figures(number, found, uploads, until, versions, runs)
+    if args.timeline:
+        print_timeline(started, found, landing, versions)
 
     jvm = space.engine.startup_seconds
     java = sum(kb for name, kb in marks.items() if name == "java")
@@ -252,12 +269,12 @@ def main() -> int:
     for number, p in payloads.items():
         rows.append([f"payload {number}", fmt(p["landed"] - p["upload"]), fmt(p["verdict"] - p["landed"]),
                      fmt(p["verdict"] - p["upload"]), *(fmt(p["checks"][name]) for name in GOLD),
-                     f"{p['gold_writes']} (+{p['gold_writes_after']} after)"])
+                     f"{p['gold_writes']} (+{p['gold_writes_after']} after the verdict)"])
     print(harness.table(
         "Per payload (s): upload = the payload's last landing-zone upload; gold landed = the last "
         "gold table change before the verdict (LocalSpace.table_versions)",
         ["payload", "upload -> gold landed (pipeline)", "gold landed -> verdict", "upload -> verdict",
-         *(f"{name} check - its table's change" for name in GOLD), "gold writes"], rows))
+         *(f"{name} check - its table's change" for name in GOLD), "gold table changes"], rows))
 
     why = []
     for number, p in payloads.items():

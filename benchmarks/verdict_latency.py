@@ -4,7 +4,8 @@
 
 One emulator (python engine), three runs of the same test, one per policy (see harness.py):
 a stream job that commits one row per payload, ``--checks`` payloads, each committed a
-random delay (0.2 s to ``--max-delay``, the same list for every policy) after its upload,
+delay after its upload (spread evenly over 0.2 s to ``--max-delay``, shuffled; the same list
+for every policy),
 and after each upload a SQL check that waits for that row. For every check:
 
     latency = when the runner printed "passed"  -  when the emulator committed the row
@@ -20,7 +21,6 @@ start to TERMINATED).
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 from pathlib import Path
@@ -49,10 +49,9 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=10)
     parser.add_argument("--max-delay", type=float, default=10.0)
     parser.add_argument("--seed-wait", type=float, default=12.0)
-    parser.add_argument("--seed", type=int, default=7, help="random seed for the delays")
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the order of the delays")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    delays = [round(rng.uniform(0.2, args.max_delay), 2) for _ in range(args.checks)]
+    delays = harness.spread(args.checks, 0.2, args.max_delay, args.seed)
     print(f"machine: {harness.machine()}")
     print(f"delays (s, commit after upload): {', '.join(f'{d:g}' for d in delays)}\n")
     results = {}

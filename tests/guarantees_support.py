@@ -498,7 +498,7 @@ def run_parallel(base: Path, runs: int = 10) -> list[Evidence]:
         launched = {}
         for run_id in ids:
             plan = project(base, run_id)
-            extra = ["--var", "expected=4", "--var", "within=2s"] if run_id in failing else []
+            extra = ["--var", "expected=4", "--var", "within=2s"] if run_id in failing else ["--var", "within=60s"]
             launched[run_id] = Launched(plan.parent, runner_env(space, plan.parent),
                                         run_args(plan, run_id, *extra), "run")
         finished = {run_id: job.finish(120) for run_id, job in launched.items()}

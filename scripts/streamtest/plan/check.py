@@ -16,6 +16,7 @@ from streamtest.databricks import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.plan import model
 from streamtest.plan.source import Locations, Problem, load_yaml, read_text
+from streamtest.transfer import local_files
 
 TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
             "setup", "iterations", "after", "cleanup")
@@ -358,7 +359,7 @@ class Checker:
         base = self.file.parent.resolve()
         inside = local.resolve().is_relative_to(base)
         if inside and local.is_dir():
-            escaping = next((p for p in sorted(local.rglob("*")) if not p.resolve().is_relative_to(base)), None)
+            escaping = next((p for p, _ in local_files(local) if not p.resolve().is_relative_to(base)), None)
             if escaping is not None:
                 self.problem(path, f"{what}: {escaping} links outside the plan's folder {base}")
                 return False
