@@ -140,8 +140,8 @@ class HttpClient:
             try:
                 response = self.session.request(method, url, params=params, json=json, data=data,
                                                 headers=request_headers, auth=basic, timeout=self.timeout)
-            except Interrupted as exc:  # the server may still act on it: say so to cleanup
-                if method not in ("GET", "HEAD"):
+            except Interrupted as exc:  # the workspace may still act on it: say so to cleanup
+                if method not in ("GET", "HEAD") and authenticated:
                     exc.in_flight = endpoint
                 raise
             except (requests.ConnectionError, requests.Timeout) as exc:
