@@ -796,6 +796,8 @@ def hostile_cases() -> list[Hostile]:
         Hostile("host-port-out-of-range", _env(DATABRICKS_HOST="http://127.0.0.1:99999")),
         Hostile("host-unreachable-port", _env(DATABRICKS_HOST="http://127.0.0.1:{closed}",
                                               STREAMTEST_RETRY_BUDGET=RETRY_BUDGET), codes=(3,)),
+        # .invalid never resolves (RFC 2606): a typo'd host fails at once, with no retry budget set
+        Hostile("host-does-not-resolve", _env(DATABRICKS_HOST="https://no-such-workspace.invalid"), codes=(3,)),
         Hostile("token-with-newline", _env(DATABRICKS_TOKEN=TOKEN + "\nX-Injected: yes"), codes=(2, 3)),
         Hostile("client-secret-with-newline", _env(DATABRICKS_TOKEN=None, DATABRICKS_CLIENT_ID=CLIENT_ID,
                                                    DATABRICKS_CLIENT_SECRET=CLIENT_SECRET + "\r\nX-Injected: yes"),

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import InvalidHeader, NewConnectionError
+from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from streamtest import __version__, redaction
@@ -146,6 +146,10 @@ class HttpClient:
                 raise
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
+                if _reason(exc, NameResolutionError):
+                    # a host name that does not resolve is a typo, not a passing fault
+                    raise ApiError("NETWORK_ERROR", f"cannot resolve {urlsplit(url).hostname}: "
+                                   "check DATABRICKS_HOST", 0, endpoint) from None
                 if not idempotent and _maybe_sent(exc):
                     found = _recovered(recover, error)
                     if found is not None:
@@ -197,13 +201,15 @@ def _body(response: requests.Response) -> Any:
         return {"_text": response.text}
 
 
+def _reason(exc: Exception, kind: type) -> bool:
+    """Whether urllib3's underlying reason for a requests error is of ``kind``."""
+    reason = exc.args[0] if exc.args else None
+    return isinstance(getattr(reason, "reason", reason), kind)
+
+
 def _maybe_sent(exc: Exception) -> bool:
     """False only when the request certainly never reached the server."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return not isinstance(reason, NewConnectionError)
+    return not (isinstance(exc, requests.ConnectTimeout) or _reason(exc, NewConnectionError))
 
 
 def _describe(exc: Exception) -> str:
