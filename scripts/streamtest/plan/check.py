@@ -14,7 +14,7 @@ from typing import Any, Optional
 from streamtest import expect, templating
 from streamtest.databricks import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
-from streamtest.plan import model
+from streamtest.plan import jobsettings, model
 from streamtest.plan.source import Locations, Problem, load_yaml, read_text
 from streamtest.transfer import local_files
 
@@ -46,8 +46,8 @@ class Checker:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), list(allowed), n=1)
                 extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.problem(path + (key,), f"unknown key '{key}' in {what}{extra}; "
-                             f"allowed: {', '.join(allowed)}")
+                listing = f"; allowed: {', '.join(allowed)}" if len(allowed) <= 12 else ""
+                self.problem(path + (key,), f"unknown key '{key}' in {what}{extra}{listing}")
         for key in required:
             if key not in raw:
                 self.problem(path, f"{what} needs '{key}'")
@@ -201,6 +201,7 @@ class Checker:
         job = self.render(raw, path)
         if "file" in job:
             self.problem(path + ("file",), "job: {file: ...} cannot be mixed with other job settings")
+        self.keys(job, path, jobsettings.JOB_SETTINGS, "job settings")
         tasks = job.get("tasks")
         if not isinstance(tasks, list) or not tasks:
             self.problem(path, "job needs a non-empty 'tasks' list")
@@ -208,6 +209,12 @@ class Checker:
             for index, task in enumerate(tasks):
                 if not isinstance(task, dict) or not task.get("task_key"):
                     self.problem(path + ("tasks", index), "every task needs a task_key")
+                    continue
+                self.keys(task, path + ("tasks", index), jobsettings.TASK, "a task")
+                notebook = task.get("notebook_task")
+                if isinstance(notebook, dict):
+                    self.keys(notebook, path + ("tasks", index, "notebook_task"),
+                              jobsettings.NOTEBOOK_TASK, "notebook_task")
         tags = job.get("tags", {})
         if not isinstance(tags, dict):
             self.problem(path + ("tags",), "job.tags must be a mapping")
