@@ -8,8 +8,8 @@ One emulator (python engine).
   (so the table shows where the time goes). Target: under 0.3 s.
 - Growth: plans of 2, 20 and 200 iterations, each iteration one trivial SQL check
   (``SELECT 1``, expect 1) while the stream job runs; the runner's CPU seconds
-  (user + system, from wait4), its wall time and its API calls, with JUnit and summary
-  written as in CI. The cost per iteration between sizes shows whether it grows linearly.
+  (user + system, from wait4), its wall time, its API calls and the TCP connections they
+  used, with JUnit and summary written as in CI. The cost per iteration between sizes shows whether it grows linearly.
 """
 from __future__ import annotations
 
@@ -51,9 +51,10 @@ def growth(space, workdir: Path, size: int) -> dict:
     iterations = [{"name": f"iteration {i}", "validate": [{"name": f"check {i}", "sql": "SELECT 1", "expect": 1}]}
                   for i in range(1, size + 1)]
     plan = project.write(harness.stream_plan(run_id, iterations, name=run_id))
-    since = time.time()
+    since, connections = time.time(), space.connections()
     finished = harness.run_to_end(space, plan, run_id)
-    return {"cpu": finished.cpu, "wall": finished.wall, "calls": len(harness.calls(space, since))}
+    return {"cpu": finished.cpu, "wall": finished.wall, "calls": len(harness.calls(space, since)),
+            "connections": space.connections() - connections}
 
 
 def main() -> int:
@@ -82,10 +83,11 @@ def main() -> int:
         g = grown[size]
         marginal = "-" if previous is None else \
             f"{1000 * (g['cpu'] - grown[previous]['cpu']) / (size - previous):.1f}"
-        rows.append([size, g["cpu"], g["wall"], g["calls"], f"{1000 * g['cpu'] / size:.1f}", marginal])
+        rows.append([size, g["cpu"], g["wall"], g["calls"], g["connections"], f"{1000 * g['cpu'] / size:.1f}",
+                     marginal])
         previous = size
     print(harness.table("5b. Runner cost by plan size (one SQL check per iteration)",
-                        ["iterations", "runner CPU s", "wall s", "API calls", "CPU ms / iteration",
+                        ["iterations", "runner CPU s", "wall s", "API calls", "TCP connections", "CPU ms / iteration",
                          "CPU ms / added iteration"], rows))
     return 0
 

@@ -7,9 +7,17 @@ Runs what ``make demo`` runs (scripts/demo.py: localspace with the Spark engine 
 environment), but hosts the emulator in this process so its own records are at hand:
 
 - the payload's upload: the emulator's request log (the last landing-zone PUT of the payload);
-- gold landed: ``LocalSpace.table_versions()``, when the engine saw each gold table's rows
-  change (gold replaces both tables on each refresh; the last change before the verdict is
-  when the verdict's data was there);
+- gold landed: from ``LocalSpace.table_versions()`` (when the engine saw each table's rows
+  change) and the engine's ``stream_batches()`` (when each gold refresh began). Gold rewrites
+  both tables whenever silver changes, often with the same rows; a refresh reads silver
+  first, computes both tables, then publishes them (examples/sbit/notebooks/gold.py), so its
+  reads lie between its start and its first publish. A gold table holds the payload's rows at
+  the latest at the first change by a refresh that began after the payload's last change of
+  the silver tables it reads (and no later than the verdict, which saw them), and at the
+  earliest at the first change by a refresh that had not yet published when that silver
+  change came, and after the start of any verdict run that did not see the rows yet. When
+  the two differ, figures are ranges; the aim is judged on the earliest, the strict reading.
+  Gold landed is the later of the two tables;
 - a check passed: the runner's progress lines, time-stamped as they arrive here;
 - JVM start: the engine's own figure (JVM, SparkSession, warm-up query) and ``start()``;
 - peak memory: RSS of this process and its children (the JVM), sampled every 0.2 s, and each
@@ -40,8 +48,9 @@ from localspace.cli import parser as serve_parser  # noqa: E402
 from localspace.server import LocalSpace  # noqa: E402
 
 TOKEN = "dapi-sbit-figures"
-GOLD = {"gold gym_summary": "dev.sbit.gym_summary",
-        "gold workout_bpm_summary": "dev.sbit.workout_bpm_summary"}
+# check name -> (gold table, the silver tables it is computed from: examples/sbit/notebooks/gold.py)
+GOLD = {"gold gym_summary": ("dev.sbit.gym_summary", ("users", "gym_logs")),
+        "gold workout_bpm_summary": ("dev.sbit.workout_bpm_summary", ("users", "heart_rate", "workouts"))}
 LANDING = "/api/2.0/fs/files/Volumes/dev/sbit/landing/"
 VERDICT = "gold matches payload {}"
 AIM_VERDICT = 1.0   # seconds from gold landed to the payload's verdict (issue 4)
@@ -167,47 +176,75 @@ def steps(lines: list[tuple[float, str]]) -> dict[tuple[str, str], Step]:
 # -- the figures ----------------------------------------------------------------------------------
 
 def payload_figures(number: int, found: dict, uploads: list[float], until: float,
-                    versions: dict[str, list[float]], runs: list) -> dict:
-    """One payload (its uploads; ``until``: the next payload's or the end): upload, gold
-    landed, verdict, and where the time between went."""
+                    versions: dict[str, list[float]], gold_batches: list[tuple[float, float, float]],
+                    runs: list) -> dict:
+    """One payload (its uploads; ``until``: the next payload's or the end): upload, when gold
+    landed (earliest, latest), the verdict, and where the time between went."""
     phase = str(number)
     upload = uploads[-1]
     verdict_step = found[(phase, VERDICT.format(number))]
     verdict = verdict_step.passed
-    gold_times = sorted(t for table in GOLD.values() for t in versions.get(table, []))
-    before = [t for t in gold_times if upload < t <= verdict]
-    landed = before[-1] if before else float("nan")
-    later = [t for t in gold_times if verdict < t < until]
-    checks = {}
-    for name, table in GOLD.items():
+    gold_times = sorted(t for table, _ in GOLD.values() for t in versions.get(table, []))
+    attempts = sorted((r for r in runs if r.run_name.endswith(": " + VERDICT.format(number))),
+                      key=lambda r: r.run_id)
+    saw_rows = attempts[-1].end_time / 1000 if attempts else verdict  # the passing run read them
+    checks, earliest, latest = {}, [], []
+    for name, (table, inputs) in GOLD.items():
+        silver = [t for i in inputs for t in versions.get(f"dev.sbit.{i}", []) if upload < t <= verdict]
+        ready = max(silver, default=upload)  # the payload's last change of this table's inputs
+        changes = [t for t in versions.get(table, []) if t > ready]
+        refreshes = [_refresh(gold_batches, gold_times, t) for t in changes]
+        first = next((t for t, (_, published) in zip(changes, refreshes) if published >= ready), saw_rows)
+        sure = next((t for t, (began, _) in zip(changes, refreshes) if began >= ready), saw_rows)
+        earliest.append(min(first, saw_rows))
+        latest.append(min(sure, saw_rows))
         passed = found[(phase, name)].passed
-        changed = [t for t in versions.get(table, []) if upload < t <= passed]
-        checks[name] = passed - changed[-1] if changed else None  # None: passed on old rows
-    run = next((r for r in sorted(runs, key=lambda r: r.run_id, reverse=True)
-                if r.run_name.endswith(": " + VERDICT.format(number))), None)
-    first_gold_check = min(found[(phase, name)].started for name in GOLD)
+        checks[name] = (passed - latest[-1], passed - earliest[-1])  # < 0: the count matched old rows
+    landed = (max(earliest), max(latest))
+    if len(attempts) > 1:  # an earlier verdict run did not see the rows: they came after it began
+        stale = attempts[-2].running_time / 1000
+        after = next((t for t in gold_times if t > stale), landed[1])
+        landed = (max(landed[0], min(after, landed[1])), landed[1])
+    run = attempts[-1] if attempts else None
     return {
-        "upload": upload, "landed": landed, "verdict": verdict, "gold_writes": len(before),
-        "gold_writes_after": len(later), "checks": checks,
-        "checks_started": first_gold_check, "verdict_started": verdict_step.started,
-        "attempts": sum(1 for r in runs if r.run_name.endswith(": " + VERDICT.format(number))),
+        "upload": upload, "landed": landed, "verdict": verdict, "checks": checks,
+        "gold_writes": sum(1 for t in gold_times if upload < t <= verdict),
+        "gold_writes_after": sum(1 for t in gold_times if verdict < t < until),
+        "checks_started": min(found[(phase, name)].started for name in GOLD),
+        "verdict_started": verdict_step.started,
+        "attempts": len(attempts),
         "run": None if run is None else (run.start_time / 1000, run.running_time / 1000, run.end_time / 1000),
     }
 
 
-def print_timeline(started: float, found: dict, landing: list[float], versions: dict[str, list[float]]) -> None:
-    """Uploads, table versions and checks on one clock (seconds since the emulator started)."""
+def _refresh(batches: list[tuple[float, float, float]], gold_times: list[float], at: float) -> tuple[float, float]:
+    """(began, first publish) of the gold refresh that changed a table at ``at``: its reads of
+    silver lie between the two. (-inf, at) when no refresh is known to have made the change."""
+    for _, writing, committed in batches:
+        if writing <= at <= committed + 0.05:
+            return writing, min(t for t in gold_times if writing <= t <= at)
+    return float("-inf"), at
+
+
+def print_timeline(started: float, found: dict, landing: list[float], versions: dict[str, list[float]],
+                   gold_batches: list[tuple[float, float, float]]) -> None:
+    """Uploads, table versions, gold batches and checks on one clock (s since the emulator started)."""
     events = [(at, "upload", "landing zone") for at in landing]
+    events += [(writing, "gold batch", f"refresh (trigger {began - started:.2f}, committed {end - started:.2f})")
+               for began, writing, end in gold_batches]
     events += [(at, "version", table.rsplit(".", 1)[-1]) for table, times in versions.items() for at in times]
     events += [(step.passed, "passed", f"{phase}: {name}") for (phase, name), step in found.items() if step.passed]
     print(harness.table("Timeline (s since the emulator started)", ["at", "what", "of"],
                         [[f"{at - started:.2f}", what, of] for at, what, of in sorted(events)]))
 
 
+def span(low: float, high: float) -> str:
+    """A figure known to lie between two bounds."""
+    return fmt(low) if abs(high - low) < 0.005 else f"{fmt(low)}..{fmt(high)}"
+
+
 def fmt(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "passed before gold changed"
-    return "n/a" if seconds != seconds else f"{seconds:.2f}"
+    return "n/a" if seconds is None or seconds != seconds else f"{seconds:.2f}"
 
 
 def main() -> int:
@@ -226,6 +263,7 @@ def main() -> int:
             code, lines = run_streamtest(space, Path(tmp))
             runner_ended = time.time()
             versions = space.table_versions()
+            gold_batches = space.engine.stream_batches().get("gold", [])
             requests = list(zip(space.request_times, space.request_log))
             runs = space.jobs.list_runs(None, active_only=False, completed_only=False, run_type="SUBMIT_RUN")
             marks = memory.high_water_marks()
@@ -245,9 +283,9 @@ def main() -> int:
     for number, (start, end) in windows.items():
         until = windows[number + 1][0] if number + 1 in windows else runner_ended
         uploads = [at for at in landing if start <= at <= end]
-        payloads[number] = payload_figures(number, found, uploads, until, versions, runs)
+        payloads[number] = payload_figures(number, found, uploads, until, versions, gold_batches, runs)
     if args.timeline:
-        print_timeline(started, found, landing, versions)
+        print_timeline(started, found, landing, versions, gold_batches)
 
     jvm = space.engine.startup_seconds
     java = sum(kb for name, kb in marks.items() if name == "java")
@@ -267,30 +305,35 @@ def main() -> int:
 
     rows = []
     for number, p in payloads.items():
-        rows.append([f"payload {number}", fmt(p["landed"] - p["upload"]), fmt(p["verdict"] - p["landed"]),
-                     fmt(p["verdict"] - p["upload"]), *(fmt(p["checks"][name]) for name in GOLD),
+        first, sure = p["landed"]
+        rows.append([f"payload {number}", span(first - p["upload"], sure - p["upload"]),
+                     span(p["verdict"] - sure, p["verdict"] - first), fmt(p["verdict"] - p["upload"]),
+                     *(span(*p["checks"][name]) for name in GOLD),
                      f"{p['gold_writes']} (+{p['gold_writes_after']} after the verdict)"])
     print(harness.table(
-        "Per payload (s): upload = the payload's last landing-zone upload; gold landed = the last "
-        "gold table change before the verdict (LocalSpace.table_versions)",
+        "Per payload (s): upload = its last landing-zone upload; gold landed = both gold tables hold "
+        "its rows (a range when a gold refresh overlapped the last silver change; see the docstring); "
+        "verdict = 'gold matches payload N' passed",
         ["payload", "upload -> gold landed (pipeline)", "gold landed -> verdict", "upload -> verdict",
-         *(f"{name} check - its table's change" for name in GOLD), "gold table changes"], rows))
+         *(f"{name} passed - its table landed (< 0: count matched old rows)" for name in GOLD),
+         "gold table changes"], rows))
 
     why = []
     for number, p in payloads.items():
+        first = p["landed"][0]
         submitted, running, finished = p["run"] or (float("nan"),) * 3
-        why.append([f"payload {number}", fmt(p["checks_started"] - p["landed"]),
-                    fmt(p["verdict_started"] - p["landed"]), p["attempts"],
-                    fmt(submitted - p["landed"]), fmt(running - submitted), fmt(finished - running),
+        why.append([f"payload {number}", fmt(p["checks_started"] - first), fmt(p["verdict_started"] - first),
+                    p["attempts"], fmt(submitted - first), fmt(running - submitted), fmt(finished - running),
                     fmt(p["verdict"] - finished)])
     print(harness.table(
-        "Where gold landed -> verdict goes (s, from gold landed unless said; the verdict's run is the "
-        "last attempt's)",
+        "Where gold landed -> verdict goes (s after gold landed, its earliest bound, unless said; the "
+        "verdict's run is the last attempt's)",
         ["payload", "gold checks start", "verdict step starts", "verdict runs", "last run submitted",
          "run PENDING", "notebook runs", "runner sees it end"], why))
-    met = [p["verdict"] - p["landed"] <= AIM_VERDICT for p in payloads.values()]
-    print(f"aim: verdict within {AIM_VERDICT:g} s of gold landing: "
-          f"{', '.join(f'payload {n} ' + ('met' if ok else 'missed') for n, ok in zip(payloads, met))}")
+    worst = {n: p["verdict"] - p["landed"][0] for n, p in payloads.items()}
+    print(f"aim: verdict within {AIM_VERDICT:g} s of gold landing (taking the earliest landing): "
+          + ", ".join(f"payload {n} {'met' if late <= AIM_VERDICT else 'missed'} ({late:.2f} s)"
+                      for n, late in worst.items()))
     return 0
 
 

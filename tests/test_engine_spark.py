@@ -138,7 +138,7 @@ def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
         "(spark.readStream.format('cloudFiles').option('cloudFiles.format', 'json')\n"
         " .option('cloudFiles.schemaLocation', 'dbfs:/schemas/bronze').schema('id LONG')\n"
         " .load('/Volumes/dev/stream/landing')\n"
-        " .writeStream.option('checkpointLocation', 'dbfs:/checkpoints/stream/bronze')\n"
+        " .writeStream.queryName('bronze').option('checkpointLocation', 'dbfs:/checkpoints/stream/bronze')\n"
         " .trigger(processingTime='100 milliseconds').toTable('dev.stream.bronze'))"))
     handle = start(engine, "/Shared/s/stream")
     wait_until(lambda: _table_has(engine, "dev.stream.bronze", 1), 90, "the first file in bronze")
@@ -153,6 +153,9 @@ def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
     versions = wait_until(lambda: len(v := engine.table_versions().get("dev.stream.bronze", [])) >= 2 and v,
                           10, "the second batch in the write record")
     assert versions == sorted(versions) and versions[-1] > landed_at
+    batches = engine.stream_batches()["bronze"]
+    assert [committed for _, _, committed in batches] == versions
+    assert all(began <= writing <= committed for began, writing, committed in batches)
     canceled = time.monotonic()
     handle.cancel()
     result = finish(handle, timeout=5)

@@ -158,6 +158,10 @@ class LocalSpace:
                 "active_statements": self.sql.count_active(),
                 "workspace_objects": self.workspace.count_objects()}
 
+    def connections(self) -> int:
+        """TCP connections accepted since start (with ``request_log``: are they reused?)."""
+        return self._httpd.accepted if self._httpd is not None else 0
+
     def table_versions(self) -> dict[str, list[float]]:
         """When each write to each table became visible: {"cat.schema.table": [time.time(), ...]},
         version n at index n-1. For benchmarks ("the moment the data was there"): the spark
@@ -208,11 +212,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, *args, **kwargs):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.accepted = 0  # connections accepted so far (benchmarks: do clients reuse them?)
         super().__init__(*args, **kwargs)
 
     def process_request(self, request, client_address):
         with self._open_lock:
             self._open.add(request)
+            self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request):

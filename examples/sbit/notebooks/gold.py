@@ -86,8 +86,12 @@ def refresh_gold(changes, batch_id):
     for name in GOLD_INPUTS:
         # parquet tables' file lists are cached per session: see the rows silver just added
         session.sql(f"REFRESH TABLE {table(name)}")
-    for name, build in (("gym_summary", gym_summary), ("workout_bpm_summary", workout_bpm_summary)):
-        publish(session, name, typed(name, build(session)).coalesce(1), batch_id)
+    # Compute both from the same silver rows first (eagerly, into one small partition each),
+    # then publish: the two gold tables agree with each other, and publishing only writes.
+    results = {name: typed(name, build(session)).coalesce(1).localCheckpoint()
+               for name, build in (("gym_summary", gym_summary), ("workout_bpm_summary", workout_bpm_summary))}
+    for name, rows in results.items():
+        publish(session, name, rows, batch_id)
 
 
 def start_gold(mode):

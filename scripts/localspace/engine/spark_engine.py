@@ -103,6 +103,11 @@ class SparkEngine(LocalEngine):
         """When each table's rows changed: {"cat.schema.table": [time.time(), ...]} (spark_writes.py)."""
         return self._writes.versions()
 
+    def stream_batches(self) -> dict[str, list[tuple[float, float, float]]]:
+        """When each streaming query's batches ran: {name: [(began, writing, committed), ...]}
+        (spark_writes.py)."""
+        return self._writes.stream_batches()
+
     def close(self) -> None:
         if self._closed:
             return

@@ -12,8 +12,8 @@ Formats: ``delta`` raises DeltaNotAvailable (no Delta jars on these machines).
 with schema inference on and the other ``cloudFiles.*`` options ignored.
 
 Writes to tables are reported to the engine's TableWrites (spark_writes.py) as they
-complete: the table-writing methods say so after they return, and ``toTable`` puts the
-batch listener on the session first.
+complete: the table-writing methods say so after they return, and a stream's ``start`` or
+``toTable`` puts the batch listener on its session first.
 
 There is one SparkContext per process, hence one active mapping: ``install(paths, writes)``
 sets it, ``uninstall()`` restores pyspark as it was.
@@ -163,15 +163,29 @@ def _writes_v2(original):
     return method
 
 
+def _listen(session) -> Optional[TableWrites]:
+    """Put the batch listener on ``session`` before a stream starts there."""
+    writes: Optional[TableWrites] = _state["writes"]
+    if writes is not None:
+        try:
+            writes.listen(session)
+        except Exception:  # noqa: BLE001 - the stream runs without its record
+            log.debug("cannot listen to the session's streaming queries", exc_info=True)
+    return writes
+
+
+def _start(original):
+    """DataStreamWriter.start (foreachBatch, paths): its batches are recorded too."""
+    def start(self, *args, **kwargs):
+        _listen(self._spark)
+        return original(self, *args, **kwargs)
+    return start
+
+
 def _to_table(original):
-    """A stream into a table: listen to its session's batches, then start it."""
+    """A stream into a table: listen to its session's batches, start it, name its table."""
     def toTable(self, tableName, *args, **kwargs):
-        writes: Optional[TableWrites] = _state["writes"]
-        if writes is not None:
-            try:
-                writes.listen(self._spark)
-            except Exception:  # noqa: BLE001 - the stream runs without its write record
-                log.debug("cannot listen to the session's streaming queries", exc_info=True)
+        writes = _listen(self._spark)
         query = original(self, tableName, *args, **kwargs)
         if writes is not None:
             writes.sink(query, _table_name(self._spark, tableName))
@@ -221,6 +235,7 @@ def install(paths: Paths, writes: Optional[TableWrites] = None) -> None:
     for cls, names in _PATH_METHODS.items():
         for name in names:
             _patch(cls, name, _path_method)
+    _patch(DataStreamWriter, "start", _start)
     for cls in _READERS + _WRITERS:
         _patch(cls, "format", _format)
         _patch(cls, "option", _option)
