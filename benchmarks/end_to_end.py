@@ -55,7 +55,8 @@ def measure(space, plan: Path, run_id: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed-wait", default="2m", help="the seed-style plan's fixed wait (default 2m, the seed's)")
+    parser.add_argument("--seed-wait", default="2m",
+                        help="the seed-style plan's fixed wait (default 2m, the seed's)")
     parser.add_argument("--engine", default="spark")
     args = parser.parse_args()
     print(f"machine: {harness.machine()}\n")

@@ -94,14 +94,16 @@ def main() -> int:
                          "runner exit, max"], rows))
 
     def release_row(name: str, r: list[dict]) -> list:
-        return [name, len(r), harness.median([x["terminated"] for x in r]), harness.median([x["deleted"] for x in r]),
+        return [name, len(r), harness.median([x["terminated"] for x in r]),
+                harness.median([x["deleted"] for x in r]),
                 max(max(x["terminated"], x["deleted"]) for x in r), harness.median([x["exit"] for x in r]),
                 harness.median([x["billed"] for x in r]), harness.median([x["wall"] for x in r])]
     print(harness.table("4. Release: seconds from the verdict or SIGTERM to ... (streamtest)",
                         ["trigger", "runs", "run TERMINATED, median", "job deleted, median", "both, max",
                          "runner exit, median", "stream billed", "test wall"],
                         [release_row("last check passed", passes), release_row("SIGTERM", terms)]))
-    print(f"exit codes after SIGTERM: {sorted({x['code'] for x in terms})}; emulator leftovers at the end: {leftovers}")
+    print(f"exit codes after SIGTERM: {sorted({x['code'] for x in terms})}; "
+          f"emulator leftovers at the end: {leftovers}")
     return 0
 
 

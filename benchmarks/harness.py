@@ -92,12 +92,16 @@ while True:
 
 @contextlib.contextmanager
 def emulator(engine: str = "python", pending: float = 0.2) -> Iterator[LocalSpace]:
-    """A fresh LocalSpace on 127.0.0.1 under a temporary root; stopped and removed after."""
+    """A fresh LocalSpace on 127.0.0.1 under a temporary root; stopped and removed after,
+    together with any runner process still alive (a benchmark that failed or was interrupted)."""
     with tempfile.TemporaryDirectory(prefix="streamtest-bench-") as root:
         space = LocalSpace(Path(root) / "localspace", engine=engine, token=TOKEN, pending=pending).start()
         try:
             yield space
         finally:
+            for process in _runners:
+                if process.returncode is None:
+                    process.kill()
             space.stop()
 
 
@@ -247,6 +251,7 @@ class Finished:
 
 
 _PREFIX = re.compile(r"^\[\s*[\d.]+s\] ")
+_runners: list[subprocess.Popen] = []  # every runner started, so emulator() can stop stragglers
 
 
 class Runner:
@@ -259,7 +264,8 @@ class Runner:
             [sys.executable, str(BENCHMARKS / "fixed_poll.py"), "5"]
         folder = plan.parent
         command += ["run", "-c", str(plan), "--run-id", run_id, "--state", str(folder / f"state-{run_id}.json"),
-                    "--junit", str(folder / f"junit-{run_id}.xml"), "--summary", str(folder / f"summary-{run_id}.md"),
+                    "--junit", str(folder / f"junit-{run_id}.xml"),
+                    "--summary", str(folder / f"summary-{run_id}.md"),
                     *extra]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "GITHUB_"))}
         env.update(DATABRICKS_HOST=space.url, DATABRICKS_TOKEN=TOKEN, PYTHONPATH=str(SCRIPTS))
@@ -267,6 +273,7 @@ class Runner:
         self.started = time.time()
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, cwd=folder)
+        _runners.append(self.process)
         self._result: Optional[tuple[float, int, float]] = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._waiter = threading.Thread(target=self._wait, daemon=True)

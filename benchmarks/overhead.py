@@ -9,7 +9,8 @@ One emulator (python engine).
 - Growth: plans of 2, 20 and 200 iterations, each iteration one trivial SQL check
   (``SELECT 1``, expect 1) while the stream job runs; the runner's CPU seconds
   (user + system, from wait4), its wall time, its API calls and the TCP connections they
-  used, with JUnit and summary written as in CI. The cost per iteration between sizes shows whether it grows linearly.
+  used, with JUnit and summary written as in CI. The cost per iteration between sizes
+  shows whether it grows linearly.
 """
 from __future__ import annotations
 
@@ -87,8 +88,8 @@ def main() -> int:
                      marginal])
         previous = size
     print(harness.table("5b. Runner cost by plan size (one SQL check per iteration)",
-                        ["iterations", "runner CPU s", "wall s", "API calls", "TCP connections", "CPU ms / iteration",
-                         "CPU ms / added iteration"], rows))
+                        ["iterations", "runner CPU s", "wall s", "API calls", "TCP connections",
+                         "CPU ms / iteration", "CPU ms / added iteration"], rows))
     return 0
 
 

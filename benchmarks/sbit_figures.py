@@ -7,17 +7,15 @@ Runs what ``make demo`` runs (scripts/demo.py: localspace with the Spark engine 
 environment), but hosts the emulator in this process so its own records are at hand:
 
 - the payload's upload: the emulator's request log (the last landing-zone PUT of the payload);
-- gold landed: from ``LocalSpace.table_versions()`` (when the engine saw each table's rows
-  change) and the engine's ``stream_batches()`` (when each gold refresh began). Gold rewrites
-  both tables whenever silver changes, often with the same rows; a refresh reads silver
-  first, computes both tables, then publishes them (examples/sbit/notebooks/gold.py), so its
-  reads lie between its start and its first publish. A gold table holds the payload's rows at
-  the latest at the first change by a refresh that began after the payload's last change of
-  the silver tables it reads (and no later than the verdict, which saw them), and at the
-  earliest at the first change by a refresh that had not yet published when that silver
-  change came, and after the start of any verdict run that did not see the rows yet. When
-  the two differ, figures are ranges; the aim is judged on the earliest, the strict reading.
-  Gold landed is the later of the two tables;
+- gold landed: gold rewrites both tables whenever silver changes, often with the same rows,
+  so a change alone does not mean the payload is there. From ``LocalSpace.table_versions()``
+  (when each table's rows changed) and the engine's ``stream_batches()`` (when each gold
+  refresh began; a refresh reads silver first, then computes, then publishes: gold.py): a
+  gold table surely holds the payload at its first change by a refresh that began after the
+  payload's last change of the silver tables it reads, and cannot before its first change by
+  a refresh that had not published by then, nor before a verdict run that did not see it.
+  Figures are ranges where the two differ; the aim is judged on the earliest. Gold landed
+  is when the second of the two tables did;
 - a check passed: the runner's progress lines, time-stamped as they arrive here;
 - JVM start: the engine's own figure (JVM, SparkSession, warm-up query) and ``start()``;
 - peak memory: RSS of this process and its children (the JVM), sampled every 0.2 s, and each

@@ -35,7 +35,8 @@ class TableWrites:
     def __init__(self):
         self._lock = threading.Lock()
         self._writes: dict[str, list[float]] = {}     # table -> times of statements/DataFrame writes
-        self._batches: dict[str, list[tuple[float, float, float, bool]]] = {}  # query id -> Batch + wrote rows
+        # streaming query id -> its batches: (began, sink writing, sink committed, wrote rows)
+        self._batches: dict[str, list[tuple[float, float, float, bool]]] = {}
         self._names: dict[str, str] = {}              # streaming query id -> its name (or id)
         self._sinks: dict[str, str] = {}              # streaming query id -> the table it writes
         self._listening: set[str] = set()             # sessions (UUIDs) the listener is on
