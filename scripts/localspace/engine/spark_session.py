@@ -53,8 +53,10 @@ def start_session(paths: Paths):
     conf = {**SPARK_CONF,
             "spark.sql.warehouse.dir": str(warehouse),
             "spark.local.dir": str(spark_root / "tmp"),
+            # -Xss: Spark matches a Python error's text with a recursive regex; a long
+            # traceback (a stream cancelled inside foreachBatch) overflows the default stack.
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_root / 'derby'} "
-                                             "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
+                                             "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss16m"}
     for key, value in conf.items():
         builder = builder.config(key, value)
     started = time.monotonic()
