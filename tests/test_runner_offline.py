@@ -29,11 +29,25 @@ def test_poll_grows_to_ceiling_and_stops_at_deadline():
     poller = Poller(clock=t.clock, sleep=t.sleep)
     calls = []
     with pytest.raises(Deadline):
-        poller.until(lambda: calls.append(t.now), timeout=10)
+        poller.until(lambda: calls.append(t.now), timeout=30)
     assert t.sleeps[0] == 0.25 and max(t.sleeps) == 2.0
-    assert t.sleeps == sorted(t.sleeps) or t.sleeps[-1] <= 2.0
-    assert t.now == pytest.approx(10.0)
-    assert calls[-1] == pytest.approx(10.0)  # one last attempt at the deadline
+    assert t.sleeps[:-1] == sorted(t.sleeps[:-1])  # only the last is cut short by the deadline
+    assert t.now == pytest.approx(30.0)
+    assert calls[-1] == pytest.approx(30.0)  # one last attempt at the deadline
+
+
+def test_poll_stays_eager_while_the_wait_is_young():
+    """At most 1 s between attempts for the first 10 s, then at most one every 2 s."""
+    t = FakeTime()
+    starts = []
+    with pytest.raises(Deadline):
+        Poller(clock=t.clock, sleep=t.sleep).until(lambda: starts.append(t.now), timeout=40)
+    young = [b - a for a, b in zip(starts, starts[1:]) if b <= 10.0]
+    old = [b - a for a, b in zip(starts, starts[1:]) if a >= 12.0 and b < 40.0]  # last is cut short
+    assert max(young) == pytest.approx(1.0) and young[0] == 0.25
+    assert min(old) == pytest.approx(2.0)
+    # 30 s past the eager phase at one per 2 s, plus the step up and the attempt at the deadline
+    assert len([s for s in starts if s > 10.0]) <= 17
 
 
 def test_poll_returns_first_value_and_runs_between():

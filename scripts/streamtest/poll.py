@@ -2,7 +2,10 @@
 
 Used for "wait until RUNNING", ``within`` checks, one-time runs, statements, ``sleep`` steps
 and cleanup waits. Intervals start short (so fast emulators and fast checks finish quickly)
-and grow to a ceiling (so a 15-minute wait does not hammer the API). Clock and sleep are
+and grow to a ceiling (so a 15-minute wait does not hammer the API). While a wait is young
+the ceiling is lower: data usually lands within seconds, and a verdict then should follow
+within a second; past ``eager_for`` seconds a check polls at most once per ``ceiling``.
+Clock and sleep are
 injectable: tests of waiting logic need no real time.
 """
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Poller:
     first: float = 0.25
     factor: float = 1.5
     ceiling: float = 2.0
+    eager_for: float = 10.0       # seconds of a wait during which ...
+    eager_ceiling: float = 1.0    # ... intervals stay at most this long
 
     def until(self, attempt: Callable[[], Optional[T]], timeout: float,
               between: Optional[Callable[[], None]] = None) -> T:
@@ -50,7 +55,8 @@ class Poller:
             if between is not None:
                 between()
             self.sleep(min(interval, max(0.0, deadline - self.clock())))
-            interval = min(self.ceiling, interval * self.factor)
+            young = self.clock() - start < self.eager_for
+            interval = min(self.eager_ceiling if young else self.ceiling, interval * self.factor)
 
     def wait(self, seconds: float, between: Optional[Callable[[], None]] = None) -> None:
         """A ``sleep:`` step: wait ``seconds`` while still running ``between`` (the watch)."""

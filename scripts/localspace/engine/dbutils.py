@@ -128,6 +128,10 @@ class FileInfo:
         return not self.isDir()
 
 
+# Suffixes of files still being written: dbutils' own and the Files API's (files/models.py).
+IN_PROGRESS = (".partial", ".localspace-upload")
+
+
 class FsUtil(_Strict):
     """dbutils.fs over Paths.local.
 
@@ -156,7 +160,12 @@ class FsUtil(_Strict):
         base = dir if local.is_dir() else dir.rsplit("/", 1)[0]
         result = []
         for entry in entries:
-            stat = entry.stat()
+            if entry.name.endswith(IN_PROGRESS):
+                continue  # a write in progress: Databricks never lists a file before it lands
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:
+                continue  # renamed or removed since the listing: Databricks would not show it
             name = entry.name + ("/" if entry.is_dir() else "")
             result.append(FileInfo(path=f"{base.rstrip('/')}/{name}", name=name,
                                    size=0 if entry.is_dir() else stat.st_size,
@@ -287,6 +296,6 @@ class DBUtils(_Strict):
 def _write_atomically(target: Path, content: bytes) -> None:
     """Write beside the target under a dot-name (which Spark's file sources skip), then rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = target.with_name(f".{target.name}{IN_PROGRESS[0]}")
     partial.write_bytes(content)
     os.replace(partial, target)
