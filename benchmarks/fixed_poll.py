@@ -20,7 +20,7 @@ from streamtest.poll import Poller  # noqa: E402
 
 def main() -> int:
     seconds = float(sys.argv[1])
-    cli.Poller = functools.partial(Poller, first=seconds, factor=1.0, ceiling=seconds)
+    cli.Poller = functools.partial(Poller, first=seconds, factor=1.0, ceiling=seconds, eager_for=0)
     return cli.main(sys.argv[2:])
 
 

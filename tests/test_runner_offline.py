@@ -43,11 +43,18 @@ def test_poll_stays_eager_while_the_wait_is_young():
     with pytest.raises(Deadline):
         Poller(clock=t.clock, sleep=t.sleep).until(lambda: starts.append(t.now), timeout=40)
     young = [b - a for a, b in zip(starts, starts[1:]) if b <= 10.0]
-    old = [b - a for a, b in zip(starts, starts[1:]) if a >= 12.0 and b < 40.0]  # last is cut short
+    old = [b - a for a, b in zip(starts, starts[1:]) if b > 10.0 and b < 40.0]  # last is cut short
     assert max(young) == pytest.approx(1.0) and young[0] == 0.25
-    assert min(old) == pytest.approx(2.0)
-    # 30 s past the eager phase at one per 2 s, plus the step up and the attempt at the deadline
-    assert len([s for s in starts if s > 10.0]) <= 17
+    assert min(old) == pytest.approx(2.0)  # every call after 10 s comes 2 s after the one before
+    assert len([s for s in starts if s > 10.0]) <= 16  # 30 s at one per 2 s, plus the one at the deadline
+
+
+def test_a_fixed_poller_has_no_eager_phase():
+    t = FakeTime()
+    with pytest.raises(Deadline):
+        Poller(clock=t.clock, sleep=t.sleep, first=5, factor=1, ceiling=5, eager_for=0).until(
+            lambda: None, timeout=20)
+    assert t.sleeps == [5, 5, 5, 5]
 
 
 def test_poll_returns_first_value_and_runs_between():

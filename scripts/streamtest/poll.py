@@ -33,7 +33,7 @@ class Poller:
     factor: float = 1.5
     ceiling: float = 2.0
     eager_for: float = 10.0       # seconds of a wait during which ...
-    eager_ceiling: float = 1.0    # ... intervals stay at most this long
+    eager_ceiling: float = 1.0    # ... intervals grow only to this (0 eager_for: no such phase)
 
     def until(self, attempt: Callable[[], Optional[T]], timeout: float,
               between: Optional[Callable[[], None]] = None) -> T:
@@ -55,8 +55,16 @@ class Poller:
             if between is not None:
                 between()
             self.sleep(min(interval, max(0.0, deadline - self.clock())))
-            young = self.clock() - start < self.eager_for
-            interval = min(self.eager_ceiling if young else self.ceiling, interval * self.factor)
+            interval = self._next(interval, waited=self.clock() - start)
+
+    def _next(self, interval: float, waited: float) -> float:
+        """Grow towards ``eager_ceiling`` while the next attempt still falls in the eager
+        phase; from then on wait ``ceiling`` (so past ``eager_for``, at most one call per
+        ``ceiling``)."""
+        grown = min(self.eager_ceiling, interval * self.factor)
+        if waited + grown < self.eager_for:
+            return grown
+        return self.ceiling
 
     def wait(self, seconds: float, between: Optional[Callable[[], None]] = None) -> None:
         """A ``sleep:`` step: wait ``seconds`` while still running ``between`` (the watch)."""
