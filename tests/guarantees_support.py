@@ -175,6 +175,17 @@ class Evidence:
     def report(self) -> str:
         return f"{self.name}: " + "; ".join(self.problems) if self.problems else f"{self.name}: ok"
 
+    def scan(self, folder: Path, extra_secrets=()) -> None:
+        """Every case ends here: no secret may appear in anything it wrote."""
+        self.secrets = scan_secrets([folder], extra_secrets)
+        if self.secrets:
+            self.fail(f"secrets in outputs: {self.secrets}")
+
+    def finish(self, folder: Path, started: float, extra_secrets=()) -> "Evidence":
+        self.scan(folder, extra_secrets)
+        self.seconds = time.monotonic() - started
+        return self
+
 
 def wait_clean(space: LocalSpace, timeout: float) -> dict:
     """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean)."""
@@ -337,11 +348,7 @@ def run_cell(cell: Cell, base: Path) -> Evidence:
             evidence.fail(f"jobs/create was called {len(creates)} times after a lost reply (want 1)")
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / cell.id])
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / cell.id, started)
 
 
 def _judge_verdict(cell: Cell, run: Finished, evidence: Evidence) -> None:
@@ -445,11 +452,7 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
             evidence.fail(f"leftovers: {evidence.leftovers}")
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / case.id])
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / case.id, started)
 
 
 def _cancel(launched: Launched, mode: str, evidence: Evidence) -> Finished:
@@ -526,9 +529,7 @@ def run_parallel(base: Path, runs: int = 10) -> list[Evidence]:
     finally:
         space.stop()
     for evidence in results:
-        evidence.secrets = scan_secrets([base / evidence.name])
-        if evidence.secrets:
-            evidence.fail(f"secrets in outputs: {evidence.secrets}")
+        evidence.scan(base / evidence.name)
     return results
 
 
@@ -611,11 +612,7 @@ def run_dead_man(base: Path) -> Evidence:
         api.close()
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / "deadman"])
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / "deadman", started)
 
 
 # -- OAuth: the long run and GitHub OIDC -----------------------------------------------------------
@@ -655,11 +652,7 @@ def run_long_oauth(base: Path, ttl: float = 3) -> Evidence:
             evidence.fail(f"leftovers: {evidence.leftovers}")
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / "long"])
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / "long", started)
 
 
 def run_oidc(base: Path) -> Evidence:
@@ -687,11 +680,7 @@ def run_oidc(base: Path) -> Evidence:
             evidence.fail(f"leftovers: {evidence.leftovers}")
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / "oidc"], issued)
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / "oidc", started, issued)
 
 
 # -- hostile input ----------------------------------------------------------------------------------
@@ -835,11 +824,7 @@ def run_hostile(case: Hostile, base: Path) -> Evidence:
             evidence.fail(f"leftovers: {evidence.leftovers}")
     finally:
         space.stop()
-    evidence.secrets = scan_secrets([base / case.id])
-    if evidence.secrets:
-        evidence.fail(f"secrets in outputs: {evidence.secrets}")
-    evidence.seconds = time.monotonic() - started
-    return evidence
+    return evidence.finish(base / case.id, started)
 
 
 # -- pytest glue ------------------------------------------------------------------------------------
