@@ -175,6 +175,12 @@ class Evidence:
     def report(self) -> str:
         return f"{self.name}: " + "; ".join(self.problems) if self.problems else f"{self.name}: ok"
 
+    def expect_clean(self, space: LocalSpace) -> None:
+        """Nothing of the run may remain in the workspace (waits up to 10 s for it to go)."""
+        self.leftovers = wait_clean(space, 10)
+        if self.leftovers:
+            self.fail(f"leftovers: {self.leftovers}")
+
     def scan(self, folder: Path, extra_secrets=()) -> None:
         """Every case ends here: no secret may appear in anything it wrote."""
         self.secrets = scan_secrets([folder], extra_secrets)
@@ -447,9 +453,7 @@ def run_cancel(case: CancelCase, base: Path) -> Evidence:
             left = wait_clean_runs(space, cleanup_started)
             if left:
                 evidence.fail(f"runs still active {CANCEL_WINDOW:.0f}s after the always() cleanup began: {left}")
-        evidence.leftovers = wait_clean(space, 10)
-        if evidence.leftovers:
-            evidence.fail(f"leftovers: {evidence.leftovers}")
+        evidence.expect_clean(space)
     finally:
         space.stop()
     return evidence.finish(base / case.id, started)
@@ -647,9 +651,7 @@ def run_long_oauth(base: Path, ttl: float = 3) -> Evidence:
             wait_until(lambda: probe() in (401, 403), ttl + 5, "the probe token to expire")
         except AssertionError:
             evidence.fail(f"the emulator still accepts a token {ttl + 5:.0f}s after it was issued")
-        evidence.leftovers = wait_clean(space, 10)
-        if evidence.leftovers:
-            evidence.fail(f"leftovers: {evidence.leftovers}")
+        evidence.expect_clean(space)
     finally:
         space.stop()
     return evidence.finish(base / "long", started)
@@ -675,9 +677,7 @@ def run_oidc(base: Path) -> Evidence:
             evidence.fail(f"exit {run.code}, want 0: {run.stderr.strip()[-600:]}")
         if not issued:
             evidence.fail("the runner never asked GitHub for an OIDC token")
-        evidence.leftovers = wait_clean(space, 10)
-        if evidence.leftovers:
-            evidence.fail(f"leftovers: {evidence.leftovers}")
+        evidence.expect_clean(space)
     finally:
         space.stop()
     return evidence.finish(base / "oidc", started, issued)
