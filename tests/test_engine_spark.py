@@ -30,6 +30,7 @@ def ws():
 def engine(tmp_path_factory, ws):
     engine = make_engine("spark", Paths(tmp_path_factory.mktemp("spark") / "root"), ws.read,
                          {"ci": {"token": "s3cr3t"}})
+    engine.execute_sql("CREATE CATALOG IF NOT EXISTS dev")
     yield engine
     engine.close()
     wait_until(lambda: not run_threads(), 10, "run threads to end")

@@ -4,7 +4,8 @@ Runs share the session's catalog, as notebooks on one cluster share a metastore,
 gets ``newSession()`` so widgets-driven confs, temp views, the current catalog/schema and
 streaming query managers stay apart. SQL statements from the sql room run on a fresh
 ``newSession()`` each, so ``SELECT count(*) FROM dev.sbit.users`` sees what the streams
-wrote. Names and paths are mapped by spark_patch/spark_names for both.
+wrote. Names, paths, Delta and Databricks' SQL are Spark's own business, configured in
+spark_session.py; nothing here rewrites what a notebook says.
 """
 from __future__ import annotations
 
@@ -14,15 +15,13 @@ import json
 from typing import Optional
 
 from ..paths import Paths
-from . import spark_patch
 from .base import NotebookHandle, NotebookReader, NotebookTask, SqlColumn, SqlError, SqlResult
 from .notebook import Program
 from .runner import one_line
 from .shared import LocalEngine
-from .spark_names import DEFAULT_CATALOG, DEFAULT_SCHEMA, unmap_message
 from .spark_run import SparkRun
-from .spark_session import start_session, stop_session
-from .spark_writes import TableWrites
+from .spark_session import catalog_conf, start_session, stop_session, user_facing
+from .spark_writes import StreamBatches
 
 # pyspark DataType class name -> the type_name the Statement Execution API reports.
 _TYPE_NAMES = {
@@ -62,6 +61,14 @@ def _plain(value):
     return value
 
 
+_ROW_METRICS = ("numOutputRows", "numTargetRowsInserted", "numTargetRowsUpdated",
+                "numTargetRowsDeleted", "numDeletedRows", "numUpdatedRows")
+
+
+def _changed_rows(metrics) -> bool:
+    return any(int((metrics or {}).get(key, "0") or 0) > 0 for key in _ROW_METRICS)
+
+
 class SparkEngine(LocalEngine):
     name = "spark"
 
@@ -69,17 +76,23 @@ class SparkEngine(LocalEngine):
                  secrets: Optional[dict[str, dict[str, str]]] = None):
         super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
-        self._writes = TableWrites()
-        spark_patch.install(paths, self._writes)
-        self._translator = spark_patch.translator()
+        self._batches = StreamBatches()
         self._closed = False
 
     def _session(self, catalog: Optional[str], schema: Optional[str]):
-        """A fresh session whose current catalog.schema is set (default main.default)."""
+        """A fresh session whose current catalog.schema is set (default main.default), that
+        knows every catalog made so far (a folder may have come from the REST API)."""
         session = self.spark.newSession()
-        run_sql = lambda text: spark_patch.raw_sql(session, text)  # noqa: E731
-        self._translator.use(session, (catalog or DEFAULT_CATALOG).lower(),
-                             (schema or DEFAULT_SCHEMA).lower(), run_sql)
+        # Also on the root session: Spark code that runs outside a session's own thread
+        # (stream writers, listeners) looks catalogs up in the default session's conf.
+        for key, value in catalog_conf(self.paths).items():
+            session.conf.set(key, value)
+            self.spark.conf.set(key, value)
+        if catalog:
+            session.catalog.setCurrentCatalog(catalog.lower())
+        if schema:
+            session.catalog.setCurrentDatabase(schema.lower())
+        self._batches.listen(session)
         return session
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
@@ -94,24 +107,35 @@ class SparkEngine(LocalEngine):
             fields = frame.schema.fields
             rows = frame.collect() if fields else []
         except Exception as exc:  # noqa: BLE001 - every engine error is a FAILED statement
-            raise SqlError(unmap_message(one_line(exc).split(": ", 1)[-1])) from None
+            raise SqlError(user_facing(one_line(exc).split(": ", 1)[-1])) from None
         columns = [SqlColumn(f.name, _TYPE_NAMES.get(type(f.dataType).__name__, "STRING"))
                    for f in fields]
-        return SqlResult(columns=columns, rows=[[_text(v) for v in row] for row in rows])
+        return SqlResult(columns=columns, rows=[[user_facing(_text(v)) for v in row] for row in rows])
 
     def table_versions(self) -> dict[str, list[float]]:
-        """When each table's rows changed: {"cat.schema.table": [time.time(), ...]} (spark_writes.py)."""
-        return self._writes.versions()
+        """When each Delta table's rows changed, from its history: {"cat.schema.table":
+        [epoch seconds, ...]} (the commits that wrote, updated or deleted rows)."""
+        session = self._session(None, None)
+        versions: dict[str, list[float]] = {}
+        for (catalog,) in session.sql("SHOW CATALOGS").collect():
+            if catalog == "spark_catalog":
+                continue
+            for (schema,) in session.sql(f"SHOW SCHEMAS IN `{catalog}`").collect():
+                for row in session.sql(f"SHOW TABLES IN `{catalog}`.`{schema}`").collect():
+                    name = f"{catalog}.{schema}.{row.tableName}"
+                    history = session.sql(f"DESCRIBE HISTORY {name}").collect()
+                    versions[name] = sorted(h.timestamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+                                            for h in history if _changed_rows(h.operationMetrics))
+        return versions
 
     def stream_batches(self) -> dict[str, list[tuple[float, float, float]]]:
         """When each streaming query's batches ran: {name: [(began, writing, committed), ...]}
         (spark_writes.py)."""
-        return self._writes.stream_batches()
+        return self._batches.batches()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._cancel_all(timeout=15)
-        spark_patch.uninstall()
         stop_session(self.spark)

@@ -29,7 +29,7 @@ from .fileopen import mapped_open
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
-from .spark_names import unmap_message
+from .spark_session import user_facing
 
 STREAM_POLL = 0.2       # seconds per wait on the run's streams; bounds cancel latency there
 BACKSTOP_AFTER = 0.3    # seconds after cancel before asynchronous exceptions are injected
@@ -97,6 +97,9 @@ class SparkRun(NotebookHandle):
         }
 
     def _execute(self) -> Outcome:
+        # The notebook's session is this thread's active one in the JVM too, as the driver's
+        # session is on a cluster: Spark reads the current conf and catalogs from it.
+        self.session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(self.session._jsparkSession)
         self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
         outcome = run_program(self.program, self._namespace(), self._cancel)
         if outcome.state != "SUCCESS" or self._cancel.is_set():
@@ -140,8 +143,8 @@ class SparkRun(NotebookHandle):
             if self._cancel.is_set():
                 return
             self._finish(NotebookResult(outcome.state, exit_value=outcome.exit_value,
-                                        error=unmap_message(outcome.error),
-                                        error_trace=unmap_message(outcome.error_trace),
+                                        error=user_facing(outcome.error),
+                                        error_trace=user_facing(outcome.error_trace),
                                         logs=self._log.text()))
 
     def _finish(self, result: NotebookResult) -> None:

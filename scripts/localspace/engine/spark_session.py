@@ -1,20 +1,32 @@
-"""Start and stop the one local SparkSession the spark engine shares between runs.
+"""Start and stop the one local SparkSession the spark engine shares between runs, configured
+the way a Databricks cluster is: Delta Lake as the default table format, Unity Catalog
+catalogs as Spark catalog plugins, DBFS as the default file system, Databricks' own SQL
+statements in the parser (jvm.py has the jars, java/ the classes).
 
 Everything that must be decided before the JVM starts is here: loopback only
 (SPARK_LOCAL_IP and the driver's host/bind address, UI off), few shuffle partitions (a
-2-core machine and tiny test data), the in-memory catalog (no Hive jars) and the warehouse
-under the emulator's root. The catalog does not survive a restart, so the warehouse folder
-is emptied at start: stale table folders would otherwise block CREATE TABLE.
+2-core machine and tiny test data), the in-memory metastore (no Hive jars). The metastore
+does not survive a restart, so the warehouse folder is emptied at start: stale table folders
+would otherwise block CREATE TABLE.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import time
+from typing import Optional
 
 from ..paths import Paths
+from .jvm import engine_jars
+
+# The catalog every session starts in, as a workspace's default catalog (Databricks:
+# "What is the default catalog"); schemas start at `default`.
+DEFAULT_CATALOG = "main"
+BUILT_IN_CATALOGS = ("main", "hive_metastore")
+UNITY_CATALOG = "localspace.spark.UnityCatalog"
 
 SPARK_CONF = {
     "spark.master": "local[2]",
@@ -27,11 +39,36 @@ SPARK_CONF = {
     "spark.default.parallelism": "2",
     "spark.sql.catalogImplementation": "in-memory",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.streaming.schemaInference": "true",
-    "spark.sql.sources.default": "parquet",
-    "spark.sql.legacy.createHiveTableByDefault": "false",
     "spark.python.worker.reuse": "true",
+    # Delta Lake, as on every Databricks cluster (Delta docs, "Configure SparkSession").
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension,localspace.spark.DatabricksExtensions",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.sources.default": "delta",
+    "spark.sql.legacy.createHiveTableByDefault": "false",
+    "spark.sql.defaultCatalog": DEFAULT_CATALOG,
+    # DBFS is a Databricks cluster's default file system; bare paths are DBFS paths.
+    "spark.hadoop.fs.defaultFS": "dbfs:///",
+    "spark.hadoop.fs.dbfs.impl": "localspace.spark.DbfsFileSystem",
+    # Delta picks its log store by scheme; dbfs: is a local disk here.
+    "spark.delta.logStore.dbfs.impl": "io.delta.storage.LocalLogStore",
+    "spark.sql.warehouse.dir": "dbfs:/user/hive/warehouse",
 }
+
+
+def _folders(paths: Paths) -> dict[str, str]:
+    return {"spark.hadoop.localspace.root": str(paths.root),
+            "spark.hadoop.localspace.volumes": str(paths.volumes_root),
+            "spark.hadoop.localspace.workspace": str(paths.workspace_root),
+            "spark.hadoop.localspace.dbfs": str(paths.dbfs_root)}
+
+
+def catalog_conf(paths: Paths) -> dict[str, str]:
+    """spark.sql.catalog.NAME entries for every catalog folder (see UnityCatalog.java)."""
+    conf = {}
+    for folder in sorted(p for p in paths.volumes_root.iterdir() if p.is_dir()):
+        conf[f"spark.sql.catalog.{folder.name}"] = UNITY_CATALOG
+        conf[f"spark.sql.catalog.{folder.name}.volumes"] = str(paths.volumes_root)
+    return conf
 
 
 def start_session(paths: Paths):
@@ -42,36 +79,52 @@ def start_session(paths: Paths):
     if SparkContext._active_spark_context is not None:
         raise RuntimeError("A SparkSession is already running in this process; localspace's "
                            "spark engine needs the process's only SparkContext (close the other engine first)")
+    started = time.monotonic()
+    jars = engine_jars()
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     spark_root = paths.root / "spark"
-    warehouse = spark_root / "warehouse"
-    shutil.rmtree(warehouse, ignore_errors=True)
-    warehouse.mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder
-    conf = {**SPARK_CONF,
-            "spark.sql.warehouse.dir": str(warehouse),
+    shutil.rmtree(paths.dbfs_root / "user" / "hive" / "warehouse", ignore_errors=True)
+    for catalog in BUILT_IN_CATALOGS:
+        (paths.volumes_root / catalog / "default").mkdir(parents=True, exist_ok=True)
+    conf = {**SPARK_CONF, **_folders(paths), **catalog_conf(paths),
+            "spark.jars": ",".join(jars),
             "spark.local.dir": str(spark_root / "tmp"),
             # -Xss: Spark matches a Python error's text with a recursive regex; a long
             # traceback (a stream cancelled inside foreachBatch) overflows the default stack.
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_root / 'derby'} "
                                              "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss16m"}
+    builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
-    started = time.monotonic()
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     from pyspark.logger import PySparkLogger
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         # Failed statements already carry the message; don't also dump it on stderr.
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
-    # Warm up the SQL path (analyzer, codegen) here, so the first statement or run does not
-    # pay for it; this is part of what "starting the engine" costs.
-    session.sql("CREATE DATABASE IF NOT EXISTS main__default").collect()
-    session.sql("SELECT count(*) FROM range(10)").collect()
+    # Warm up the SQL and Delta paths (analyzer, codegen, the Delta log) here, so the first
+    # statement or run does not pay for it; this is part of what "starting the engine" costs.
+    session.sql("CREATE TABLE main.default.__localspace_warmup (id INT)").collect()
+    session.sql("INSERT INTO main.default.__localspace_warmup VALUES (1)").collect()
+    session.sql("SELECT count(*) FROM main.default.__localspace_warmup").collect()
+    session.sql("DROP TABLE main.default.__localspace_warmup").collect()
     return session, time.monotonic() - started
 
 
 def stop_session(session) -> None:
     session.stop()
+
+
+# `spark_catalog`.`dev__sbit` or spark_catalog.dev__sbit: the database behind a schema.
+_INTERNAL_NAME = re.compile(r"(?<![A-Za-z0-9_])(`?)(?:spark_catalog\1\.\1)?([a-z0-9_]+?)__([a-z0-9_]+)\1")
+
+
+def user_facing(text: Optional[str]) -> Optional[str]:
+    """Spark's text as a user should read it: the session-catalog database behind a Unity
+    Catalog schema (``spark_catalog.dev__sbit``, see UnityCatalog.java) named as the schema
+    (``dev.sbit``). Only for what is shown (errors, traces, results); no SQL is rewritten."""
+    if not text:
+        return text
+    return _INTERNAL_NAME.sub(lambda m: f"{m[1]}{m[2]}{m[1]}.{m[1]}{m[3]}{m[1]}", text)

@@ -1,0 +1,18 @@
+package localspace.spark;
+
+import org.apache.spark.sql.SparkSessionExtensions;
+import scala.Function1;
+import scala.runtime.BoxedUnit;
+
+/**
+ * {@code spark.sql.extensions} entry: puts {@link DatabricksParser} in front of Spark's (and
+ * Delta's) SQL parser, so statements only Databricks knows are understood whichever road the
+ * SQL text takes into the JVM.
+ */
+public class DatabricksExtensions implements Function1<SparkSessionExtensions, BoxedUnit> {
+  @Override
+  public BoxedUnit apply(SparkSessionExtensions extensions) {
+    extensions.injectParser((session, parser) -> new DatabricksParser(session, parser));
+    return BoxedUnit.UNIT;
+  }
+}

@@ -1,0 +1,285 @@
+package localspace.spark;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.SparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.FunctionIdentifier;
+import org.apache.spark.sql.catalyst.TableIdentifier;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.parser.ParameterContext;
+import org.apache.spark.sql.catalyst.parser.ParseException;
+import org.apache.spark.sql.catalyst.parser.ParserInterface;
+import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.connector.catalog.CatalogManager;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+import scala.collection.immutable.Seq;
+
+/**
+ * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
+ * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
+ * VOLUMES} (Databricks SQL reference, "Unity Catalog" statements), and {@code GRANT}/{@code
+ * REVOKE}, which are accepted and do nothing here because localspace has one user who owns
+ * everything. Statements about objects localspace does not emulate (external locations,
+ * storage credentials, shares, connections) fail with a line that says so.
+ *
+ * <p>Everything else goes to the parser underneath (Delta's, then Spark's). The catalog and
+ * volume statements act when parsed: {@code spark.sql} parses and runs a command in one call,
+ * so the effect is the same, and no plan node of our own is needed.
+ */
+public class DatabricksParser implements ParserInterface {
+  private static final String NAME = "(`(?:[^`]|``)+`|[A-Za-z0-9_]+)";
+  private static final String QUALIFIED = "(" + NAME + "(?:\\s*\\.\\s*" + NAME + "){0,2})";
+  private static final Pattern USE_CATALOG = compile("USE\\s+CATALOG\\s+" + NAME);
+  private static final Pattern CREATE_CATALOG =
+      compile("CREATE\\s+CATALOG\\s+(IF\\s+NOT\\s+EXISTS\\s+)?" + NAME + "(.*)");
+  private static final Pattern DROP_CATALOG =
+      compile("DROP\\s+CATALOG\\s+(IF\\s+EXISTS\\s+)?" + NAME + "\\s*(CASCADE|RESTRICT)?");
+  private static final Pattern CREATE_VOLUME =
+      compile("CREATE\\s+(EXTERNAL\\s+)?VOLUME\\s+(IF\\s+NOT\\s+EXISTS\\s+)?" + QUALIFIED + "(.*)");
+  private static final Pattern DROP_VOLUME =
+      compile("DROP\\s+VOLUME\\s+(IF\\s+EXISTS\\s+)?" + QUALIFIED);
+  private static final Pattern SHOW_VOLUMES =
+      compile("SHOW\\s+VOLUMES(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
+  private static final Pattern PERMANENT_VIEW =
+      compile("CREATE\\s+(OR\\s+REPLACE\\s+)?VIEW\\s+.*");
+  private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
+  private static final Pattern NOT_EMULATED = compile(
+      "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
+          + "(EXTERNAL\\s+LOCATIONS?|STORAGE\\s+CREDENTIALS?|CREDENTIALS?|CONNECTIONS?|SHARES?|RECIPIENTS?|PROVIDERS?|CLEAN\\s+ROOMS?)\\b.*");
+
+  private final ParserInterface delegate;
+
+  public DatabricksParser(SparkSession session, ParserInterface delegate) {
+    this.delegate = delegate;
+  }
+
+  private static Pattern compile(String statement) {
+    return Pattern.compile("^\\s*" + statement + "\\s*;?\\s*$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  }
+
+  /** The statement without leading SQL comments. */
+  private static String statement(String sql) {
+    String s = sql;
+    while (true) {
+      String t = s.stripLeading();
+      if (t.startsWith("--")) {
+        int nl = t.indexOf('\n');
+        s = nl < 0 ? "" : t.substring(nl + 1);
+      } else if (t.startsWith("/*") && t.indexOf("*/") > 0) {
+        s = t.substring(t.indexOf("*/") + 2);
+      } else {
+        return t;
+      }
+    }
+  }
+
+  static String unquote(String name) {
+    String n = name.trim();
+    if (n.startsWith("`")) {
+      n = n.substring(1, n.length() - 1).replace("``", "`");
+    }
+    return n.toLowerCase(Locale.ROOT);
+  }
+
+  private static List<String> parts(String qualified) {
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile(NAME).matcher(qualified);
+    while (m.find()) {
+      out.add(unquote(m.group(1)));
+    }
+    return out;
+  }
+
+  private static LogicalPlan done() {
+    Seq<org.apache.spark.sql.catalyst.expressions.Attribute> noColumns =
+        scala.jdk.javaapi.CollectionConverters.asScala(
+            new ArrayList<org.apache.spark.sql.catalyst.expressions.Attribute>()).toList();
+    Seq<org.apache.spark.sql.catalyst.InternalRow> noRows =
+        scala.jdk.javaapi.CollectionConverters.asScala(
+            new ArrayList<org.apache.spark.sql.catalyst.InternalRow>()).toList();
+    return new LocalRelation(noColumns, noRows, false, Option.empty());
+  }
+
+  private static CatalogManager catalogs() {
+    return org.apache.spark.sql.classic.SparkSession.active().sessionState().catalogManager();
+  }
+
+  private static File volumesRoot() {
+    String root = SparkContext.getOrCreate().getConf().get("spark.hadoop.localspace.volumes");
+    return new File(root);
+  }
+
+  /** catalog, schema, name: a volume name resolved against the current catalog and schema. */
+  private static String[] resolve(List<String> p) {
+    CatalogManager cm = catalogs();
+    String catalog = p.size() == 3 ? p.get(0) : cm.currentCatalog().name();
+    String schema = p.size() >= 2 ? p.get(p.size() - 2) : cm.currentNamespace()[0];
+    return new String[] {catalog, schema, p.get(p.size() - 1)};
+  }
+
+  private static RuntimeException error(String message) {
+    return new IllegalArgumentException(message);
+  }
+
+  @Override
+  public LogicalPlan parsePlan(String sqlText) throws ParseException {
+    LogicalPlan handled = databricksOnly(sqlText);
+    return handled != null ? handled : delegate.parsePlan(sqlText);
+  }
+
+  @Override
+  public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
+    LogicalPlan handled = databricksOnly(sqlText);
+    return handled != null ? handled : delegate.parsePlanWithParameters(sqlText, parameters);
+  }
+
+  private LogicalPlan databricksOnly(String sqlText) throws ParseException {
+    String sql = statement(sqlText);
+    Matcher m;
+    if ((m = USE_CATALOG.matcher(sql)).matches()) {
+      return delegate.parsePlan("SET CATALOG `" + unquote(m.group(1)) + "`");
+    }
+    if ((m = CREATE_CATALOG.matcher(sql)).matches()) {
+      String name = unquote(m.group(2));
+      File dir = new File(volumesRoot(), name);
+      if (dir.isDirectory() && m.group(1) == null) {
+        throw error("[CATALOG_ALREADY_EXISTS] Catalog '" + name + "' already exists.");
+      }
+      new File(dir, "default").mkdirs();
+      Catalogs.register(name);
+      return done();
+    }
+    if ((m = DROP_CATALOG.matcher(sql)).matches()) {
+      String name = unquote(m.group(2));
+      File dir = new File(volumesRoot(), name);
+      if (!dir.isDirectory()) {
+        if (m.group(1) != null) {
+          return done();
+        }
+        throw error("[NO_SUCH_CATALOG_EXCEPTION] Catalog '" + name + "' was not found.");
+      }
+      boolean cascade = m.group(3) != null && m.group(3).equalsIgnoreCase("CASCADE");
+      String[] schemas = dir.list();
+      boolean onlyDefault = schemas == null || Arrays.stream(schemas).allMatch("default"::equals);
+      if (!cascade && !onlyDefault) {
+        throw error("[SCHEMA_NOT_EMPTY] Catalog '" + name + "' is not empty; use DROP CATALOG " + name + " CASCADE.");
+      }
+      for (String schema : schemas == null ? new String[0] : schemas) {
+        org.apache.spark.sql.classic.SparkSession.active()
+            .sql("DROP SCHEMA IF EXISTS `" + name + "`.`" + schema + "` CASCADE");
+      }
+      UnityCatalog.deleteTree(dir);
+      return done();
+    }
+    if ((m = CREATE_VOLUME.matcher(sql)).matches()) {
+      if (m.group(1) != null || m.group(m.groupCount()).toUpperCase(Locale.ROOT).contains("LOCATION")) {
+        throw error("localspace does not emulate external volumes; create a managed volume "
+            + "(README section 'What each engine does')");
+      }
+      String[] v = resolve(parts(m.group(3)));
+      File schema = new File(new File(volumesRoot(), v[0]), v[1]);
+      if (!schema.isDirectory()) {
+        throw error("[SCHEMA_NOT_FOUND] The schema `" + v[0] + "`.`" + v[1] + "` cannot be found.");
+      }
+      File dir = new File(schema, v[2]);
+      if (!dir.mkdir() && m.group(2) == null) {
+        throw error("[VOLUME_ALREADY_EXISTS] Volume `" + v[0] + "`.`" + v[1] + "`.`" + v[2] + "` already exists.");
+      }
+      return done();
+    }
+    if ((m = DROP_VOLUME.matcher(sql)).matches()) {
+      String[] v = resolve(parts(m.group(2)));
+      File dir = new File(new File(new File(volumesRoot(), v[0]), v[1]), v[2]);
+      if (dir.isDirectory()) {
+        UnityCatalog.deleteTree(dir);
+      } else if (m.group(1) == null) {
+        throw error("[VOLUME_NOT_FOUND] Volume `" + v[0] + "`.`" + v[1] + "`.`" + v[2] + "` does not exist.");
+      }
+      return done();
+    }
+    if ((m = SHOW_VOLUMES.matcher(sql)).matches()) {
+      CatalogManager cm = catalogs();
+      List<String> p = m.group(1) == null ? List.of() : parts(m.group(1));
+      String catalog = p.size() == 2 ? p.get(0) : cm.currentCatalog().name();
+      String schema = p.isEmpty() ? cm.currentNamespace()[0] : p.get(p.size() - 1);
+      File dir = new File(new File(volumesRoot(), catalog), schema);
+      if (!dir.isDirectory()) {
+        throw error("[SCHEMA_NOT_FOUND] The schema `" + catalog + "`.`" + schema + "` cannot be found.");
+      }
+      String like = m.group(m.groupCount());
+      String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
+      StringBuilder rows = new StringBuilder();
+      for (String n : names == null ? new String[0] : names) {
+        if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
+          rows.append(rows.length() == 0 ? "" : ", ").append("('").append(schema).append("', '").append(n).append("')");
+        }
+      }
+      if (rows.length() == 0) {
+        return delegate.parsePlan("SELECT CAST(NULL AS STRING) AS database_name, CAST(NULL AS STRING) AS volume_name WHERE false");
+      }
+      return delegate.parsePlan("SELECT * FROM VALUES " + rows + " AS volumes(database_name, volume_name) ORDER BY volume_name");
+    }
+    if (PERMANENT_VIEW.matcher(sql).matches()) {
+      // Apache Spark 4.1 has no permanent views outside its own session catalog.
+      throw error("localspace does not emulate permanent views in Unity Catalog; use CREATE "
+          + "TEMP VIEW (README section 'What each engine does')");
+    }
+    if (GRANT.matcher(sql).matches()) {
+      return done();
+    }
+    if ((m = NOT_EMULATED.matcher(sql)).matches()) {
+      throw error("localspace does not emulate " + m.group(1).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ")
+          + " (README section 'What each engine does')");
+    }
+    return null;
+  }
+
+  @Override
+  public Expression parseExpression(String sqlText) throws ParseException {
+    return delegate.parseExpression(sqlText);
+  }
+
+  @Override
+  public TableIdentifier parseTableIdentifier(String sqlText) throws ParseException {
+    return delegate.parseTableIdentifier(sqlText);
+  }
+
+  @Override
+  public FunctionIdentifier parseFunctionIdentifier(String sqlText) throws ParseException {
+    return delegate.parseFunctionIdentifier(sqlText);
+  }
+
+  @Override
+  public Seq<String> parseMultipartIdentifier(String sqlText) throws ParseException {
+    return delegate.parseMultipartIdentifier(sqlText);
+  }
+
+  @Override
+  public LogicalPlan parseQuery(String sqlText) throws ParseException {
+    return delegate.parseQuery(sqlText);
+  }
+
+  @Override
+  public StructType parseRoutineParam(String sqlText) throws ParseException {
+    return delegate.parseRoutineParam(sqlText);
+  }
+
+  @Override
+  public StructType parseTableSchema(String sqlText) throws ParseException {
+    return delegate.parseTableSchema(sqlText);
+  }
+
+  @Override
+  public DataType parseDataType(String sqlText) throws ParseException {
+    return delegate.parseDataType(sqlText);
+  }
+}

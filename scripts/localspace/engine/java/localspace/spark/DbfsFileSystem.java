@@ -1,0 +1,142 @@
+package localspace.spark;
+
+import java.io.File;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+
+/**
+ * Databricks paths as a Hadoop file system, so every Spark reader, writer, checkpoint and
+ * SQL path literal sees them without any Python-side help.
+ *
+ * <p>The emulator sets {@code fs.defaultFS=dbfs:///} and {@code fs.dbfs.impl} to this class, as
+ * a Databricks cluster's default file system is DBFS. A path Spark hands us keeps its
+ * Databricks spelling everywhere Spark shows it ({@code input_file_name()}, {@code
+ * _metadata.file_path}, error messages: {@code dbfs:/Volumes/dev/sbit/landing/x.json}); only
+ * {@link #pathToFile}, which every RawLocalFileSystem operation goes through, decides where the
+ * bytes live under the emulator's root:
+ *
+ * <ul>
+ *   <li>{@code /Volumes/...} under {@code localspace.volumes}
+ *   <li>{@code /Workspace/...} under {@code localspace.workspace}
+ *   <li>{@code /dbfs/...} and every other absolute path under {@code localspace.dbfs}
+ *       (on Databricks a bare path is a DBFS path)
+ * </ul>
+ *
+ * <p>Paths under the emulator's own root pass through unchanged: Spark's local directories
+ * and the warehouse are given as absolute local paths.
+ */
+public class DbfsFileSystem extends RawLocalFileSystem {
+  private static final URI NAME = URI.create("dbfs:///");
+  private String root;
+  private String volumes;
+  private String workspace;
+  private String dbfs;
+
+  @Override
+  public void initialize(URI uri, Configuration conf) throws java.io.IOException {
+    super.initialize(uri, conf);
+    root = required(conf, "localspace.root");
+    volumes = required(conf, "localspace.volumes");
+    workspace = required(conf, "localspace.workspace");
+    dbfs = required(conf, "localspace.dbfs");
+  }
+
+  private static String required(Configuration conf, String key) {
+    String value = conf.get(key);
+    if (value == null) {
+      throw new IllegalStateException("localspace: Hadoop configuration lacks " + key);
+    }
+    return value;
+  }
+
+  @Override
+  public URI getUri() {
+    return NAME;
+  }
+
+  @Override
+  public String getScheme() {
+    return "dbfs";
+  }
+
+  @Override
+  protected void checkPath(Path path) {
+    String scheme = path.toUri().getScheme();
+    if (scheme != null && !scheme.equals("dbfs") && !scheme.equals("file")) {
+      super.checkPath(path);
+    }
+  }
+
+  @Override
+  public File pathToFile(Path path) {
+    if (!path.isAbsolute()) {
+      path = new Path(getWorkingDirectory(), path);
+    }
+    String p = path.toUri().getPath();
+    return new File(local(p));
+  }
+
+  // RawLocalFileSystem builds statuses from the local File; give them their Databricks path.
+
+  @Override
+  public org.apache.hadoop.fs.FileStatus getFileStatus(Path f) throws java.io.IOException {
+    return databricks(super.getFileStatus(f));
+  }
+
+  @Override
+  public org.apache.hadoop.fs.FileStatus getFileLinkStatus(Path f) throws java.io.IOException {
+    return databricks(super.getFileLinkStatus(f));
+  }
+
+  @Override
+  public org.apache.hadoop.fs.FileStatus[] listStatus(Path f) throws java.io.IOException {
+    org.apache.hadoop.fs.FileStatus[] statuses = super.listStatus(f);
+    for (org.apache.hadoop.fs.FileStatus status : statuses) {
+      databricks(status);
+    }
+    return statuses;
+  }
+
+  private org.apache.hadoop.fs.FileStatus databricks(org.apache.hadoop.fs.FileStatus status) {
+    String local = status.getPath().toUri().getPath();
+    String path = databricksPath(local);
+    if (path != null) {
+      status.setPath(new Path(NAME.getScheme(), null, path));
+    }
+    return status;
+  }
+
+  /** The Databricks path of a local path under the emulator's folders, or null. */
+  String databricksPath(String local) {
+    if (local.equals(volumes) || local.startsWith(volumes + "/")) {
+      return "/Volumes" + local.substring(volumes.length());
+    }
+    if (local.equals(workspace) || local.startsWith(workspace + "/")) {
+      return "/Workspace" + local.substring(workspace.length());
+    }
+    if (local.equals(dbfs) || local.startsWith(dbfs + "/")) {
+      String rest = local.substring(dbfs.length());
+      return rest.isEmpty() ? "/" : rest;
+    }
+    return null;
+  }
+
+  /** Where the Databricks path {@code p} lives on this machine. */
+  String local(String p) {
+    if (p.equals(root) || p.startsWith(root + "/")) {
+      return p;
+    }
+    if (p.equals("/Volumes") || p.startsWith("/Volumes/")) {
+      return volumes + p.substring("/Volumes".length());
+    }
+    if (p.equals("/Workspace") || p.startsWith("/Workspace/")) {
+      return workspace + p.substring("/Workspace".length());
+    }
+    if (p.equals("/dbfs") || p.startsWith("/dbfs/")) {
+      return dbfs + p.substring("/dbfs".length());
+    }
+    return dbfs + p;
+  }
+}
