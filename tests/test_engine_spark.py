@@ -73,29 +73,30 @@ def test_three_part_names_shared_between_notebooks_and_sql(engine, ws):
         engine.execute_sql("SELECT * FROM dev.names.users")
 
 
-def test_delta_is_refused_clearly(engine, ws):
-    with pytest.raises(SqlError, match="Delta tables are not available on localspace"):
-        engine.execute_sql("CREATE TABLE t (id INT) USING DELTA")
-    ws.add("/Shared/s/delta", notebook("spark.range(3).write.format('delta').saveAsTable('x')"))
-    result = finish(start(engine, "/Shared/s/delta"))
-    assert result.result_state == "FAILED"
-    assert result.error.startswith("DeltaNotAvailable: Delta tables are not available on localspace")
-    assert 'File "<notebook /Shared/s/delta, cell 1>", line 1' in result.error_trace
+def test_delta_is_the_default_table_format_and_others_say_so(engine, ws):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.formats")
+    engine.execute_sql("CREATE TABLE dev.formats.plain (id INT)")
+    detail = engine.execute_sql("DESCRIBE DETAIL dev.formats.plain")
+    assert detail.rows[0][0] == "delta"
+    assert "dev.formats.plain" in detail.rows[0]  # the name users wrote, not Spark's database
+    with pytest.raises(SqlError, match="^localspace does not emulate parquet tables in Unity Catalog"):
+        engine.execute_sql("CREATE TABLE dev.formats.p (id INT) USING parquet")
+    engine.execute_sql("DROP SCHEMA dev.formats CASCADE")
 
 
 def test_java_errors_carry_sparks_message_not_py4js(engine, ws):
     """A read that fails in the JVM is a Py4JJavaError ("An error occurred while calling
     o123.collectToPython."); statements and runs report the Java side's error instead."""
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.broken")
-    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.broken.files")
-    engine.execute_sql("CREATE TABLE dev.broken.t (id INT) USING parquet "
-                       "LOCATION '/Volumes/dev/broken/files/t'")
-    folder = engine.paths.local("/Volumes/dev/broken/files/t")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "part-0.parquet").write_bytes(b"not parquet at all")
+    engine.execute_sql("CREATE TABLE dev.broken.t (id INT)")
+    engine.execute_sql("INSERT INTO dev.broken.t VALUES (1)")
+    location = engine.execute_sql("DESCRIBE DETAIL dev.broken.t").rows[0][4]
+    (part,) = engine.paths.local(location).glob("part-*.parquet")
+    part.write_bytes(b"not parquet at all")
     with pytest.raises(SqlError, match=r"^\[FAILED_READ_FILE\.NO_HINT\] Encountered error while reading") as raised:
         engine.execute_sql("SELECT * FROM dev.broken.t")
     assert "An error occurred while calling" not in str(raised.value)
+    assert str(engine.paths.root) not in str(raised.value)  # Databricks paths, never local ones
     ws.add("/Shared/s/broken", notebook("spark.table('dev.broken.t').collect()"))
     result = finish(start(engine, "/Shared/s/broken"))
     assert result.result_state == "FAILED"
@@ -104,27 +105,26 @@ def test_java_errors_carry_sparks_message_not_py4js(engine, ws):
     engine.execute_sql("DROP SCHEMA dev.broken CASCADE")
 
 
-def test_table_versions_record_statements_and_dataframe_writes(engine, ws):
-    """Every completed change to a table's rows, named cat.schema.table however it was written."""
+def test_table_versions_are_the_delta_commits_that_changed_rows(engine, ws):
+    """Every commit that changed a table's rows, named cat.schema.table however it was written."""
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.versions")
-    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.versions.files")
-    before = time.time()
-    engine.execute_sql("CREATE TABLE dev.versions.t (id INT) USING parquet")  # no rows yet
+    before = time.time() - 1  # Delta's commit times have millisecond precision
+    engine.execute_sql("CREATE TABLE dev.versions.t (id INT)")  # no rows yet
     engine.execute_sql("INSERT INTO dev.versions.t VALUES (1)")
     engine.execute_sql("SELECT count(*) FROM dev.versions.t")
     ws.add("/Shared/s/versions", notebook(
         "spark.sql('USE CATALOG dev')\nspark.sql('USE SCHEMA versions')",
         "rows = spark.createDataFrame([(2,)], 'id INT')\n"
         "rows.write.insertInto('t')\n"
-        "rows.write.mode('overwrite').parquet('/Volumes/dev/versions/files/v2')\n"
-        "spark.sql(\"ALTER TABLE t SET LOCATION '/Volumes/dev/versions/files/v2'\")\n"
-        "rows.writeTo('versions.u').using('parquet').create()\n"
+        "rows.writeTo('dev.versions.t').append()\n"
+        "rows.writeTo('versions.u').create()\n"
+        "spark.sql('DELETE FROM t WHERE id = 1')\n"
         "dbutils.notebook.exit(spark.table('dev.versions.t').count())"))
     result = finish(start(engine, "/Shared/s/versions"))
-    assert (result.result_state, result.exit_value) == ("SUCCESS", "1"), result.error
-    after = time.time()
+    assert (result.result_state, result.exit_value) == ("SUCCESS", "2"), result.error
+    after = time.time() + 1
     versions = engine.table_versions()
-    assert len(versions["dev.versions.t"]) == 3  # INSERT, insertInto, ALTER TABLE ... SET LOCATION
+    assert len(versions["dev.versions.t"]) == 4  # INSERT, insertInto, append, DELETE
     assert len(versions["dev.versions.u"]) == 1
     assert all(before <= at <= after for at in versions["dev.versions.t"] + versions["dev.versions.u"])
     engine.execute_sql("DROP SCHEMA dev.versions CASCADE")
@@ -149,13 +149,12 @@ def test_stream_runs_until_canceled_and_sees_new_files(engine, ws):
     wait_until(lambda: _table_has(engine, "dev.stream.bronze", 2), 30, "the second file in bronze")
     print(f"stream round trip (file -> table visible to SQL): {time.monotonic() - landed:.2f}s")
     assert (engine.paths.dbfs_root / "checkpoints/stream/bronze/offsets").is_dir()
-    # Each micro-batch that wrote rows is a version of the table (its progress event comes a
-    # moment after the batch, on Spark's listener thread).
-    versions = wait_until(lambda: len(v := engine.table_versions().get("dev.stream.bronze", [])) >= 2 and v,
-                          10, "the second batch in the write record")
-    assert versions == sorted(versions) and versions[-1] > landed_at
-    batches = engine.stream_batches()["bronze"]
-    assert [committed for _, _, committed in batches] == versions
+    # Each micro-batch that wrote rows is a Delta commit of the table, and a batch the
+    # listener heard (its progress event comes a moment after the batch).
+    versions = engine.table_versions()["dev.stream.bronze"]
+    assert len(versions) == 2 and versions[-1] > landed_at - 1
+    batches = wait_until(lambda: len(b := engine.stream_batches().get("bronze", [])) >= 2 and b,
+                         10, "the second batch in the listener's record")
     assert all(began <= writing <= committed for began, writing, committed in batches)
     canceled = time.monotonic()
     handle.cancel()

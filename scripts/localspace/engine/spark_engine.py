@@ -117,9 +117,7 @@ class SparkEngine(LocalEngine):
         [epoch seconds, ...]} (the commits that wrote, updated or deleted rows)."""
         session = self._session(None, None)
         versions: dict[str, list[float]] = {}
-        for (catalog,) in session.sql("SHOW CATALOGS").collect():
-            if catalog == "spark_catalog":
-                continue
+        for catalog in sorted(p.name for p in self.paths.volumes_root.iterdir() if p.is_dir()):
             for (schema,) in session.sql(f"SHOW SCHEMAS IN `{catalog}`").collect():
                 for row in session.sql(f"SHOW TABLES IN `{catalog}`.`{schema}`").collect():
                     name = f"{catalog}.{schema}.{row.tableName}"

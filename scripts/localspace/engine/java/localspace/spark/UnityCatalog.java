@@ -85,6 +85,12 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     return name + SEPARATOR + schema.toLowerCase();
   }
 
+  /** Managed tables of {@code catalog.schema} live in dbfs:/user/hive/warehouse/catalog/schema. */
+  private Map<String, String> storage(String schema) {
+    return Map.of(SupportsNamespaces.PROP_LOCATION,
+        "dbfs:/user/hive/warehouse/" + name + "/" + schema.toLowerCase());
+  }
+
   private File schemaDir(String schema) {
     return new File(catalogDir, schema.toLowerCase());
   }
@@ -102,7 +108,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     String[] ns = new String[] {db};
     if (!databases().namespaceExists(ns)) {
       try {
-        databases().createNamespace(ns, Map.of());
+        databases().createNamespace(ns, storage(ident.namespace()[0]));
       } catch (NamespaceAlreadyExistsException raced) {
         // another session made it first
       }
@@ -211,6 +217,11 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     return properties;
   }
 
+  private static TableInfo deltaOnly(TableInfo info) {
+    deltaOnly(info.properties());
+    return info;
+  }
+
   @Override
   public Table createTable(Identifier ident, StructType schema, Transform[] partitions,
       Map<String, String> properties) throws TableAlreadyExistsException, NoSuchNamespaceException {
@@ -235,7 +246,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   public Table createTable(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
     try {
-      return tables().createTable(inner(ident), info);
+      return tables().createTable(inner(ident), deltaOnly(info));
     } catch (TableAlreadyExistsException e) {
       throw exists(ident);
     }
@@ -298,7 +309,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public StagedTable stageCreate(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
-    return tables().stageCreate(inner(ident), info);
+    return tables().stageCreate(inner(ident), deltaOnly(info));
   }
 
   @Override
@@ -316,7 +327,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public StagedTable stageReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException, NoSuchTableException {
-    return tables().stageReplace(inner(ident), info);
+    return tables().stageReplace(inner(ident), deltaOnly(info));
   }
 
   @Override
@@ -334,7 +345,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException {
-    return tables().stageCreateOrReplace(inner(ident), info);
+    return tables().stageCreateOrReplace(inner(ident), deltaOnly(info));
   }
 
   // ---- schemas: folders under the catalog's folder --------------------------------------
@@ -392,7 +403,9 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     }
     String[] db = new String[] {database(namespace[0])};
     if (!databases().namespaceExists(db)) {
-      databases().createNamespace(db, metadata);
+      Map<String, String> withStorage = new java.util.HashMap<>(metadata);
+      withStorage.putAll(storage(namespace[0]));
+      databases().createNamespace(db, withStorage);
     }
   }
 
