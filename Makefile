@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test venv
+.PHONY: demo test venv jars
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ venv: $(VENV)/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Delta Lake's jars (Maven Central, once) and localspace's Java classes, into
+# ~/.cache/localspace/jars; the spark engine would fetch them on first start anyway.
+jars: venv
+	PYTHONPATH=scripts $(PY) -m localspace jars >/dev/null
 
 demo: venv
 	$(PY) scripts/demo.py

@@ -51,11 +51,25 @@ def parser() -> argparse.ArgumentParser:
                        help="an OAuth M2M client ID:SECRET (repeatable)")
     serve.add_argument("--audience", action="append", default=None,
                        help="accepted aud of federated JWTs (default: this server's token endpoint)")
+    commands.add_parser("jars", help="fetch Delta Lake's jars and build localspace's Java "
+                                     "classes now, into the cache the spark engine loads (once)")
     return root
+
+
+def jars() -> int:
+    from localspace.engine.jvm import JarsUnavailable, engine_jars
+    try:
+        print("\n".join(engine_jars()))
+    except JarsUnavailable as err:
+        print(f"localspace: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "jars":
+        return jars()
     token = args.token or os.environ.get("LOCALSPACE_TOKEN") or DEFAULT_TOKEN
     try:
         FaultPlan.load(args.faults)

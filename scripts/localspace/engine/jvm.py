@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,9 +94,20 @@ def _fetch(manifest: Path) -> list[str]:
             f"cannot fetch Delta Lake ({coordinate}) from Maven Central{': ' + reason if reason else ''}; "
             f"run `python -m localspace jars` on a machine that reaches Maven Central, or copy its "
             f"{cache_dir()} here (or start localspace with --engine python)")
+    jars = [j for j in jars if _artifact(Path(j).name.split("_", 1)[-1]) not in _spark_artifacts()]
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("\n".join(jars) + "\n")
     return jars
+
+
+def _artifact(jar_name: str) -> str:
+    """jackson-core-2.13.5.jar -> jackson-core (Ivy names them org_artifact-version.jar)."""
+    return re.sub(r"-\d[^-]*(?:-[A-Za-z0-9.]+)?\.jar$", "", jar_name)
+
+
+def _spark_artifacts() -> set[str]:
+    """Artifacts pyspark already ships: Spark's own copies are the ones that must load."""
+    return {_artifact(p.name) for p in spark_jars_dir().glob("*.jar")}
 
 
 def _sources() -> list[Path]:
