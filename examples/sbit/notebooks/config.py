@@ -2,75 +2,45 @@
 # MAGIC %md
 # MAGIC # SBIT: configuration
 # MAGIC
-# MAGIC Names and paths every other notebook shares (`%run ./config`). Widgets:
+# MAGIC What every other notebook shares (`%run ./config`): the `Config` class with the names and
+# MAGIC folders of the pipeline, as in the course's `01-config`. Widgets:
 # MAGIC
-# MAGIC - `env` (default `dev`): the Unity Catalog catalog; tables are `<env>.sbit.<table>`.
-# MAGIC - `format` (default `parquet`): the table format. Set it to `delta` on a real workspace;
-# MAGIC   localspace has no Delta jars, and nothing here needs Delta-only features.
-# MAGIC - `data_dir`: where the test data sets (`history/`, `payload-1/`, `payload-2/`) are,
+# MAGIC - `env` (default `dev`): the Unity Catalog catalog; the tables are `<env>.sbit.<table>`.
+# MAGIC - `data_dir`: the folder holding the test data sets (`history/`, `payload-1/`, `payload-2/`),
 # MAGIC   for the history loader and the producer, e.g. `file:/Workspace/Shared/sbit/data`.
+# MAGIC
+# MAGIC The course reads its base folders from two external locations; here they are two volumes
+# MAGIC of the pipeline's own schema (`landing`, `checkpoints`), which `setup` creates, so the
+# MAGIC pipeline needs nothing but a catalog it may create schemas in.
 
 # COMMAND ----------
 
-from pyspark.sql import functions as F
-
-dbutils.widgets.text("env", "dev")
-dbutils.widgets.dropdown("format", "parquet", ["parquet", "delta"])
-dbutils.widgets.text("data_dir", "")
-
-env = dbutils.widgets.get("env")
-table_format = dbutils.widgets.get("format")
-data_dir = dbutils.widgets.get("data_dir").rstrip("/")
-
-schema = f"{env}.sbit"
-landing = f"/Volumes/{env}/sbit/landing"
-checkpoints = f"/Volumes/{env}/sbit/checkpoints"
-
-# One landing folder per source system; the data sets have the same three folders.
-SOURCES = ("registered_users", "gym_logins", "kafka_multiplex")
-
-# Event-time columns may arrive this late; every data set keeps within it (see README).
-LATENESS = "30 minutes"
+dbutils.widgets.text("env", "dev", "Environment: the catalog name")
+dbutils.widgets.text("data_dir", "", "Folder of the test data sets")
 
 
-def table(name):
-    """Three-part name of one of the pipeline's tables."""
-    return f"{schema}.{name}"
+class Config():
+    def __init__(self, env=None):
+        self.catalog = env or dbutils.widgets.get("env")
+        self.db_name = "sbit"
+        self.base_dir_data = f"/Volumes/{self.catalog}/{self.db_name}/landing"
+        self.base_dir_checkpoint = f"/Volumes/{self.catalog}/{self.db_name}/checkpoints"
+        self.test_data_dir = dbutils.widgets.get("data_dir").rstrip("/")
+        # One landing folder per source system; every data set has the same three folders.
+        self.sources = ("registered_users", "gym_logins", "kafka_multiplex")
+        # Auto Loader takes at most this many new files into one micro-batch.
+        self.maxFilesPerTrigger = 1000
+        # Event times may arrive this late; every data set keeps within it (README.md).
+        self.lateness = "30 minutes"
 
+    def table(self, name):
+        """Three-part name of one of the pipeline's tables."""
+        return f"{self.catalog}.{self.db_name}.{name}"
 
-def checkpoint(name):
-    """Each streaming query keeps its own checkpoint folder on the checkpoints volume."""
-    return f"{checkpoints}/{name}"
+    def checkpoint(self, name):
+        """Each streaming query keeps its own checkpoint folder on the checkpoints volume."""
+        return f"{self.base_dir_checkpoint}/{name}"
 
-
-def trigger_for(mode):
-    """stream: a micro-batch every second, forever; batch: what is there now, then stop."""
-    if mode == "stream":
-        return {"processingTime": "1 second"}
-    if mode == "batch":
-        return {"availableNow": True}
-    raise ValueError(f"mode must be stream or batch, not {mode!r}")
-
-
-def stream_to_table(df, name, mode):
-    """Append a streaming DataFrame to table `name`, the way every bronze and silver layer does."""
-    return (df.writeStream
-            .queryName(name)
-            .format(table_format)
-            .outputMode("append")
-            .option("checkpointLocation", checkpoint(name))
-            .trigger(**trigger_for(mode))
-            .toTable(table(name)))
-
-
-def copy_set(set_name):
-    """Copy one test data set (history, payload-1, ...) into the landing folders, file by file."""
-    if not data_dir:
-        raise ValueError("set the data_dir widget to the folder holding history/, payload-1/, payload-2/")
-    copied = 0
-    for source in SOURCES:
-        for item in dbutils.fs.ls(f"{data_dir}/{set_name}/{source}"):
-            dbutils.fs.cp(item.path, f"{landing}/{source}/{item.name}")
-            copied += 1
-    print(f"copied {copied} files of {set_name} into {landing}")
-    return copied
+    def trigger(self, once, processing_time):
+        """once: what is there now, then stop (batch); otherwise a micro-batch every interval."""
+        return {"availableNow": True} if once else {"processingTime": processing_time}

@@ -2,107 +2,121 @@
 # MAGIC %md
 # MAGIC # SBIT: gold
 # MAGIC
+# MAGIC `Gold`, as in the course's `06-gold`, upserting with `MERGE INTO` from `foreachBatch`:
+# MAGIC
+# MAGIC - `workout_bpm_summary`: per completed workout (a start and a stop of the same user,
+# MAGIC   workout and session), the wearer's heart-rate readings between the two: min, average,
+# MAGIC   max and how many.
 # MAGIC - `gym_summary`: per gym, the visits of registered members, how many members came, and
 # MAGIC   their minutes in the gym.
-# MAGIC - `workout_bpm_summary`: per completed workout (a start and a stop), the wearer's heart
-# MAGIC   rate readings between the two: min, average, max and how many.
 # MAGIC
-# MAGIC One streaming query watches the four silver tables; each micro-batch (any silver table
-# MAGIC changed) recomputes both aggregates from the silver tables and replaces the rows of the
-# MAGIC gold tables (`foreachBatch`). That is deterministic, and works the same on parquet and
-# MAGIC Delta. Readers never see a gold table half-written: on Delta the overwrite is one
-# MAGIC transaction; parquet has none, so the new rows go to a folder of their own and the table
-# MAGIC is then pointed at it (`ALTER TABLE ... SET LOCATION`, one catalog update).
+# MAGIC One stream reads the change data feed of the four silver tables. Every micro-batch in which
+# MAGIC any of them changed recomputes both summaries from the silver tables as they are then and
+# MAGIC merges them into the gold tables: new rows inserted, changed rows updated, rows that no
+# MAGIC longer exist deleted. The result does not depend on the order in which the silver streams
+# MAGIC committed (a reading may land before or after its workout's stop, a login before or after
+# MAGIC its member's registration), and each MERGE is one Delta transaction: a reader sees a gold
+# MAGIC table before or after a refresh, never half-way.
 
 # COMMAND ----------
 
-from functools import reduce
+# MAGIC %run ./config
 
-GOLD_INPUTS = ("users", "gym_logs", "heart_rate", "workouts")
-GOLD_TABLES = {
-    "gym_summary": "gym INT, visits BIGINT, members BIGINT, minutes_in_gym BIGINT",
-    "workout_bpm_summary": ("user_id INT, workout_id INT, session_id INT, start_time TIMESTAMP, "
-                            "end_time TIMESTAMP, min_bpm DOUBLE, avg_bpm DOUBLE, max_bpm DOUBLE, "
-                            "num_recordings BIGINT"),
-}
+# COMMAND ----------
 
+class Upserter:
+    def __init__(self, merge_query, temp_view_name):
+        self.merge_query = merge_query
+        self.temp_view_name = temp_view_name
 
-# Parquet only: the rows of each refresh, in <GOLD_VERSIONS>/<table>/<batch id>.
-GOLD_VERSIONS = f"{checkpoints}/gold_versions"
+    def upsert(self, df_micro_batch, batch_id):
+        df_micro_batch.createOrReplaceTempView(self.temp_view_name)
+        df_micro_batch._jdf.sparkSession().sql(self.merge_query)
 
+# COMMAND ----------
 
-def typed(name, frame):
-    """The gold table's columns, in its order and with its types (parquet files carry theirs)."""
-    fields = [field.split(" ", 1) for field in GOLD_TABLES[name].split(", ")]
-    return frame.selectExpr(*(f"CAST({column} AS {kind}) AS {column}" for column, kind in fields))
+class Gold():
+    SILVER = ("users", "gym_logs", "heart_rate", "workouts")
 
+    def __init__(self, env=None):
+        self.Conf = Config(env)
+        self.catalog = self.Conf.catalog
+        self.db_name = self.Conf.db_name
+        spark.sql(f"USE {self.catalog}.{self.db_name}")
+        self.workout_bpm_summary_upserter = Upserter(f"""
+            MERGE INTO {self.table('workout_bpm_summary')} a
+            USING workout_bpm_summary_delta b
+            ON a.user_id = b.user_id AND a.workout_id = b.workout_id AND a.session_id = b.session_id
+            WHEN MATCHED AND (a.num_recordings <> b.num_recordings OR a.start_time <> b.start_time
+                              OR a.end_time <> b.end_time OR a.min_bpm <> b.min_bpm
+                              OR a.avg_bpm <> b.avg_bpm OR a.max_bpm <> b.max_bpm)
+              THEN UPDATE SET *
+            WHEN NOT MATCHED THEN INSERT *
+            WHEN NOT MATCHED BY SOURCE THEN DELETE
+            """, "workout_bpm_summary_delta")
+        self.gym_summary_upserter = Upserter(f"""
+            MERGE INTO {self.table('gym_summary')} a
+            USING gym_summary_delta b
+            ON a.gym = b.gym
+            WHEN MATCHED AND (a.visits <> b.visits OR a.members <> b.members
+                              OR a.minutes_in_gym <> b.minutes_in_gym)
+              THEN UPDATE SET *
+            WHEN NOT MATCHED THEN INSERT *
+            WHEN NOT MATCHED BY SOURCE THEN DELETE
+            """, "gym_summary_delta")
 
-def gym_summary(session):
-    members = session.table(table("users")).select("mac_address", "user_id")
-    return (session.table(table("gym_logs"))
-            .join(members, "mac_address")
-            .groupBy("gym")
-            .agg(F.count("*").alias("visits"),
-                 F.countDistinct("user_id").alias("members"),
-                 F.sum(F.expr("timestampdiff(MINUTE, login, logout)")).alias("minutes_in_gym")))
+    def table(self, name):
+        return f"{self.catalog}.{self.db_name}.{name}"
 
+    def workout_bpm_summary(self, session):
+        from pyspark.sql import functions as F
+        workouts = session.table(self.table("workouts"))
+        key = ["user_id", "workout_id", "session_id"]
+        starts = workouts.filter("action = 'start'").select(*key, F.col("time").alias("start_time"))
+        stops = workouts.filter("action = 'stop'").select(*key, F.col("time").alias("end_time"))
+        devices = session.table(self.table("users")).select("user_id", "device_id")
+        readings = session.table(self.table("heart_rate")).select("device_id", "time", "heartrate")
+        return (starts.join(stops, key)
+                      .join(devices, "user_id")
+                      .join(readings, "device_id")
+                      .filter(F.col("time").between(F.col("start_time"), F.col("end_time")))
+                      .groupBy(*key, "start_time", "end_time")
+                      .agg(F.min("heartrate").alias("min_bpm"), F.mean("heartrate").alias("avg_bpm"),
+                           F.max("heartrate").alias("max_bpm"), F.count("heartrate").alias("num_recordings")))
 
-def workout_bpm_summary(session):
-    workouts = session.table(table("workouts"))
-    session_key = ["user_id", "workout_id", "session_id"]
-    starts = workouts.where("action = 'start'").select(*session_key, F.col("time").alias("start_time"))
-    stops = workouts.where("action = 'stop'").select(*session_key, F.col("time").alias("end_time"))
-    devices = session.table(table("users")).select("user_id", "device_id")
-    readings = session.table(table("heart_rate")).select(
-        "device_id", F.col("time").alias("reading_time"), "heartrate")
-    return (starts.join(stops, session_key)
-            .join(devices, "user_id")
-            .join(readings, "device_id")
-            .where(F.col("reading_time").between(F.col("start_time"), F.col("end_time")))
-            .groupBy(*session_key, "start_time", "end_time")
-            .agg(F.min("heartrate").alias("min_bpm"),
-                 F.avg("heartrate").alias("avg_bpm"),
-                 F.max("heartrate").alias("max_bpm"),
-                 F.count("*").alias("num_recordings")))
+    def gym_summary(self, session):
+        from pyspark.sql import functions as F
+        members = session.table(self.table("users")).select("mac_address", "user_id")
+        return (session.table(self.table("gym_logs"))
+                       .join(members, "mac_address")
+                       .groupBy("gym")
+                       .agg(F.count("*").alias("visits"),
+                            F.countDistinct("user_id").alias("members"),
+                            F.sum(F.expr("timestampdiff(MINUTE, login, logout)")).alias("minutes_in_gym")))
 
+    def refresh(self, df_changes, batch_id):
+        """Both summaries from the silver tables as they are now, merged into gold."""
+        session = df_changes.sparkSession
+        self.workout_bpm_summary_upserter.upsert(self.workout_bpm_summary(session), batch_id)
+        self.gym_summary_upserter.upsert(self.gym_summary(session), batch_id)
 
-def publish(session, name, rows, batch_id):
-    """Replace the rows of gold table `name`; a reader sees the old rows or the new, never none."""
-    if table_format == "delta":
-        rows.write.insertInto(table(name), overwrite=True)  # one Delta transaction
-        return
-    # Parquet: an overwrite deletes the files, then writes. Write the rows elsewhere first, then
-    # point the table at them; keep the previous folder for readers still scanning it.
-    folder = f"{GOLD_VERSIONS}/{name}/{batch_id:012d}"
-    rows.write.mode("overwrite").parquet(folder)
-    session.sql(f"ALTER TABLE {table(name)} SET LOCATION '{folder}'")
-    for old in sorted(item.path for item in dbutils.fs.ls(f"{GOLD_VERSIONS}/{name}"))[:-2]:
-        dbutils.fs.rm(old, True)
-
-
-def refresh_gold(changes, batch_id):
-    """Recompute both gold tables from the silver tables as they are now."""
-    session = changes.sparkSession
-    for name in GOLD_INPUTS:
-        # parquet tables' file lists are cached per session: see the rows silver just added
-        session.sql(f"REFRESH TABLE {table(name)}")
-    # Compute both from the same silver rows first (eagerly, into one small partition each),
-    # then publish: the two gold tables agree with each other, and publishing only writes.
-    results = {name: typed(name, build(session)).coalesce(1).localCheckpoint()
-               for name, build in (("gym_summary", gym_summary), ("workout_bpm_summary", workout_bpm_summary))}
-    for name, rows in results.items():
-        publish(session, name, rows, batch_id)
-
-
-def start_gold(mode):
-    for name, ddl in GOLD_TABLES.items():
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {table(name)} ({ddl}) USING {table_format}")
-    changes = reduce(lambda left, right: left.union(right),
-                     [spark.readStream.table(table(name)).select(F.lit(name).alias("changed"))
-                      for name in GOLD_INPUTS])
-    return [changes.writeStream
-            .queryName("gold")
-            .foreachBatch(refresh_gold)
-            .option("checkpointLocation", checkpoint("gold"))
-            .trigger(**trigger_for(mode))
-            .start()]
+    def upsert(self, once=True, processing_time="5 seconds"):
+        import time
+        from functools import reduce
+        from pyspark.sql import functions as F
+        start = time.time()
+        print(f"\nExecuting gold layer upsert ...")
+        df_changes = reduce(lambda left, right: left.unionByName(right), [
+            spark.readStream.option("readChangeFeed", "true").table(self.table(name))
+                 .select(F.lit(name).alias("silver_table"), "_change_type", "_commit_version")
+            for name in self.SILVER])
+        stream_writer = (df_changes.writeStream
+                                   .foreachBatch(self.refresh)
+                                   .option("checkpointLocation", self.Conf.checkpoint("gold"))
+                                   .queryName("gold_upsert_stream"))
+        spark.sparkContext.setLocalProperty("spark.scheduler.pool", "gold_p1")
+        query = stream_writer.trigger(**self.Conf.trigger(once, processing_time)).start()
+        if once:
+            query.awaitTermination()
+            print(f"Completed gold layer upsert {time.time() - start:.1f} seconds")
+        return [query]

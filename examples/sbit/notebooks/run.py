@@ -2,14 +2,32 @@
 # MAGIC %md
 # MAGIC # SBIT: run the pipeline
 # MAGIC
-# MAGIC Starts bronze, silver and gold, in that order (each layer's tables exist before the next
-# MAGIC layer reads them). `mode=stream` (default): the queries run every second until the job
-# MAGIC is cancelled; the notebook blocks, so the job stays RUNNING, and fails if a query fails.
-# MAGIC `mode=batch`: each layer processes what is there now and stops before the next starts.
+# MAGIC As the course's `07-run`: cluster settings first, then bronze, silver and gold, in that
+# MAGIC order (setup has created every table). `mode=stream` (default): every query runs a
+# MAGIC micro-batch each `processing_time` until the job is cancelled; the notebook blocks, so the
+# MAGIC job stays RUNNING, and fails when a query fails. `mode=batch`: each layer processes what is
+# MAGIC there now (`availableNow`) and stops before the next starts.
 
 # COMMAND ----------
 
-# MAGIC %run ./config
+dbutils.widgets.text("env", "dev", "Environment: the catalog name")
+dbutils.widgets.dropdown("mode", "stream", ["stream", "batch"], "batch: run once")
+dbutils.widgets.text("processing_time", "1 second", "Micro-batch interval in stream mode")
+
+env = dbutils.widgets.get("env")
+once = dbutils.widgets.get("mode") == "batch"
+processing_time = dbutils.widgets.get("processing_time")
+if once:
+    print(f"Starting sbit in batch mode.")
+else:
+    print(f"Starting sbit in stream mode with {processing_time} micro-batches.")
+
+# COMMAND ----------
+
+spark.conf.set("spark.sql.shuffle.partitions", sc.defaultParallelism)
+# The stateful streams (de-duplication under a watermark) keep their state in RocksDB.
+spark.conf.set("spark.sql.streaming.stateStore.providerClass",
+               "com.databricks.sql.streaming.state.RocksDBStateStoreProvider")
 
 # COMMAND ----------
 
@@ -25,17 +43,26 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("mode", "stream", ["stream", "batch"])
-mode = dbutils.widgets.get("mode")
-layers = (start_bronze, start_silver, start_gold)
+BZ = Bronze(env)
+SL = Silver(env)
+GL = Gold(env)
 
-if mode == "stream":
-    queries = [query for start in layers for query in start(mode)]
-    spark.streams.awaitAnyTermination()  # raises the error of a query that failed
+# COMMAND ----------
+
+queries = BZ.consume(once, processing_time)
+
+# COMMAND ----------
+
+queries += SL.upsert(once, processing_time)
+
+# COMMAND ----------
+
+queries += GL.upsert(once, processing_time)
+
+# COMMAND ----------
+
+if not once:
+    spark.streams.awaitAnyTermination()  # raises the error of the query that failed
     stopped = [query.name for query in queries if not query.isActive]
     raise RuntimeError(f"streaming queries {stopped} stopped while the pipeline should run")
-else:
-    for start in layers:
-        for query in start(mode):
-            query.awaitTermination()
-    print("batch run complete")
+print("batch run complete")

@@ -15,7 +15,8 @@
 
 import json
 
-dbutils.widgets.text("iteration", "0")
+Conf = Config()
+dbutils.widgets.text("iteration", "0", "0: the history, 1 and 2: the payloads")
 iteration = dbutils.widgets.get("iteration")
 
 # gym_summary: (gym, visits, members, minutes_in_gym)
@@ -37,7 +38,7 @@ if iteration not in GYMS:
 
 
 def rows(name, columns):
-    found = spark.sql(f"SELECT {', '.join(columns)} FROM {table(name)}").collect()
+    found = spark.sql(f"SELECT {', '.join(columns)} FROM {Conf.table(name)}").collect()
     return sorted(tuple(round(value, 1) if isinstance(value, float) else value for value in row)
                   for row in found)
 
@@ -50,8 +51,6 @@ def difference(name, expected, actual):
     return f"{name}: missing {missing}, unexpected {unexpected} ({len(actual)} rows, {len(expected)} expected)"
 
 
-for name in ("gym_summary", "workout_bpm_summary"):
-    spark.sql(f"REFRESH TABLE {table(name)}")  # a parquet table's file list may be cached
 problems = [problem for problem in (
     difference("gym_summary", GYMS[iteration],
                rows("gym_summary", ["gym", "visits", "members", "minutes_in_gym"])),
