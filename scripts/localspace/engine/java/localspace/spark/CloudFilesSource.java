@@ -147,15 +147,17 @@ public class CloudFilesSource implements DataSourceRegister, StreamSourceProvide
       readOptions.keySet().removeIf(k -> k.toLowerCase(Locale.ROOT).startsWith("cloudfiles.") || k.equalsIgnoreCase("path"));
       readOptions.put("columnNameOfCorruptRecord", RESCUED);
       inferred = spark.read().format(format).options(readOptions).load(path).schema();
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark's AnalysisException: no files to infer from
       throw new IllegalArgumentException("[CF_EMPTY_DIR_FOR_SCHEMA_INFERENCE] Cannot infer the schema when the input path `"
           + path + "` is empty. Try to start the stream when there are files in the input path, or specify the schema.");
     }
     boolean typed = "true".equalsIgnoreCase(option(params, "cloudFiles.inferColumnTypes"));
     StructType schema = new StructType();
     for (StructField field : inferred.fields()) {
-      DataType type = TEXT_FORMATS.contains(format) && !typed && !field.name().equals(RESCUED)
-          ? DataTypes.StringType : field.dataType();
+      if (field.name().equals(RESCUED)) {
+        continue; // records that did not parse while inferring; the column goes last
+      }
+      DataType type = TEXT_FORMATS.contains(format) && !typed ? DataTypes.StringType : field.dataType();
       schema = schema.add(field.name(), type, true);
     }
     schema = withHints(schema, option(params, "cloudFiles.schemaHints"));

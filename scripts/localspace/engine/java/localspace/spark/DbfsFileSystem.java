@@ -78,49 +78,32 @@ public class DbfsFileSystem extends RawLocalFileSystem {
     return new File(local(p));
   }
 
-  // RawLocalFileSystem builds statuses from the local File; give them their Databricks path.
+  // RawLocalFileSystem builds statuses from the local File; a status keeps the spelling of
+  // the path it was asked for (/dbfs/x stays /dbfs/x, /Volumes/... stays /Volumes/...).
 
   @Override
   public org.apache.hadoop.fs.FileStatus getFileStatus(Path f) throws java.io.IOException {
-    return databricks(super.getFileStatus(f));
+    org.apache.hadoop.fs.FileStatus status = super.getFileStatus(f);
+    status.setPath(makeQualified(f));
+    return status;
   }
 
   @Override
   public org.apache.hadoop.fs.FileStatus getFileLinkStatus(Path f) throws java.io.IOException {
-    return databricks(super.getFileLinkStatus(f));
+    org.apache.hadoop.fs.FileStatus status = super.getFileLinkStatus(f);
+    status.setPath(makeQualified(f));
+    return status;
   }
 
   @Override
   public org.apache.hadoop.fs.FileStatus[] listStatus(Path f) throws java.io.IOException {
     org.apache.hadoop.fs.FileStatus[] statuses = super.listStatus(f);
+    Path asked = makeQualified(f);
+    boolean file = pathToFile(f).isFile();
     for (org.apache.hadoop.fs.FileStatus status : statuses) {
-      databricks(status);
+      status.setPath(file ? asked : new Path(asked, status.getPath().getName()));
     }
     return statuses;
-  }
-
-  private org.apache.hadoop.fs.FileStatus databricks(org.apache.hadoop.fs.FileStatus status) {
-    String local = status.getPath().toUri().getPath();
-    String path = databricksPath(local);
-    if (path != null) {
-      status.setPath(new Path(NAME.getScheme(), null, path));
-    }
-    return status;
-  }
-
-  /** The Databricks path of a local path under the emulator's folders, or null. */
-  String databricksPath(String local) {
-    if (local.equals(volumes) || local.startsWith(volumes + "/")) {
-      return "/Volumes" + local.substring(volumes.length());
-    }
-    if (local.equals(workspace) || local.startsWith(workspace + "/")) {
-      return "/Workspace" + local.substring(workspace.length());
-    }
-    if (local.equals(dbfs) || local.startsWith(dbfs + "/")) {
-      String rest = local.substring(dbfs.length());
-      return rest.isEmpty() ? "/" : rest;
-    }
-    return null;
   }
 
   /** Where the Databricks path {@code p} lives on this machine. */

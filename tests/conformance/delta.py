@@ -1,0 +1,74 @@
+# Databricks notebook source
+# MAGIC %md Delta Lake as Databricks users use it: DML, history, time travel, maintenance.
+
+# COMMAND ----------
+
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
+
+spark.sql("USE CATALOG dev")
+spark.sql("USE SCHEMA conf_delta")
+
+# COMMAND ----------
+
+spark.sql("CREATE TABLE customers (id INT, name STRING, city STRING)")
+spark.sql("INSERT INTO customers VALUES (1, 'ann', 'Oslo'), (2, 'bob', 'Rome'), (3, 'cid', 'Pune')")
+spark.sql("""
+  MERGE INTO customers t
+  USING (SELECT 2 AS id, 'bob' AS name, 'Lima' AS city UNION ALL SELECT 4, 'dan', 'Kyiv') s
+  ON t.id = s.id
+  WHEN MATCHED THEN UPDATE SET *
+  WHEN NOT MATCHED THEN INSERT *
+""")
+spark.sql("UPDATE customers SET name = upper(name) WHERE id = 1")
+spark.sql("DELETE FROM customers WHERE id = 3")
+
+# COMMAND ----------
+
+# MAGIC %sql
+# MAGIC CREATE OR REPLACE TABLE customers_by_city AS
+# MAGIC SELECT city, count(*) AS n FROM customers GROUP BY city
+
+# COMMAND ----------
+
+history = spark.sql("DESCRIBE HISTORY customers")
+operations = [r.operation for r in history.orderBy("version").collect()]
+first_version = spark.read.option("versionAsOf", 1).table("customers").count()
+as_of = spark.sql("SELECT count(*) AS n FROM customers VERSION AS OF 1").first().n
+detail = spark.sql("DESCRIBE DETAIL customers").first()
+spark.sql("OPTIMIZE customers ZORDER BY (id)")
+spark.sql("SET spark.databricks.delta.retentionDurationCheck.enabled = false")
+spark.sql("VACUUM customers RETAIN 0 HOURS")
+
+# COMMAND ----------
+
+spark.sql("""
+  CREATE TABLE events (
+    event_id BIGINT GENERATED ALWAYS AS IDENTITY,
+    ts TIMESTAMP,
+    day DATE GENERATED ALWAYS AS (CAST(ts AS DATE)),
+    kind STRING)
+  CLUSTER BY (kind)
+  TBLPROPERTIES (delta.enableChangeDataFeed = true)
+""")
+spark.sql("INSERT INTO events (ts, kind) VALUES (TIMESTAMP'2026-01-02 03:04:05', 'login'), (TIMESTAMP'2026-01-03 00:00:00', 'logout')")
+spark.sql("UPDATE events SET kind = 'signout' WHERE kind = 'logout'")
+changes = spark.sql("SELECT _change_type FROM table_changes('events', 1) ORDER BY _commit_version, _change_type").collect()
+
+# COMMAND ----------
+
+target = DeltaTable.forName(spark, "dev.conf_delta.customers")
+updates = spark.createDataFrame([(4, "DAN", "Kyiv"), (5, "eve", "Oslo")], "id INT, name STRING, city STRING")
+(target.alias("t").merge(updates.alias("s"), "t.id = s.id")
+ .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+
+# COMMAND ----------
+
+spark.createDataFrame([
+    ("operations", ",".join(operations)),
+    ("first_version_rows", str(first_version)),
+    ("as_of_rows", str(as_of)),
+    ("detail_format", detail.format),
+    ("detail_name", detail.name),
+    ("changes", ",".join(r._change_type for r in changes)),
+], "key STRING, value STRING").write.saveAsTable("facts")

@@ -1,0 +1,41 @@
+# Databricks notebook source
+# MAGIC %md Unity Catalog names from every road into Spark.
+
+# COMMAND ----------
+
+spark.sql("USE CATALOG dev")
+spark.sql("USE SCHEMA conf_names")
+facts = [("current", spark.sql("SELECT current_catalog() AS c, current_schema() AS s").first().asDict())]
+
+# COMMAND ----------
+
+spark.createDataFrame([(1, "a"), (2, "b")], "id INT, v STRING").write.saveAsTable("two_part_default")
+spark.table("conf_names.two_part_default").writeTo("dev.conf_names.via_writeto").create()
+spark.range(3).write.mode("overwrite").saveAsTable("conf_names.via_saveastable")
+spark.table("dev.conf_names.via_saveastable").createOrReplaceTempView("numbers")
+spark.sql("CREATE TABLE from_temp_view AS SELECT * FROM numbers WHERE id > 0")
+# The road foreachBatch code takes: SQL straight to the JVM session.
+spark.range(5)._jdf.sparkSession().sql("CREATE TABLE dev.conf_names.via_jvm AS SELECT 42 AS answer")
+
+# COMMAND ----------
+
+spark.sql("CREATE VOLUME IF NOT EXISTS raw")
+spark.sql("CREATE VOLUME scratch")
+spark.sql("DROP VOLUME scratch")
+facts.append(("volumes", [r.volume_name for r in spark.sql("SHOW VOLUMES").collect()]))
+facts.append(("tables", sorted(r.tableName for r in spark.sql("SHOW TABLES IN dev.conf_names").collect())))
+facts.append(("schemas_have_default", "default" in [r[0] for r in spark.sql("SHOW SCHEMAS IN dev").collect()]))
+facts.append(("catalogs_have_dev", "dev" in [r[0] for r in spark.sql("SHOW CATALOGS").collect()]))
+facts.append(("table_exists", spark.catalog.tableExists("dev.conf_names.via_jvm")))
+
+# COMMAND ----------
+
+spark.sql("CREATE SCHEMA IF NOT EXISTS hive_metastore.conf_legacy")
+spark.sql("CREATE OR REPLACE TABLE hive_metastore.conf_legacy.t AS SELECT 1 AS one")
+facts.append(("hive_metastore", spark.table("hive_metastore.conf_legacy.t").count()))
+spark.sql("DROP SCHEMA hive_metastore.conf_legacy CASCADE")
+
+# COMMAND ----------
+
+import json
+spark.createDataFrame([(k, json.dumps(v)) for k, v in facts], "key STRING, value STRING").write.saveAsTable("facts")

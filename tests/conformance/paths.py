@@ -1,0 +1,35 @@
+# Databricks notebook source
+# MAGIC %md Databricks paths in Spark readers, writers, SQL and Python.
+
+# COMMAND ----------
+
+spark.sql("CREATE VOLUME IF NOT EXISTS dev.conf_paths.files")
+root = "/Volumes/dev/conf_paths/files"
+dbutils.fs.mkdirs(f"{root}/in")
+with open(f"{root}/in/a.json", "w") as f:
+    f.write('{"id": 1, "name": "ann"}\n{"id": 2, "name": "bob"}\n')
+dbutils.fs.put("dbfs:/tmp/conf_paths/b.csv", "id,name\n3,cid\n", True)
+
+# COMMAND ----------
+
+from pyspark.sql import functions as F
+
+people = (spark.read.json(f"{root}/in")
+          .select("id", "name", F.input_file_name().alias("file"), F.col("_metadata.file_path").alias("meta_path")))
+people.write.mode("overwrite").json(f"{root}/out/people")
+csv = spark.read.option("header", True).csv("/dbfs/tmp/conf_paths/b.csv")
+literal = spark.sql(f"SELECT count(*) AS n FROM json.`{root}/out/people`").first().n
+people.write.saveAsTable("dev.conf_paths.people")
+
+# COMMAND ----------
+
+facts = {
+    "file": people.first().file,
+    "meta_path": people.first().meta_path,
+    "csv_rows": csv.count(),
+    "sql_literal_rows": literal,
+    "ls": sorted(f.name for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")) != [],
+    "python_sees_spark_output": open(next(f.path for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")).removeprefix("dbfs:")).read().count("ann") == 1,
+}
+import json
+spark.createDataFrame([(k, json.dumps(v)) for k, v in facts.items()], "key STRING, value STRING").write.saveAsTable("dev.conf_paths.facts")

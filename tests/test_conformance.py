@@ -1,0 +1,137 @@
+"""The conformance corpus (tests/conformance/): Databricks-style notebooks run unchanged on
+the spark engine as one-time runs through the REST API, each checked through SQL statements.
+
+One emulator (one JVM) serves the module, as one workspace; each notebook has its schema.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from databricks.sdk.service import jobs
+
+from conftest import TEST_TOKEN
+from localspace.engine import spark_available
+from localspace.server import LocalSpace
+from localspace_helpers import client, import_notebook
+
+pytestmark = [pytest.mark.spark,
+              pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
+
+CORPUS = Path(__file__).parent / "conformance"
+WAREHOUSE = "local"
+
+
+@pytest.fixture(scope="module")
+def w(tmp_path_factory):
+    space = LocalSpace(root=tmp_path_factory.mktemp("conformance") / "root", engine="spark",
+                       token=TEST_TOKEN, pending=0.1).start()
+    try:
+        yield client(space, TEST_TOKEN)
+    finally:
+        space.stop()
+
+
+def sql(w, statement: str) -> list[list]:
+    answer = w.statement_execution.execute_statement(statement=statement, warehouse_id=WAREHOUSE,
+                                                     wait_timeout="50s")
+    assert answer.status.state.value == "SUCCEEDED", answer.status.error
+    return answer.result.data_array or [] if answer.result else []
+
+
+def run_notebook(w, family: str) -> jobs.Run:
+    """Submit tests/conformance/<family>.py as a one-time run in schema dev.conf_<family>."""
+    sql(w, "CREATE CATALOG IF NOT EXISTS dev")
+    sql(w, f"CREATE SCHEMA IF NOT EXISTS dev.conf_{family}")
+    path = f"/Shared/conformance/{family}"
+    import_notebook(w, path, (CORPUS / f"{family}.py").read_text())
+    waiter = w.jobs.submit(run_name=f"conformance {family}", tasks=[jobs.SubmitTask(
+        task_key=family, notebook_task=jobs.NotebookTask(notebook_path=path))])
+    return waiter.result(timeout=__import__("datetime").timedelta(minutes=4))
+
+
+def facts(w, family: str) -> dict:
+    return {k: json.loads(v) if v[:1] in "[{\"tf0123456789" else v
+            for k, v in sql(w, f"SELECT key, value FROM dev.conf_{family}.facts")}
+
+
+def succeeded(w, run: jobs.Run) -> None:
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert run.state.result_state == jobs.RunResultState.SUCCESS, (output.error, output.error_trace)
+
+
+def test_delta_dml_history_time_travel_maintenance(w):
+    succeeded(w, run_notebook(w, "delta"))
+    assert sql(w, "SELECT id, name, city FROM dev.conf_delta.customers ORDER BY id") == [
+        ["1", "ANN", "Oslo"], ["2", "bob", "Lima"], ["4", "DAN", "Kyiv"], ["5", "eve", "Oslo"]]
+    assert sql(w, "SELECT city, n FROM dev.conf_delta.customers_by_city ORDER BY city") == [
+        ["Kyiv", "1"], ["Lima", "1"], ["Oslo", "1"]]
+    found = dict(sql(w, "SELECT key, value FROM dev.conf_delta.facts"))
+    assert found["operations"] == "CREATE TABLE,WRITE,MERGE,UPDATE,DELETE"
+    assert (found["first_version_rows"], found["as_of_rows"]) == ("3", "3")
+    assert (found["detail_format"], found["detail_name"]) == ("delta", "dev.conf_delta.customers")
+    assert found["changes"] == "insert,insert,update_postimage,update_preimage"
+    assert sql(w, "SELECT event_id, day, kind FROM dev.conf_delta.events ORDER BY event_id") == [
+        ["1", "2026-01-02", "login"], ["2", "2026-01-03", "signout"]]
+    history = sql(w, "DESCRIBE HISTORY dev.conf_delta.customers")
+    assert {"OPTIMIZE", "MERGE"} <= {row[4] for row in history}
+
+
+def test_unity_catalog_names_from_every_road(w):
+    succeeded(w, run_notebook(w, "names"))
+    found = facts(w, "names")
+    assert found["current"] == {"c": "dev", "s": "conf_names"}
+    assert found["volumes"] == ["raw"]
+    assert found["tables"] == ["from_temp_view", "numbers", "two_part_default", "via_jvm", "via_saveastable",
+                               "via_writeto"]
+    assert found["schemas_have_default"] is True and found["catalogs_have_dev"] is True
+    assert found["table_exists"] is True and found["hive_metastore"] == 1
+    assert sql(w, "SELECT answer FROM dev.conf_names.via_jvm") == [["42"]]
+    assert sql(w, "SELECT count(*) FROM dev.conf_names.from_temp_view") == [["2"]]
+
+
+def test_databricks_paths_in_spark_and_python(w):
+    succeeded(w, run_notebook(w, "paths"))
+    found = facts(w, "paths")
+    assert found["file"] == found["meta_path"] == "dbfs:/Volumes/dev/conf_paths/files/in/a.json"
+    assert found["csv_rows"] == 1 and found["sql_literal_rows"] == 2
+    assert found["ls"] is True and found["python_sees_spark_output"] is True
+    assert sql(w, "SELECT count(*) FROM dev.conf_paths.people") == [["2"]]
+
+
+def test_streams_over_delta_tables(w):
+    succeeded(w, run_notebook(w, "streaming"))
+    # startingVersion 2: only the second insert reaches silver through the foreachBatch MERGE.
+    assert sql(w, "SELECT id, amount FROM dev.conf_streaming.silver ORDER BY id") == [["1", "15"], ["3", "30"]]
+    assert sql(w, "SELECT name, total FROM dev.conf_streaming.gold ORDER BY name") == [
+        ["ann", "25"], ["bob", "20"], ["cid", "30"]]
+    assert sql(w, "SELECT count(*) FROM dev.conf_streaming.changes WHERE _change_type = 'insert'") == [["4"]]
+
+
+def test_auto_loader(w):
+    succeeded(w, run_notebook(w, "autoloader"))
+    assert facts(w, "autoloader")["empty_folder"] == "CF_EMPTY_DIR_FOR_SCHEMA_INFERENCE"
+    strings = sql(w, "DESCRIBE dev.conf_autoloader.strings")
+    assert [(r[0], r[1]) for r in strings] == [("amount", "string"), ("id", "string"), ("name", "string"),
+                                               ("_rescued_data", "string")]
+    assert {(r[0], r[1]) for r in sql(w, "DESCRIBE dev.conf_autoloader.hinted")} >= {("id", "bigint"), ("amount", "double")}
+    assert {(r[0], r[1]) for r in sql(w, "DESCRIBE dev.conf_autoloader.typed")} >= {("id", "bigint"), ("amount", "double")}
+    rows = sql(w, "SELECT id, _rescued_data FROM dev.conf_autoloader.strings ORDER BY id NULLS LAST")
+    assert rows == [["1", None], ["2", None], [None, "{not json"]]
+
+
+def test_databricks_settings(w):
+    succeeded(w, run_notebook(w, "settings"))
+    assert dict(sql(w, "SELECT key, value FROM dev.conf_settings.facts")) == {
+        "optimize_write": "true", "pool": "bronze_pool"}
+    assert sql(w, "SELECT count(*) FROM dev.conf_settings.pooled") == [["4"]]
+
+
+def test_what_is_not_emulated_says_so(w):
+    run = run_notebook(w, "not_emulated")
+    assert run.state.result_state == jobs.RunResultState.FAILED
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert "localspace does not emulate external location" in output.error
+    assert "What each engine does" in output.error
+    assert 'File "<notebook /Shared/conformance/not_emulated, cell 2>", line 1' in output.error_trace
