@@ -25,6 +25,11 @@ class ConfigError(ValueError):
     """The environment does not say how to reach the workspace (exit 2: nothing created)."""
 
 
+class SchemeError(ConfigError):
+    """DATABRICKS_HOST names no usable scheme: the workspace cannot be reached as written
+    (exit 3, like a refused connection; nothing created)."""
+
+
 @dataclass(frozen=True)
 class Config:
     host: str
@@ -50,9 +55,18 @@ def normalize_host(value: str) -> str:
     """https://host (no path, no trailing slash); plain http only for the local emulator."""
     raw = value.strip()
     if "://" not in raw:
-        raw = "https://" + raw
+        bare = urlsplit("//" + raw)
+        if bare.hostname in LOCAL_HOSTS:
+            # https:// would be a guess that spends the whole retry budget against localspace
+            raise SchemeError(f"DATABRICKS_HOST {raw!r} has no scheme; the local emulator speaks plain HTTP: "
+                              f"set DATABRICKS_HOST=http://{bare.netloc}")
+        raw = "https://" + raw  # a workspace host name, as the Databricks CLI and SDK read it
     parts = urlsplit(raw)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if parts.scheme not in ("https", "http"):
+        fix = "http://" if parts.hostname in LOCAL_HOSTS else "https://"
+        raise SchemeError(f"DATABRICKS_HOST scheme {parts.scheme + '://'!r} is neither https:// nor http://: "
+                          f"set DATABRICKS_HOST={fix}{parts.netloc}")
+    if not parts.hostname:
         raise ConfigError(f"DATABRICKS_HOST is not a workspace URL: {value!r}")
     try:
         parts.port

@@ -4,6 +4,10 @@ Databricks returns every SQL value as a string or null, and a notebook's exit va
 string that may hold JSON. So: null matches only null; when both sides read as numbers they
 compare as numbers (``"15"`` equals ``15`` and ``15.0``); otherwise as text (YAML ``true``
 is ``"true"``). Ordering comparisons need numbers.
+
+Rows from a file (``ExpectedRows``) are matched by column name, as a multiset unless the
+file is ``ordered``, numbers within the file's ``tolerance``; a failure counts the rows and
+shows the first missing and unexpected ones.
 """
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-from streamtest.plan.model import UNSET
+from streamtest.plan.model import UNSET, ExpectedRows
 
+SHOWN_ROWS = 5  # missing / unexpected rows named in a failure
 OPS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
        "<": operator.lt, "<=": operator.le}
 
@@ -74,6 +79,8 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
 
 def show(value: Any) -> str:
     """How a value is written in failure messages: JSON-ish, null for None."""
+    if isinstance(value, ExpectedRows):
+        return f"the {len(value.rows)} row(s) of {value.file}"
     if isinstance(value, dict) and value and all(k in OPS for k in value):
         return " and ".join(f"{op} {show(v)}" for op, v in value.items())
     return json.dumps(value, default=str)
@@ -86,13 +93,17 @@ def _matches(actual: Any, expected: Any) -> bool:
     return same(actual, expected)
 
 
-def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, count: Any = UNSET) -> Verdict:
-    """``expect``: scalar (first cell), comparison (first cell) or list of rows; ``count``: rows."""
+def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, count: Any = UNSET,
+        columns: tuple = ()) -> Verdict:
+    """``expect``: scalar (first cell), comparison (first cell), list of rows or rows from a
+    file (matched by ``columns``, the query's column names); ``count``: rows."""
     if count is not UNSET and not _matches(total_rows, count):
         return Verdict(False, f"{show(count)} rows", f"{total_rows} rows",
                        f"row count {total_rows} does not match {show(count)}")
     if expect is UNSET:
         return Verdict(True, seen=f"{total_rows} rows")
+    if isinstance(expect, ExpectedRows):
+        return rows_match(columns, rows, expect)
     if isinstance(expect, list):
         wanted = [row if isinstance(row, list) else [row] for row in expect]
         if same(rows, wanted):
@@ -119,6 +130,68 @@ def notebook(exit_value: Optional[str], expect: Any = UNSET) -> Verdict:
     if same(actual, expect):
         return Verdict(True, show(expect), show(actual))
     return Verdict(False, show(expect), show(actual), f"exit value {show(actual)}, expected {show(expect)}")
+
+
+def rows_match(columns: tuple, rows: list, expected: ExpectedRows) -> Verdict:
+    """The query's rows against a file's, by column name (see the module docstring)."""
+    wanted = show(expected)
+    order = _column_order(columns, expected.columns)
+    if order is None:
+        return Verdict(False, f"columns {list(expected.columns)}", f"columns {list(columns)}",
+                       f"the query's columns {list(columns)} are not the columns of {expected.file} "
+                       f"{list(expected.columns)}")
+    actual = [tuple(row[i] for i in order) for row in rows]
+    if expected.ordered:
+        for index, (got, want) in enumerate(zip(actual, expected.rows)):
+            if not _row_equal(got, want, expected.tolerance):
+                return Verdict(False, wanted, f"row {index + 1}: {show(list(got))}",
+                               f"row {index + 1} differs from {expected.file}: expected {show(list(want))}, "
+                               f"got {show(list(got))} ({len(actual)} rows, {len(expected.rows)} expected)")
+        missing, unexpected = list(expected.rows[len(actual):]), actual[len(expected.rows):]
+    else:
+        missing, unexpected = _unmatched(actual, expected.rows, expected.tolerance)
+    if not missing and not unexpected:
+        return Verdict(True, wanted, f"{len(actual)} rows as in {expected.file}")
+    parts = [f"{len(missing)} missing", f"{len(unexpected)} unexpected"]
+    seen = "; ".join(f"{label} {show([list(r) for r in found[:SHOWN_ROWS]])}"
+                     + (f" (and {len(found) - SHOWN_ROWS} more)" if len(found) > SHOWN_ROWS else "")
+                     for label, found in (("missing", missing), ("unexpected", unexpected)) if found)
+    return Verdict(False, wanted, seen, f"rows differ from {expected.file}: {len(actual)} rows, "
+                   f"{len(expected.rows)} expected ({', '.join(parts)})")
+
+
+def _column_order(columns: tuple, wanted: tuple) -> Optional[list[int]]:
+    """Positions of ``wanted`` in ``columns`` (case-insensitive); positional when unnamed."""
+    if not columns:
+        return list(range(len(wanted)))
+    index = {str(c).lower(): i for i, c in enumerate(columns)}
+    if len(columns) != len(wanted) or any(w.lower() not in index for w in wanted):
+        return None
+    return [index[w.lower()] for w in wanted]
+
+
+def _cell_equal(actual: Any, expected: Any, tolerance: float) -> bool:
+    a, e = number(actual), number(expected)
+    if tolerance and a is not None and e is not None:
+        return abs(a - e) <= Decimal(str(tolerance))
+    return same(actual, expected)
+
+
+def _row_equal(actual: tuple, expected: tuple, tolerance: float) -> bool:
+    return len(actual) == len(expected) and all(_cell_equal(a, e, tolerance) for a, e in zip(actual, expected))
+
+
+def _unmatched(actual: list, expected: list, tolerance: float) -> tuple[list, list]:
+    """(expected rows no actual row matched, actual rows left over), as multisets."""
+    left = list(actual)
+    missing = []
+    for want in expected:
+        hit = next((i for i, got in enumerate(left) if _row_equal(got, want, tolerance)), None)
+        if hit is None:
+            missing.append(want)
+        else:
+            left.pop(hit)
+    return missing, left
 
 
 def _rows_preview(rows: list, limit: int = 20) -> str:

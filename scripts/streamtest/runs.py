@@ -1,83 +1,70 @@
-"""What a job run's state means: started, ended, and why it failed, in words for the report.
+"""Why a job run failed, in words for the log and the reports.
 
-Kept apart from the flow so the same reading of ``runs/get`` serves the start-up wait, the
-stream watch, one-time notebook runs, batch runs and cleanup.
+Kept apart from the flow so the same wording serves the start-up wait, the stream watch,
+one-time notebook runs and batch runs. A dead run's story is its state line, the
+termination details, and for each failed task the exception and the notebook frames of its
+trace: the ``<notebook ...>`` / ``File "/Workspace/..."`` lines say where in the user's
+code it broke; py4j and Spark internals between them do not, so they are left out.
 """
 from __future__ import annotations
 
-from typing import Optional
+import re
 
 from streamtest.client import ApiError
-from streamtest.databricks import TERMINAL, Workspace
+from streamtest.databricks.runs import Run
+from streamtest.databricks.workspace import Workspace
+
+MAX_FRAMES = 6
+NOTEBOOK_FRAME = re.compile(r'File "(<notebook [^"]*>|/Workspace/[^"]*|/Repos/[^"]*)"|<command-\d+>|, cell \d+')
+OUTPUT_TAIL = 10
 
 
 class RunEnded(Exception):
-    """The job's run is not RUNNING any more (or never got there); ``details`` says why."""
+    """The job's run is not RUNNING any more (or never got there); the message says why."""
 
     def __init__(self, message: str, url: str = ""):
         super().__init__(message)
         self.url = url
 
 
-def life_cycle(run: dict) -> str:
-    return (run.get("state") or {}).get("life_cycle_state", "") or (run.get("status") or {}).get("state", "")
-
-
-def result_state(run: dict) -> str:
-    return (run.get("state") or {}).get("result_state", "") or ""
-
-
-def is_terminal(run: dict) -> bool:
-    return life_cycle(run) in TERMINAL
-
-
-def state_line(run: dict) -> str:
-    """'PENDING: Waiting for cluster' / 'TERMINATED FAILED: ...' for progress and reports."""
-    state = run.get("state") or {}
-    parts = [life_cycle(run) or "UNKNOWN"]
-    if state.get("result_state"):
-        parts.append(state["result_state"])
-    text = " ".join(parts)
-    if state.get("state_message"):
-        text += f": {state['state_message']}"
-    return text
-
-
-def failure_details(ws: Workspace, run: dict) -> str:
-    """State message, termination details and each failed task's error from get-output."""
-    lines = [state_line(run)]
-    termination = (run.get("status") or {}).get("termination_details") or {}
-    if termination:
-        said = (run.get("state") or {}).get("state_message", "")
-        parts = [str(termination[k]) for k in ("type", "code") if termination.get(k)]
-        if termination.get("message") and termination["message"] not in said:
-            parts.append(termination["message"])
-        lines.append("termination: " + " ".join(parts))
-    for task in run.get("tasks") or []:
-        task_result = (task.get("state") or {}).get("result_state", "")
-        if task_result in ("", "SUCCESS") or not task.get("run_id"):
-            continue
-        error = task_error(ws, task["run_id"])
-        lines.append(f"task {task.get('task_key', '?')} {task_result}" + (f": {error}" if error else ""))
+def failure_details(ws: Workspace, run: Run) -> str:
+    """State line, termination details and each failed task's error from get-output."""
+    lines = [run.line()]
+    if run.termination:
+        lines.append("termination: " + run.termination)
+    for task in run.failed_tasks():
+        error = task_error(ws, task.run_id)
+        lines.append(f"task {task.task_key} {task.result}" + (f": {error}" if error else ""))
     return "\n".join(lines)
 
 
 def task_error(ws: Workspace, task_run_id: int) -> str:
-    """The error and the last lines of its trace, or '' when get-output has none."""
+    """The exception, the notebook frames of its trace and the last printed lines, or ''."""
     try:
         output = ws.get_output(task_run_id)
     except ApiError as exc:
         return f"(get-output failed: {exc.error_code})"
-    error = output.get("error") or ""
-    trace = (output.get("error_trace") or "").strip().splitlines()
-    if trace:
-        error += "\n" + "\n".join(trace[-8:])
-    return error.strip()
+    parts = [output.error.strip()] if output.error.strip() else []
+    frames = notebook_frames(output.error_trace)
+    if frames:
+        parts.append("\n".join(frames))
+    if not output.error and output.error_trace.strip():  # no one-line error: the trace's last line is it
+        parts.insert(0, output.error_trace.strip().splitlines()[-1])
+    printed = [line for line in output.logs.strip().splitlines() if line.strip()][-OUTPUT_TAIL:]
+    if printed:
+        parts.append("notebook output (last lines):\n" + "\n".join(f"  | {line}" for line in printed))
+    return "\n".join(parts)
 
 
-def task_run_id(run: dict) -> Optional[int]:
-    """The single task's run id (get-output refuses multi-task job-level ids)."""
-    tasks = run.get("tasks") or []
-    if len(tasks) == 1 and tasks[0].get("run_id"):
-        return int(tasks[0]["run_id"])
-    return int(run["run_id"]) if not tasks else None
+def notebook_frames(trace: str) -> list[str]:
+    """The trace's frames in notebook code, each with the source line that follows it."""
+    lines = trace.splitlines()
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        if not NOTEBOOK_FRAME.search(line):
+            continue
+        out.append(line.strip())
+        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
+        if following and not following.startswith(("File ", "Traceback")):
+            out.append("    " + following)
+    return out[-2 * MAX_FRAMES:]

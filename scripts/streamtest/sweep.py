@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 from streamtest import identity
 from streamtest.client import ApiError
-from streamtest.databricks import Workspace
+from streamtest.databricks.workspace import Workspace
 from streamtest.durations import format_duration
 
 
@@ -47,9 +47,9 @@ def sweep(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callab
             continue
         try:
             if settings.get("continuous"):
-                ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
-            for run in ws.list_runs(job_id, active_only=True):
-                ws.cancel_run(int(run["run_id"]))
+                ws.pause_job(job_id)
+            for run_id in ws.active_runs(job_id):
+                ws.cancel_run(run_id)
             ws.delete_job(job_id)
             log(f"deleted {label}")
         except ApiError as exc:

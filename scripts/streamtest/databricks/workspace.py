@@ -1,8 +1,8 @@
-"""The one place that knows Databricks endpoints, paths and body shapes.
+"""The one place that knows Databricks endpoints, request bodies and reply shapes.
 
-Everything above this module speaks in plain Python (job ids, run dicts, bytes to upload);
-everything below is ``HttpClient.call``. Jobs use API 2.2; workspace, files, DBFS and SQL
-use 2.0, as the real workspace does.
+Everything above this module speaks in plain Python and typed views (``runs.Run``,
+``statements.Statement``, job ids, bytes to upload); everything below is ``HttpClient.call``.
+Jobs use API 2.2; workspace, files, DBFS and SQL use 2.0, as the real workspace does.
 """
 from __future__ import annotations
 
@@ -11,23 +11,39 @@ from typing import Callable, Iterator, Optional
 from urllib.parse import quote
 
 from streamtest.client import ApiError, HttpClient
+from streamtest.databricks import paths
+from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
+from streamtest.databricks.statements import Statement, parse_statement
 from streamtest.identity import TAG_RUN
 
 JOBS = "/api/2.2/jobs"
 # OAuth (used by auth.py): where the token endpoint is discovered, and its documented default
 OIDC_DISCOVERY = "/oidc/.well-known/oauth-authorization-server"
 OIDC_TOKEN = "/oidc/v1/token"
-TERMINAL = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 GONE = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+# jobs calls say "Job 5 does not exist." or, for runs of a deleted job, "Run: 7 in job: 5 doesn't exist"
+GONE_WORDS = ("does not exist", "doesn't exist")
+RUNS_LIST_LIMIT = 24              # documented as greater than 0 and less than 25
+NO_SERVERLESS = "one of job_cluster_key, new_cluster, or existing_cluster_id must be specified"
 DBFS_INLINE_LIMIT = 1024 * 1024
 DBFS_BLOCK = 1024 * 1024
-UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")  # where an upload step may write
+
+
+class NoCompute(ApiError):
+    """The workspace has no serverless jobs compute and a task named none: ``fix`` says how."""
 
 
 def is_gone(exc: ApiError) -> bool:
     """The object is already gone (what cleanup wants); some jobs calls say so with a 400."""
     return exc.error_code in GONE or exc.status == 404 or (
-        exc.status == 400 and "does not exist" in exc.message.lower())
+        exc.status == 400 and any(words in exc.message.lower() for words in GONE_WORDS))
+
+
+def _no_compute(exc: ApiError, fix: str) -> ApiError:
+    """The 400 of a compute-less task on a workspace without serverless, as a one-line fix."""
+    if exc.status == 400 and NO_SERVERLESS in exc.message.lower():
+        return NoCompute(exc.error_code, fix, exc.status, exc.endpoint)
+    return exc
 
 
 def _dbfs(path: str) -> str:
@@ -47,7 +63,13 @@ class Workspace:
             found = self.find_job(settings["name"], run_id)
             return None if found is None else {"job_id": found}
 
-        body = self.client.call("POST", f"{JOBS}/create", json=settings, idempotent=False, recover=created)
+        try:
+            body = self.client.call("POST", f"{JOBS}/create", json=settings, idempotent=False, recover=created)
+        except ApiError as exc:
+            bare = [t.get("task_key", "?") for t in settings.get("tasks") or [] if not _has_compute(t)]
+            raise _no_compute(exc, f"job task(s) {', '.join(bare) or '?'} name no compute and this workspace has no "
+                              "serverless jobs compute: give each a job_cluster_key, a new_cluster or an "
+                              "existing_cluster_id, or enable serverless") from None
         return int(body["job_id"])
 
     def find_job(self, name: str, run_id: str) -> Optional[int]:
@@ -76,6 +98,16 @@ class Workspace:
     def update_job(self, job_id: int, new_settings: dict) -> None:
         self.client.call("POST", f"{JOBS}/update", json={"job_id": job_id, "new_settings": new_settings})
 
+    def pause_job(self, job_id: int) -> bool:
+        """Pause a continuous job (so ending its run starts no other); False when it is gone."""
+        try:
+            self.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
+            return True
+        except ApiError as exc:
+            if is_gone(exc):
+                return False
+            raise
+
     def delete_job(self, job_id: int) -> bool:
         """True when deleted now, False when it was already gone."""
         try:
@@ -91,20 +123,46 @@ class Workspace:
         body = self.client.call("POST", f"{JOBS}/run-now", json={"job_id": job_id, "idempotency_token": token})
         return int(body["run_id"])
 
-    def submit_run(self, body: dict) -> int:
-        """runs/submit; ``body`` carries an idempotency_token, so retries are safe."""
-        return int(self.client.call("POST", f"{JOBS}/runs/submit", json=body)["run_id"])
+    def submit_notebook(self, run_name: str, notebook_path: str, parameters: dict, token: str,
+                        timeout: float, cluster_id: str = "", new_cluster: Optional[dict] = None) -> int:
+        """A one-time notebook run (runs/submit). No cluster named means serverless; the
+        idempotency ``token`` makes retries safe."""
+        task: dict = {"task_key": "streamtest_step",
+                      "notebook_task": {"notebook_path": notebook_path, "base_parameters": parameters,
+                                        "source": "WORKSPACE"}}
+        if cluster_id:
+            task["existing_cluster_id"] = cluster_id
+        elif new_cluster:
+            task["new_cluster"] = new_cluster
+        body = {"run_name": run_name[:200], "tasks": [task], "timeout_seconds": int(timeout),
+                "idempotency_token": token}
+        try:
+            return int(self.client.call("POST", f"{JOBS}/runs/submit", json=body)["run_id"])
+        except ApiError as exc:
+            raise _no_compute(exc, f"notebook step {notebook_path} has no compute and this workspace has no "
+                              "serverless jobs compute: set compute.cluster_id (an all-purpose cluster), "
+                              "give compute.new_cluster, or enable serverless") from None
 
-    def get_run(self, run_id: int) -> dict:
-        return self.client.call("GET", f"{JOBS}/runs/get", params={"run_id": run_id})
+    def get_run(self, run_id: int) -> Run:
+        """runs/get, with every page of the task list (2.2 pages tasks past 100)."""
+        params: dict = {"run_id": run_id}
+        body = self.client.call("GET", f"{JOBS}/runs/get", params=params)
+        tasks = list(body.get("tasks") or [])
+        page, seen = body, set()
+        while page.get("next_page_token") and page["next_page_token"] not in seen:
+            seen.add(page["next_page_token"])
+            page = self.client.call("GET", f"{JOBS}/runs/get", params={**params, "page_token": page["next_page_token"]})
+            tasks += page.get("tasks") or []
+        return parse_run(body, tasks, self.host)
 
-    def get_output(self, task_run_id: int) -> dict:
-        return self.client.call("GET", f"{JOBS}/runs/get-output", params={"run_id": task_run_id})
+    def get_output(self, task_run_id: int) -> RunOutput:
+        return parse_output(self.client.call("GET", f"{JOBS}/runs/get-output", params={"run_id": task_run_id}))
 
-    def list_runs(self, job_id: int, active_only: bool = True) -> list[dict]:
+    def active_runs(self, job_id: int) -> list[int]:
+        """Ids of the job's active runs (one page: streamtest's jobs have a handful at most)."""
         body = self.client.call("GET", f"{JOBS}/runs/list",
-                                params={"job_id": job_id, "active_only": str(active_only).lower(), "limit": 25})
-        return body.get("runs", [])
+                                params={"job_id": job_id, "active_only": "true", "limit": RUNS_LIST_LIMIT})
+        return [int(run["run_id"]) for run in body.get("runs", [])]
 
     def cancel_run(self, run_id: int) -> None:
         """Asynchronous; a no-op for a finished or unknown run."""
@@ -148,9 +206,10 @@ class Workspace:
     def uploader(self, to: str) -> tuple[Callable[[str], None], Callable[[str, bytes], None]]:
         """(mkdirs, put) of the API that writes under ``to``: the Files API for /Volumes/,
         DBFS for dbfs:/, workspace import (as files, not notebooks) for /Workspace/."""
-        if to.startswith("/Volumes/"):
+        api = paths.upload_api(to)
+        if api == "files":
             return self.volume_mkdirs, self.volume_put
-        if to.startswith("dbfs:/"):
+        if api == "dbfs":
             return self.dbfs_mkdirs, self.dbfs_put
         return self.mkdirs, lambda path, content: self.import_object(path, content)
 
@@ -179,16 +238,25 @@ class Workspace:
         self.client.call("POST", "/api/2.0/dbfs/close", json={"handle": handle})
 
     # -- SQL statements --------------------------------------------------------------------
-    def execute_statement(self, warehouse_id: str, statement: str, wait: str = "30s") -> dict:
-        return self.client.call("POST", "/api/2.0/sql/statements", json={
+    def execute_statement(self, warehouse_id: str, statement: str, wait: str = "30s") -> Statement:
+        """Submit; waits up to ``wait`` on the server, then the statement may still be running."""
+        return parse_statement(self.client.call("POST", "/api/2.0/sql/statements", json={
             "warehouse_id": warehouse_id, "statement": statement, "wait_timeout": wait,
-            "on_wait_timeout": "CONTINUE", "disposition": "INLINE", "format": "JSON_ARRAY"})
+            "on_wait_timeout": "CONTINUE", "disposition": "INLINE", "format": "JSON_ARRAY"}))
 
-    def get_statement(self, statement_id: str) -> dict:
-        return self.client.call("GET", f"/api/2.0/sql/statements/{statement_id}")
+    def get_statement(self, statement_id: str) -> Statement:
+        return parse_statement(self.client.call("GET", f"/api/2.0/sql/statements/{statement_id}"), statement_id)
 
-    def get_chunk(self, statement_id: str, index: int) -> dict:
-        return self.client.call("GET", f"/api/2.0/sql/statements/{statement_id}/result/chunks/{index}")
+    def statement_rows(self, statement: Statement) -> list:
+        """Every row of a succeeded statement: its first chunk, then the others by index."""
+        rows = list(statement.rows)
+        next_index = statement.next_chunk
+        while next_index is not None:
+            chunk = self.client.call("GET", f"/api/2.0/sql/statements/{statement.statement_id}"
+                                            f"/result/chunks/{next_index}")
+            rows += chunk.get("data_array") or []
+            next_index = chunk.get("next_chunk_index")
+        return rows
 
     def cancel_statement(self, statement_id: str) -> None:
         try:
@@ -197,6 +265,16 @@ class Workspace:
             if not is_gone(exc):
                 raise
 
-    # -- links -----------------------------------------------------------------------------
-    def run_url(self, run: dict) -> str:
-        return run.get("run_page_url") or f"{self.host}/#job/{run.get('job_id')}/run/{run.get('run_id')}"
+    # -- first contact ---------------------------------------------------------------------
+    def reach(self) -> None:
+        """One cheap authenticated call before anything is created: an unreachable host, a
+        wrong scheme or a bad credential ends the run here (see ``HttpClient.first_contact``)."""
+        try:
+            self.client.call("GET", "/api/2.0/workspace/get-status", params={"path": "/"})
+        except ApiError as exc:
+            if not is_gone(exc):
+                raise
+
+
+def _has_compute(task: dict) -> bool:
+    return any(task.get(k) for k in ("existing_cluster_id", "job_cluster_key", "new_cluster", "environment_key"))
