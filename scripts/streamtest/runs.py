@@ -34,7 +34,10 @@ def failure_details(ws: Workspace, run: Run) -> str:
         lines.append("termination: " + run.termination)
     for task in run.failed_tasks():
         error = task_error(ws, task.run_id)
-        lines.append(f"task {task.task_key} {task.result}" + (f": {error}" if error else ""))
+        first, _, rest = error.partition("\n")
+        if first and first in lines[0]:  # the state message already quotes the exception
+            error = rest
+        lines.append(f"task {task.task_key} {task.result}" + (f":\n{error}" if error else ""))
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ class Outcome:
 
     def told(self) -> str:
         """The message, plus what was seen when the message does not already say it."""
-        if self.seen and self.seen not in self.message:
+        if self.seen and self.seen not in self.message and self.seen.removeprefix("error: ") not in self.message:
             return f"{self.message}; seen {self.seen}" if self.message else f"seen {self.seen}"
         return self.message
 
@@ -79,8 +79,8 @@ class StepRunner:
             return Outcome(False, f"not met within {format_duration(step.within)} "
                            f"({len(seen)} attempts): {last.message}", last.expected, last.seen, last.link)
         if outcome.final:
-            outcome.message = f"{outcome.message} (cannot heal: not retried for the rest of " \
-                              f"{format_duration(step.within)}; attempt {len(seen)})"
+            outcome.message = f"{outcome.message} (an error waiting cannot fix: failed at once instead of " \
+                              f"retrying for {format_duration(step.within)})"
         return outcome
 
     # -- sql ----------------------------------------------------------------------------

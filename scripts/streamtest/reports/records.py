@@ -95,7 +95,7 @@ def explained(message: str, expected: str, seen: str) -> str:
     parts = []
     if expected and expected not in message:
         parts.append(f"expected {expected}")
-    if seen and seen not in message:
+    if seen and seen not in message and seen.removeprefix("error: ") not in message:
         parts.append(f"last seen {seen}")
     if not parts:
         return message
