@@ -350,11 +350,11 @@ class Checker:
             return model.UNSET
         if not self.confined(local, path + ("file",), "expect.file"):
             return model.UNSET
-        rows, problems = expected_file.load(local, name)
+        rows, problems = expected_file.load(local, str(local))
         self.problems.extend(problems)
         if rows is None:
             return model.UNSET
-        rows.ordered, rows.tolerance = ordered, float(tolerance)
+        rows.file, rows.ordered, rows.tolerance = name, ordered, float(tolerance)
         return rows
 
     def sql_expect(self, value, path):
