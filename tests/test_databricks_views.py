@@ -63,12 +63,12 @@ def test_another_400_is_not_gone():
     assert not is_gone(ApiError("INVALID_PARAMETER_VALUE", "Invalid run_id", 400, "GET x"))
 
 
-def test_the_compute_400_becomes_a_one_line_fix():
+def test_the_compute_400_is_recognised():
     error = ApiError("INVALID_PARAMETER_VALUE", NO_SERVERLESS.capitalize(), 400, "POST /api/2.2/jobs/create")
-    fixed = _no_compute(error, "set compute.cluster_id")
-    assert isinstance(fixed, NoCompute) and fixed.message == "set compute.cluster_id"
+    found = _no_compute(error)
+    assert isinstance(found, NoCompute) and found.with_fix("set compute.cluster_id").message == "set compute.cluster_id"
     other = ApiError("INVALID_PARAMETER_VALUE", "something else", 400, "POST x")
-    assert _no_compute(other, "fix") is other
+    assert _no_compute(other) is other
 
 
 @pytest.mark.parametrize("code, message, permanent", [

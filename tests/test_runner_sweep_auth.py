@@ -44,12 +44,12 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
 
     assert main(["sweep"]) == 0
     assert f"deleted job {expired}" in capsys.readouterr().err
-    remaining = {job["job_id"] for job in ws.list_jobs()}
+    remaining = {job.job_id for job in ws.list_jobs()}
     assert remaining == {fresh, foreign}
     assert ws.get_run(active).life_cycle in ("TERMINATING", "TERMINATED", "INTERNAL_ERROR", "SKIPPED")
 
     assert main(["sweep", "--older-than", "0s"]) == 0
-    assert {job["job_id"] for job in ws.list_jobs()} == {foreign}
+    assert {job.job_id for job in ws.list_jobs()} == {foreign}
     assert main(["sweep", "--older-than", "soon"]) == 2
 
 

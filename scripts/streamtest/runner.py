@@ -22,7 +22,7 @@ from streamtest import identity, runs, schedule
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
 from streamtest.databricks.runs import Run
-from streamtest.databricks.workspace import Workspace
+from streamtest.databricks.workspace import NoCompute, Workspace, has_compute
 from streamtest.durations import format_duration
 from streamtest.log import Progress
 from streamtest.plan.model import Plan
@@ -207,6 +207,9 @@ class Runner:
         except Interrupted as exc:
             self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.run_url))
             raise
+        except NoCompute as exc:  # a plan setting the workspace cannot serve: the fix, nothing else
+            self._end(result, ERROR, Outcome(False, exc.message))
+            raise
         except ApiError as exc:
             self._end(result, ERROR, Outcome(False, f"workspace error: {exc}", link=self.run_url))
             raise
@@ -244,7 +247,14 @@ class Runner:
     def _create_job(self) -> None:
         settings = job_settings(self.plan, self.clock())
         self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
-        self.job_id = self.ws.create_job(settings, self.plan.run_id)
+        try:
+            self.job_id = self.ws.create_job(settings, self.plan.run_id)
+        except NoCompute as exc:
+            bare = [repr(str(t.get("task_key"))) for t in settings.get("tasks") or [] if not has_compute(t)]
+            tasks = f"job task {bare[0]} names" if len(bare) == 1 else f"job tasks {', '.join(bare)} name"
+            raise exc.with_fix(f"{tasks} no compute (that means serverless), which this workspace does not have: "
+                               "give each a job_cluster_key (with job_clusters), a new_cluster or an "
+                               "existing_cluster_id, or enable serverless jobs compute") from None
         self.state.set(job_id=self.job_id)
         self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
 

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from streamtest import expect, identity, runs
 from streamtest.databricks.statements import Statement
-from streamtest.databricks.workspace import Workspace
+from streamtest.databricks.workspace import NoCompute, Workspace
 from streamtest.durations import format_duration
 from streamtest.plan.model import Plan, Step
 from streamtest.poll import Deadline, Poller
@@ -128,10 +128,15 @@ class StepRunner:
         timeout = step.timeout or DEFAULT_NOTEBOOK_TIMEOUT
         self._submits += 1
         compute = self.plan.compute
-        run_id = self.ws.submit_notebook(
-            f"streamtest {self.plan.run_id}: {step.name}", step.notebook, step.parameters,
-            identity.idempotency_token(self.plan.run_id, f"submit-{self._submits}"), timeout,
-            cluster_id=compute.cluster_id, new_cluster=compute.new_cluster)
+        try:
+            run_id = self.ws.submit_notebook(
+                f"streamtest {self.plan.run_id}: {step.name}", step.notebook, step.parameters,
+                identity.idempotency_token(self.plan.run_id, f"submit-{self._submits}"), timeout,
+                cluster_id=compute.cluster_id, new_cluster=compute.new_cluster)
+        except NoCompute as exc:
+            raise exc.with_fix(f"notebook step '{step.name}' runs on serverless (no compute.cluster_id), which this "
+                               "workspace does not have: set compute.cluster_id (or ${env.DATABRICKS_CLUSTER_ID}), "
+                               "give compute.new_cluster, or enable serverless jobs compute") from None
         self.state.add("one_time_runs", run_id)
         shown: list = []
 

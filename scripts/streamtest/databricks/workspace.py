@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from streamtest.client import ApiError, HttpClient
 from streamtest.databricks import paths
+from streamtest.databricks.jobs import Job, parse_job
 from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
 from streamtest.databricks.statements import Statement, parse_statement
 from streamtest.identity import TAG_RUN
@@ -30,7 +31,11 @@ DBFS_BLOCK = 1024 * 1024
 
 
 class NoCompute(ApiError):
-    """The workspace has no serverless jobs compute and a task named none: ``fix`` says how."""
+    """The workspace has no serverless jobs compute and a task named none. The caller knows
+    which plan setting that was, and re-raises it with the one-line fix (``with_fix``)."""
+
+    def with_fix(self, fix: str) -> "NoCompute":
+        return NoCompute(self.error_code, fix, self.status, self.endpoint)
 
 
 def is_gone(exc: ApiError) -> bool:
@@ -39,10 +44,10 @@ def is_gone(exc: ApiError) -> bool:
         exc.status == 400 and any(words in exc.message.lower() for words in GONE_WORDS))
 
 
-def _no_compute(exc: ApiError, fix: str) -> ApiError:
-    """The 400 of a compute-less task on a workspace without serverless, as a one-line fix."""
+def _no_compute(exc: ApiError) -> ApiError:
+    """The 400 of a compute-less task on a workspace without serverless, as ``NoCompute``."""
     if exc.status == 400 and NO_SERVERLESS in exc.message.lower():
-        return NoCompute(exc.error_code, fix, exc.status, exc.endpoint)
+        return NoCompute(exc.error_code, exc.message, exc.status, exc.endpoint)
     return exc
 
 
@@ -66,27 +71,24 @@ class Workspace:
         try:
             body = self.client.call("POST", f"{JOBS}/create", json=settings, idempotent=False, recover=created)
         except ApiError as exc:
-            bare = [t.get("task_key", "?") for t in settings.get("tasks") or [] if not _has_compute(t)]
-            raise _no_compute(exc, f"job task(s) {', '.join(bare) or '?'} name no compute and this workspace has no "
-                              "serverless jobs compute: give each a job_cluster_key, a new_cluster or an "
-                              "existing_cluster_id, or enable serverless") from None
+            raise _no_compute(exc) from None
         return int(body["job_id"])
 
     def find_job(self, name: str, run_id: str) -> Optional[int]:
         """The job this run created under ``name`` (matched by its streamtest-run tag too)."""
         for job in self.list_jobs(name=name):
-            tags = (job.get("settings") or {}).get("tags") or {}
-            if tags.get(TAG_RUN) == run_id:
-                return int(job["job_id"])
+            if job.tags.get(TAG_RUN) == run_id:
+                return job.job_id
         return None
 
-    def list_jobs(self, name: Optional[str] = None) -> Iterator[dict]:
+    def list_jobs(self, name: Optional[str] = None) -> Iterator[Job]:
+        """Every job (``name``: only those, an exact case-insensitive filter), page by page."""
         params = {"limit": 100}
         if name:
             params["name"] = name
         while True:
             page = self.client.call("GET", f"{JOBS}/list", params=params)
-            yield from page.get("jobs", [])
+            yield from (parse_job(job) for job in page.get("jobs", []))
             token = page.get("next_page_token")
             if not page.get("has_more") or not token:
                 return
@@ -139,9 +141,7 @@ class Workspace:
         try:
             return int(self.client.call("POST", f"{JOBS}/runs/submit", json=body)["run_id"])
         except ApiError as exc:
-            raise _no_compute(exc, f"notebook step {notebook_path} has no compute and this workspace has no "
-                              "serverless jobs compute: set compute.cluster_id (an all-purpose cluster), "
-                              "give compute.new_cluster, or enable serverless") from None
+            raise _no_compute(exc) from None
 
     def get_run(self, run_id: int) -> Run:
         """runs/get, with every page of the task list (2.2 pages tasks past 100)."""
@@ -276,5 +276,6 @@ class Workspace:
                 raise
 
 
-def _has_compute(task: dict) -> bool:
+def has_compute(task: dict) -> bool:
+    """Whether a job task names compute; none means serverless."""
     return any(task.get(k) for k in ("existing_cluster_id", "job_cluster_key", "new_cluster", "environment_key"))
