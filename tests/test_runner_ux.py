@@ -152,6 +152,8 @@ def test_iterations_runs_only_the_first_n(localspace, workspace_env, tmp_path, c
     assert all(case.is_passed for case in result.junit["payload 1"].values())
     skipped = result.junit["payload 2"]["bronze holds both payloads"].result[0]
     assert type(skipped).__name__ == "Skipped" and "--iterations 1" in skipped.message
+    summary = (result.workdir / "summary.md").read_text()
+    assert "- **payload 2 / 3 steps**: not run (--iterations 1)" in summary  # one bullet, not three
     assert result.junit["cleanup"]["sleep 0ms"].is_passed  # `after` and cleanup as always
     assert clean(localspace) and localspace.leftovers()["workspace_objects"] == 0
 

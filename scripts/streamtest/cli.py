@@ -59,13 +59,13 @@ class UsageError(Exception):
     """Wrong arguments or environment: exit 2, nothing created."""
 
 
-def positive_int(text: str) -> int:
+def count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
@@ -95,8 +95,9 @@ def parser() -> argparse.ArgumentParser:
     plan_args(run)
     run.add_argument("--junit", type=Path, help="write JUnit XML here (no JUnit file without it)")
     run.add_argument("--summary", type=Path, help="write the markdown summary here (no summary file without it)")
-    run.add_argument("--iterations", type=positive_int, metavar="N",
-                     help="run only the first N iterations (the rest are reported as skipped; cleanup as always)")
+    run.add_argument("--iterations", type=count, metavar="N",
+                     help="run only the first N iterations (0: setup only; the rest are reported as skipped; "
+                          "cleanup as always)")
     run.add_argument("--heartbeat", type=duration, default=30.0, metavar="DURATION",
                      help="during any wait, a sign of life at least this often (default 30s)")
     run.add_argument("--state", type=Path, default=Path(DEFAULT_STATE), help=f"state file (default {DEFAULT_STATE})")

@@ -115,7 +115,8 @@ class StepRunner:
             return current if current.done else None
 
         try:
-            return self.poller.until(done, limit, watch, what=f"statement {statement_id}", last=lambda: last[0])
+            return self.poller.until(done, limit, watch, what=f"the statement of '{step.name}' ({statement_id})",
+                                     last=lambda: last[0])
         except Deadline:
             self.ws.cancel_statement(statement_id)
             return None

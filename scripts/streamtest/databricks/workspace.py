@@ -238,8 +238,10 @@ class Workspace:
         self.client.call("POST", "/api/2.0/dbfs/close", json={"handle": handle})
 
     # -- SQL statements --------------------------------------------------------------------
-    def execute_statement(self, warehouse_id: str, statement: str, wait: str = "30s") -> Statement:
-        """Submit; waits up to ``wait`` on the server, then the statement may still be running."""
+    def execute_statement(self, warehouse_id: str, statement: str, wait: str = "10s") -> Statement:
+        """Submit; waits up to ``wait`` on the server (10 s, the API's default, so a statement on
+        a starting warehouse comes back PENDING in time for the next heartbeat), then the
+        statement may still be running."""
         return parse_statement(self.client.call("POST", "/api/2.0/sql/statements", json={
             "warehouse_id": warehouse_id, "statement": statement, "wait_timeout": wait,
             "on_wait_timeout": "CONTINUE", "disposition": "INLINE", "format": "JSON_ARRAY"}))
