@@ -171,3 +171,12 @@ def test_run_help_names_the_environment_and_the_reports(capsys):
     for word in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "github-oidc",
                  "GITHUB_STEP_SUMMARY", "only with --junit", "--iterations", "--heartbeat"):
         assert word in text, word
+
+
+def test_the_warehouse_is_started_before_the_job(localspace, workspace_env, tmp_path, capsys, monkeypatch):
+    result = run(project(tmp_path), capsys, "--iterations", "0", monkeypatch=monkeypatch)
+    assert result.code == 0, result.err
+    calls = [(method, path) for method, path, _ in localspace.request_log]
+    start = calls.index(("POST", "/api/2.0/sql/warehouses/local/start"))
+    assert start < calls.index(("POST", "/api/2.2/jobs/create"))
+    assert "warehouse local:" in result.err  # started, or why not (an emulator without the API)

@@ -156,9 +156,9 @@ def _plan(args, env):
     return load_plan(args.config, env=env, run_id=run_id, overrides=overrides)
 
 
-def _workspace(env, progress: Progress, host: Optional[str] = None) -> Workspace:
+def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:
     cfg = config.from_env(env, host=host)
-    client = HttpClient(cfg.host, on_retry=lambda endpoint, error, wait: progress(
+    client = HttpClient(cfg.host, answered_before=answered_before, on_retry=lambda endpoint, error, wait: progress(
         f"  retrying {endpoint} in {wait:.1f}s ({error.error_code}{' HTTP ' + str(error.status) if error.status else ''})"))
     client.auth = auth.for_config(cfg)
     return Workspace(client)
@@ -257,7 +257,8 @@ def cmd_cleanup(args, env, progress: Progress) -> int:
     if state.get("cleaned"):
         progress("cleanup: already done")
         return PASSED
-    ws = _workspace(env, progress, host=state.get("host"))
+    # the run that wrote this state reached the workspace: a network blip now is retried, not final
+    ws = _workspace(env, progress, host=state.get("host"), answered_before=True)
     with interrupts_as_exceptions(progress):
         try:
             ok = Cleaner(ws, state, progress, Poller()).run()

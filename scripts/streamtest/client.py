@@ -123,7 +123,8 @@ class HttpClient:
     def __init__(self, host: str, auth=None, *, policy: Optional[RetryPolicy] = None,
                  session: Optional[requests.Session] = None, timeout=(10.0, 70.0),
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Optional[Callable[[str, ApiError, float], None]] = None):
+                 on_retry: Optional[Callable[[str, ApiError, float], None]] = None,
+                 answered_before: bool = False):
         self.host = host.rstrip("/")
         self.auth = auth
         self.policy = policy or RetryPolicy()
@@ -132,7 +133,9 @@ class HttpClient:
         self.timeout = timeout
         self.clock, self.sleep = clock, sleep
         self.on_retry = on_retry
-        self.reached = False      # has the workspace answered once? (see the module docstring)
+        # has the workspace answered once? (see the module docstring) ``answered_before``: it
+        # did in an earlier process (cleanup from a state file), so a blip now is transient
+        self.reached = answered_before
 
     def close(self) -> None:
         self.session.close()

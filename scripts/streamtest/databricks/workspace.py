@@ -246,6 +246,10 @@ class Workspace:
             "warehouse_id": warehouse_id, "statement": statement, "wait_timeout": wait,
             "on_wait_timeout": "CONTINUE", "disposition": "INLINE", "format": "JSON_ARRAY"}))
 
+    def start_warehouse(self, warehouse_id: str) -> None:
+        """Ask a SQL warehouse to start (idempotent: a running one stays running)."""
+        self.client.call("POST", f"/api/2.0/sql/warehouses/{quote(warehouse_id, safe='')}/start", json={})
+
     def get_statement(self, statement_id: str) -> Statement:
         return parse_statement(self.client.call("GET", f"/api/2.0/sql/statements/{statement_id}"), statement_id)
 
