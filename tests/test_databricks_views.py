@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamtest import runs as wording
+from streamtest import failures
 from streamtest.client import ApiError
 from streamtest.databricks import paths
 from streamtest.databricks.runs import parse_run
@@ -111,7 +111,7 @@ RuntimeError: poison pill in the landing folder
 
 
 def test_notebook_frames_keep_the_notebook_line_and_drop_internals():
-    frames = wording.notebook_frames(TRACE)
+    frames = failures.notebook_frames(TRACE)
     assert frames == ['File "<notebook /Workspace/Shared/t/run, cell 2>", line 14, in <module>',
                       '    raise RuntimeError("poison pill in the landing folder")']
 

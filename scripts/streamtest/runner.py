@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Callable, Iterator, Optional
 
-from streamtest import identity, runs, schedule
+from streamtest import failures, identity, schedule
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
 from streamtest.databricks.runs import Run
@@ -216,7 +216,7 @@ class Runner:
             outcome = exc.args[0] if exc.args and isinstance(exc.args[0], Outcome) else Outcome(False, str(exc))
             self._end(result, FAILED, outcome)
             raise
-        except runs.RunEnded as exc:
+        except failures.RunEnded as exc:
             self._end(result, FAILED, Outcome(False, str(exc), link=exc.url))
             raise StepFailed(str(exc)) from None
         except Interrupted as exc:
@@ -298,7 +298,7 @@ class Runner:
         self.state.set(job_run_id=self.run_id)
         run = self._follow(until_running=False)
         if not run.succeeded:
-            raise runs.RunEnded("the batch run did not succeed: " + runs.failure_details(self.ws, run), self.run_url)
+            raise failures.RunEnded("the batch run did not succeed: " + failures.failure_details(self.ws, run), self.run_url)
 
     def _follow(self, until_running: bool) -> Run:
         """Poll the job's run, logging each state change with its elapsed time.
@@ -330,8 +330,8 @@ class Runner:
                 self.log(f"  run {self.run_id} {line} (after {format_duration(self.clock() - start)})")
             if run.terminal:
                 if until_running:
-                    raise runs.RunEnded("the run ended before it was RUNNING: "
-                                        + runs.failure_details(self.ws, run), self.run_url)
+                    raise failures.RunEnded("the run ended before it was RUNNING: "
+                                        + failures.failure_details(self.ws, run), self.run_url)
                 return run
             if until_running and run.running:
                 return run
@@ -359,4 +359,4 @@ class Runner:
         self._last_watch = now
         run = self.ws.get_run(self.run_id)
         if not run.running:
-            raise runs.RunEnded("the streaming run left RUNNING: " + runs.failure_details(self.ws, run), run.url)
+            raise failures.RunEnded("the streaming run left RUNNING: " + failures.failure_details(self.ws, run), run.url)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from streamtest import expect, identity, runs
+from streamtest import expect, failures, identity
 from streamtest.databricks.statements import Statement
 from streamtest.databricks.workspace import NoCompute, Workspace
 from streamtest.durations import format_duration
@@ -157,7 +157,7 @@ class StepRunner:
                            "still running", shown[0].url if shown else "")
         self.state.discard("one_time_runs", run_id)
         if not run.succeeded:
-            error = runs.task_error(self.ws, run.task_run_id) if run.task_run_id else ""
+            error = failures.task_error(self.ws, run.task_run_id) if run.task_run_id else ""
             return Outcome(False, f"notebook run {run.line()}" + (f": {error}" if error else ""), wanted,
                            f"error: {error.splitlines()[0] if error else run.line()}", run.url)
         output = self.ws.get_output(run.task_run_id) if run.task_run_id else None
