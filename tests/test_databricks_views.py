@@ -124,3 +124,18 @@ def test_top_level_folders(path, top):
 
 def test_workspace_depth_ignores_the_workspace_prefix():
     assert paths.depth("/Workspace/Shared/x") == paths.depth("/Shared/x") == 2
+
+
+def test_the_plan_checker_never_imports_the_http_layer():
+    """``plan`` knows Databricks paths, not Databricks endpoints: loading it pulls in no client."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys; import streamtest.plan; "
+            "print(sorted(m for m in sys.modules if m in ('requests', 'urllib3') or m.startswith(("
+            "'streamtest.client', 'streamtest.databricks.workspace'))))")
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(scripts), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

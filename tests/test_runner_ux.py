@@ -180,3 +180,32 @@ def test_the_warehouse_is_started_before_the_job(localspace, workspace_env, tmp_
     start = calls.index(("POST", "/api/2.0/sql/warehouses/local/start"))
     assert start < calls.index(("POST", "/api/2.2/jobs/create"))
     assert "warehouse local:" in result.err  # started, or why not (an emulator without the API)
+
+
+BOOM = """# Databricks notebook source
+print("loading the lookup table")
+
+# COMMAND ----------
+
+def load():
+    raise ValueError("lookup table is empty")
+
+load()
+"""
+
+
+def test_a_failed_notebook_step_shows_its_frames_and_what_it_printed(
+        localspace, workspace_env, tmp_path, capsys, monkeypatch):
+    plan = project(tmp_path, stream_plan("boom", """
+        before:
+          - name: boom
+            notebook: ${var.root}/boom
+    """))
+    (plan.parent / "notebooks" / "boom.py").write_text(BOOM)
+    result = run(plan, capsys, monkeypatch=monkeypatch)
+    assert result.code == 1
+    text = result.junit["setup"]["boom"].result[0].text
+    assert "ValueError: lookup table is empty" in text
+    assert "/boom, cell 2>" in text and 'raise ValueError("lookup table is empty")' in text
+    assert "loading the lookup table" in text  # the notebook's printed output
+    assert clean(localspace)

@@ -261,10 +261,10 @@ def cmd_cleanup(args, env, progress: Progress) -> int:
     ws = _workspace(env, progress, host=state.get("host"), answered_before=True)
     with interrupts_as_exceptions(progress):
         try:
-            ok = Cleaner(ws, state, progress, Poller()).run()
+            ok = Cleaner(ws, state, progress, Poller(beat=progress)).run()
         except Interrupted as exc:  # finish what was started; later signals are only logged
             progress(f"{exc}; finishing cleanup")
-            ok = Cleaner(ws, state, progress, Poller()).run()
+            ok = Cleaner(ws, state, progress, Poller(beat=progress)).run()
     return PASSED if ok else UNUSABLE
 
 

@@ -33,16 +33,14 @@ def failure_details(ws: Workspace, run: Run) -> str:
     if run.termination:
         lines.append("termination: " + run.termination)
     for task in run.failed_tasks():
-        error = task_error(ws, task.run_id)
-        first, _, rest = error.partition("\n")
-        if first and first in lines[0]:  # the state message already quotes the exception
-            error = rest
+        error = task_error(ws, task.run_id, said=lines[0])
         lines.append(f"task {task.task_key} {task.result}" + (f":\n{error}" if error else ""))
     return "\n".join(lines)
 
 
-def task_error(ws: Workspace, task_run_id: int) -> str:
-    """The exception, the notebook frames of its trace and the last printed lines, or ''."""
+def task_error(ws: Workspace, task_run_id: int, said: str = "") -> str:
+    """The exception, the notebook frames of its trace and the last printed lines, or ''.
+    The exception line is left out when ``said`` (the run's state line) already quotes it."""
     try:
         output = ws.get_output(task_run_id)
     except ApiError as exc:
@@ -53,6 +51,8 @@ def task_error(ws: Workspace, task_run_id: int) -> str:
         parts.append("\n".join(frames))
     if not output.error and output.error_trace.strip():  # no one-line error: the trace's last line is it
         parts.insert(0, output.error_trace.strip().splitlines()[-1])
+    if parts and said and parts[0] in said:
+        parts.pop(0)
     printed = [line for line in output.logs.strip().splitlines() if line.strip()][-OUTPUT_TAIL:]
     if printed:
         parts.append("notebook output (last lines):\n" + "\n".join(f"  | {line}" for line in printed))

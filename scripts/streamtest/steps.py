@@ -157,9 +157,9 @@ class StepRunner:
                            "still running", shown[0].url if shown else "")
         self.state.discard("one_time_runs", run_id)
         if not run.succeeded:
-            error = failures.task_error(self.ws, run.task_run_id) if run.task_run_id else ""
-            return Outcome(False, f"notebook run {run.line()}" + (f": {error}" if error else ""), wanted,
-                           f"error: {error.splitlines()[0] if error else run.line()}", run.url)
+            error = failures.task_error(self.ws, run.task_run_id, said=run.line()) if run.task_run_id else ""
+            return Outcome(False, f"notebook run {run.line()}" + (f"\n{error}" if error else ""), wanted,
+                           f"error: {run.message or run.line()}", run.url)
         output = self.ws.get_output(run.task_run_id) if run.task_run_id else None
         verdict = expect.notebook(output.result if output else None, step.expect)
         return Outcome(verdict.ok, verdict.message or f"exit value {verdict.seen}", verdict.expected,
