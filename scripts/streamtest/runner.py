@@ -143,13 +143,11 @@ class Runner:
                     section = entry.section
                 try:
                     self._perform(index, entry)
-                except (StepFailed, ApiError, Deadline):
+                except Exception as exc:
                     if not after:
                         raise
-                except Exception:
-                    if not after:
-                        raise
-                    self.log(traceback.format_exc())
+                    if not isinstance(exc, (StepFailed, ApiError, Deadline)):  # not recorded on its step
+                        self.log(traceback.format_exc())
 
     def _perform(self, index: int, entry: schedule.Entry) -> None:
         if entry.action == schedule.STEP:
@@ -162,11 +160,11 @@ class Runner:
             elif entry.action == schedule.CREATE:
                 self._create_job()
                 result.message = f"job {self.job_id}"
-            else:
-                if entry.action == schedule.START and self.plan.mode == "stream":
-                    self._start_stream()
-                else:
-                    self._run_batch("setup" if entry.action == schedule.START else f"step-{index}")
+            elif entry.action == schedule.START and self.plan.mode == "stream":
+                self._start_stream()
+                result.message, result.link = f"run {self.run_id}", self.run_url
+            else:  # the batch job's run: once in setup (START), once per iteration (BATCH)
+                self._run_batch("setup" if entry.action == schedule.START else f"step-{index}")
                 result.message, result.link = f"run {self.run_id}", self.run_url
 
     def _cleanup(self, keep: bool) -> None:
