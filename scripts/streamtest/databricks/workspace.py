@@ -44,6 +44,17 @@ def is_gone(exc: ApiError) -> bool:
         exc.status == 400 and any(words in exc.message.lower() for words in GONE_WORDS))
 
 
+def _unless_gone(call: Callable[[], object]) -> bool:
+    """Run ``call``: True when it acted, False when its object was already gone."""
+    try:
+        call()
+        return True
+    except ApiError as exc:
+        if is_gone(exc):
+            return False
+        raise
+
+
 def _no_compute(exc: ApiError) -> ApiError:
     """The 400 of a compute-less task on a workspace without serverless, as ``NoCompute``."""
     if exc.status == 400 and NO_SERVERLESS in exc.message.lower():
@@ -102,23 +113,11 @@ class Workspace:
 
     def pause_job(self, job_id: int) -> bool:
         """Pause a continuous job (so ending its run starts no other); False when it is gone."""
-        try:
-            self.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
-            return True
-        except ApiError as exc:
-            if is_gone(exc):
-                return False
-            raise
+        return _unless_gone(lambda: self.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}}))
 
     def delete_job(self, job_id: int) -> bool:
         """True when deleted now, False when it was already gone."""
-        try:
-            self.client.call("POST", f"{JOBS}/delete", json={"job_id": job_id})
-            return True
-        except ApiError as exc:
-            if is_gone(exc):
-                return False
-            raise
+        return _unless_gone(lambda: self.client.call("POST", f"{JOBS}/delete", json={"job_id": job_id}))
 
     # -- runs ------------------------------------------------------------------------------
     def run_now(self, job_id: int, token: str) -> int:
@@ -194,13 +193,9 @@ class Workspace:
         self.client.call("POST", "/api/2.0/workspace/import", json=body)
 
     def delete_object(self, path: str, recursive: bool) -> bool:
-        try:
-            self.client.call("POST", "/api/2.0/workspace/delete", json={"path": path, "recursive": recursive})
-            return True
-        except ApiError as exc:
-            if is_gone(exc):
-                return False
-            raise
+        """True when deleted now, False when it was already gone."""
+        return _unless_gone(lambda: self.client.call("POST", "/api/2.0/workspace/delete",
+                                                     json={"path": path, "recursive": recursive}))
 
     # -- files (Unity Catalog volumes) and DBFS --------------------------------------------
     def uploader(self, to: str) -> tuple[Callable[[str], None], Callable[[str, bytes], None]]:
