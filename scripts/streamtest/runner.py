@@ -90,7 +90,7 @@ class Runner:
         interrupted: Optional[Interrupted] = None
         try:
             try:
-                self._warm_warehouse()
+                self._warm_compute()
                 self._walk(after=False)
             except (StepFailed, ApiError, Deadline):
                 pass  # already recorded on its step
@@ -115,19 +115,26 @@ class Runner:
                 self.recorder.record("cleanup", "interrupted", FAILED, f"cancelled: {interrupted}")
         return self.recorder.verdict()
 
-    def _warm_warehouse(self) -> None:
-        """Start the SQL warehouse now, so it warms while the job's cluster starts instead of
-        after it (a cold warehouse and a job cluster each take minutes). Only a head start:
-        if the start is refused (no permission to start it, an emulator without the
-        warehouses API), the first statement starts it as before."""
-        warehouse = self.plan.compute.warehouse_id
-        if not warehouse or not any(step.kind == "sql" for step in self.plan.all_steps()):
-            return
-        try:
-            self.ws.start_warehouse(warehouse)
-            self.log(f"warehouse {warehouse}: started ahead, so it warms while the job starts")
-        except ApiError as exc:
-            self.log(f"warehouse {warehouse}: not started ahead ({exc.error_code}); the first statement starts it")
+    def _warm_compute(self) -> None:
+        """Start the SQL warehouse and the all-purpose clusters the plan names now, so they
+        warm while the job's cluster starts instead of one after the other (each takes
+        minutes when cold). Only a head start: a start that is refused (no permission, already
+        running, an emulator without the API) changes nothing, the first use starts it."""
+        steps = self.plan.all_steps()
+        wanted = []
+        if self.plan.compute.warehouse_id and any(step.kind == "sql" for step in steps):
+            wanted.append((f"warehouse {self.plan.compute.warehouse_id}", self.ws.start_warehouse,
+                           self.plan.compute.warehouse_id))
+        clusters = [self.plan.compute.cluster_id] if any(step.kind == "notebook" for step in steps) else []
+        clusters += [t.get("existing_cluster_id") for t in self.plan.job.get("tasks") or [] if isinstance(t, dict)]
+        for cluster in dict.fromkeys(c for c in clusters if isinstance(c, str) and c):
+            wanted.append((f"cluster {cluster}", self.ws.start_cluster, cluster))
+        for label, start, ident in wanted:
+            try:
+                start(ident)
+                self.log(f"{label}: started ahead, so it warms while the job starts")
+            except ApiError as exc:
+                self.log(f"{label}: not started ahead ({exc.error_code}); its first use starts it")
 
     def _walk(self, after: bool) -> None:
         """Run the schedule's main steps (the first failure stops them) or its ``after``

@@ -245,6 +245,10 @@ class Workspace:
         """Ask a SQL warehouse to start (idempotent: a running one stays running)."""
         self.client.call("POST", f"/api/2.0/sql/warehouses/{quote(warehouse_id, safe='')}/start", json={})
 
+    def start_cluster(self, cluster_id: str) -> None:
+        """Ask a terminated all-purpose cluster to start (nothing happens to one that is not)."""
+        self.client.call("POST", "/api/2.1/clusters/start", json={"cluster_id": cluster_id})
+
     def get_statement(self, statement_id: str) -> Statement:
         return parse_statement(self.client.call("GET", f"/api/2.0/sql/statements/{statement_id}"), statement_id)
 
