@@ -122,12 +122,24 @@ def test_job_settings_carry_tags_and_dead_man():
 def test_a_wait_beats_every_heartbeat_with_what_it_waits_for():
     t = FakeTime()
     beats: list[str] = []
-    poller = Poller(clock=t.clock, sleep=t.sleep, heartbeat=30, beat=beats.append)
+    times: list[float] = []
+    poller = Poller(clock=t.clock, sleep=t.sleep, heartbeat=30, beat=lambda line: (beats.append(line), times.append(t.now)))
     with pytest.raises(Deadline):
         poller.until(lambda: None, 95, what="the cluster", last=lambda: "PENDING: Waiting for cluster")
-    assert len(beats) == 3  # at 30, 60 and 90 s of a 95 s wait
-    assert beats[0].startswith("  still waiting for the cluster: 3") and "s of 1m35s, " in beats[0]
+    assert len(beats) == 3  # a 95 s wait: one beat in each 30 s
+    assert all(b - a <= 30 for a, b in zip([0.0] + times, times + [95.0]))
+    assert beats[0].startswith("  still waiting for the cluster: ") and "s of 1m35s, " in beats[0]
     assert beats[-1].endswith("; last: PENDING: Waiting for cluster") and "attempts" in beats[-1]
+
+
+def test_a_beat_comes_on_time_between_slow_attempts():
+    t = FakeTime()
+    times: list[float] = []
+    poller = Poller(clock=t.clock, sleep=t.sleep, first=20, factor=1, ceiling=20, eager_for=0, heartbeat=5,
+                    beat=lambda line: times.append(t.now))
+    with pytest.raises(Deadline):
+        poller.until(lambda: None, 40, what="x")
+    assert times and all(b - a <= 5 for a, b in zip([0.0] + times, times))
 
 
 def test_a_wait_without_a_name_stays_silent():

@@ -22,6 +22,7 @@ from typing import Callable, Optional, TypeVar
 from streamtest.durations import format_duration
 
 T = TypeVar("T")
+BEAT_AT = 0.95  # of a heartbeat: a beat lands a little early, so no gap between beats exceeds it
 
 
 class Deadline(Exception):
@@ -65,12 +66,16 @@ class Poller:
             now = self.clock()
             if now >= deadline:
                 raise Deadline(now - start)
-            if what and self.beat is not None and now - beaten >= self.heartbeat:
+            beating = bool(what) and self.beat is not None
+            if beating and now - beaten >= BEAT_AT * self.heartbeat:
                 beaten = now
                 self.beat(heartbeat_line(what, now - start, timeout, attempts, last() if last else ""))
             if between is not None:
                 between()
-            self.sleep(min(interval, max(0.0, deadline - self.clock())))
+            wake = min(interval, deadline - self.clock())
+            if beating:  # wake in time for the next sign of life, even between slow attempts
+                wake = min(wake, beaten + BEAT_AT * self.heartbeat - self.clock())
+            self.sleep(max(0.0, wake))
             interval = self._next(interval, waited=self.clock() - start)
 
     def _next(self, interval: float, waited: float) -> float:
