@@ -69,6 +69,23 @@ def test_values_compare_as_the_sql_api_returns_them():
     assert not expect.rows_match(("b", "n", "s"), [["true", "15", ""]], wanted).ok
 
 
+@pytest.mark.parametrize("type_name, seen, written, equal", [
+    ("STRING", "007", "7", False), ("STRING", "007", "007", True), ("LONG", "7", "7.0", True),
+    ("DOUBLE", "1.004", "1", False), ("BOOLEAN", "true", "TRUE", True), ("BOOLEAN", "false", True, False),
+    ("TIMESTAMP", "2024-05-01T10:00:00.000Z", "2024-05-01 10:00:00", True),
+    ("TIMESTAMP", "2024-05-01T10:00:00.000Z", "2024-05-01T12:00:00+02:00", True),
+    ("DATE", "2024-05-01", "2024-05-02", False), ("STRING", None, None, True), ("STRING", "", None, False),
+])
+def test_each_column_compares_as_its_sql_type(type_name, seen, written, equal):
+    assert expect.cell_equal(seen, written, type_name) is equal
+
+
+def test_the_query_types_decide_a_file_comparison():
+    wanted = ExpectedRows("gold.csv", ("code",), [("7",)])
+    assert expect.rows_match(("code",), [["007"]], wanted, types=("LONG",)).ok
+    assert not expect.rows_match(("code",), [["007"]], wanted, types=("STRING",)).ok
+
+
 def test_a_failure_counts_and_shows_the_first_missing_and_unexpected_rows():
     wanted = ExpectedRows("gold.csv", ("id",), [(str(i),) for i in range(1, 9)])
     verdict = expect.rows_match(("id",), [["1"], ["2"], ["99"]], wanted)

@@ -14,12 +14,17 @@ from __future__ import annotations
 import json
 import operator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from streamtest.plan.model import UNSET, ExpectedRows
 
 SHOWN_ROWS = 5  # missing / unexpected rows named in a failure
+# the SQL API's column type names (manifest.schema.columns[].type_name), by how they compare
+NUMERIC_TYPES = ("BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "DECIMAL")
+TEMPORAL_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP_NTZ")
+TEXT_TYPES = ("STRING", "CHAR", "BINARY")
 OPS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
        "<": operator.lt, "<=": operator.le}
 
@@ -94,16 +99,16 @@ def _matches(actual: Any, expected: Any) -> bool:
 
 
 def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, count: Any = UNSET,
-        columns: tuple = ()) -> Verdict:
+        columns: tuple = (), types: tuple = ()) -> Verdict:
     """``expect``: scalar (first cell), comparison (first cell), list of rows or rows from a
-    file (matched by ``columns``, the query's column names); ``count``: rows."""
+    file (matched by ``columns``, the query's column names, compared by ``types``); ``count``: rows."""
     if count is not UNSET and not _matches(total_rows, count):
         return Verdict(False, f"{show(count)} rows", f"{total_rows} rows",
                        f"row count {total_rows} does not match {show(count)}")
     if expect is UNSET:
         return Verdict(True, seen=f"{total_rows} rows")
     if isinstance(expect, ExpectedRows):
-        return rows_match(columns, rows, expect)
+        return rows_match(columns, rows, expect, types)
     if isinstance(expect, list):
         wanted = [row if isinstance(row, list) else [row] for row in expect]
         if same(rows, wanted):
@@ -132,8 +137,9 @@ def notebook(exit_value: Optional[str], expect: Any = UNSET) -> Verdict:
     return Verdict(False, show(expect), show(actual), f"exit value {show(actual)}, expected {show(expect)}")
 
 
-def rows_match(columns: tuple, rows: list, expected: ExpectedRows) -> Verdict:
-    """The query's rows against a file's, by column name (see the module docstring)."""
+def rows_match(columns: tuple, rows: list, expected: ExpectedRows, types: tuple = ()) -> Verdict:
+    """The query's rows against a file's, by column name; ``types`` are the query's column
+    type names (the SQL API's manifest), which decide how each column compares."""
     wanted = show(expected)
     order = _column_order(columns, expected.columns)
     if order is None:
@@ -141,15 +147,21 @@ def rows_match(columns: tuple, rows: list, expected: ExpectedRows) -> Verdict:
                        f"the query's columns {list(columns)} are not the columns of {expected.file} "
                        f"{list(expected.columns)}")
     actual = [tuple(row[i] for i in order) for row in rows]
+    kinds = [str(types[i]).upper() if i < len(types) else "" for i in order]
+
+    def equal(got: tuple, want: tuple) -> bool:
+        return len(got) == len(want) and all(
+            cell_equal(a, e, kind, expected.tolerance) for a, e, kind in zip(got, want, kinds))
+
     if expected.ordered:
         for index, (got, want) in enumerate(zip(actual, expected.rows)):
-            if not _row_equal(got, want, expected.tolerance):
+            if not equal(got, want):
                 return Verdict(False, wanted, f"row {index + 1}: {show(list(got))}",
                                f"row {index + 1} differs from {expected.file}: expected {show(list(want))}, "
                                f"got {show(list(got))} ({len(actual)} rows, {len(expected.rows)} expected)")
         missing, unexpected = list(expected.rows[len(actual):]), actual[len(expected.rows):]
     else:
-        missing, unexpected = _unmatched(actual, expected.rows, expected.tolerance)
+        missing, unexpected = _unmatched(actual, expected.rows, equal)
     if not missing and not unexpected:
         return Verdict(True, wanted, f"{len(actual)} rows as in {expected.file}")
     parts = [f"{len(missing)} missing", f"{len(unexpected)} unexpected"]
@@ -170,23 +182,43 @@ def _column_order(columns: tuple, wanted: tuple) -> Optional[list[int]]:
     return [index[w.lower()] for w in wanted]
 
 
-def _cell_equal(actual: Any, expected: Any, tolerance: float) -> bool:
-    a, e = number(actual), number(expected)
-    if tolerance and a is not None and e is not None:
-        return abs(a - e) <= Decimal(str(tolerance))
+def cell_equal(actual: Any, expected: Any, type_name: str = "", tolerance: float = 0.0) -> bool:
+    """One SQL value (a string or None, as the API returns it) against a file's value, the way
+    its column type reads: numbers as numbers (within ``tolerance``), BOOLEAN without case,
+    DATE/TIMESTAMP as points in time, STRING exactly as text ("007" is not "7"); an unknown
+    type by the general rule of ``same``. NULL equals only NULL."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if type_name in NUMERIC_TYPES or (not type_name and number(actual) is not None and number(expected) is not None):
+        a, e = number(actual), number(expected)
+        return a is not None and e is not None and abs(a - e) <= Decimal(str(tolerance))
+    if type_name == "BOOLEAN":
+        return str(actual).lower() == (_text(expected) or "").lower()
+    if type_name in TEMPORAL_TYPES:
+        a, e = _instant(actual), _instant(_text(expected))
+        if a is not None and e is not None:
+            return a == e
+    if type_name in TEXT_TYPES or type_name in TEMPORAL_TYPES:
+        return str(actual) == _text(expected)
     return same(actual, expected)
 
 
-def _row_equal(actual: tuple, expected: tuple, tolerance: float) -> bool:
-    return len(actual) == len(expected) and all(_cell_equal(a, e, tolerance) for a, e in zip(actual, expected))
+def _instant(text: Optional[str]) -> Optional[datetime]:
+    """An ISO date or timestamp ('2024-05-01', '2024-05-01 10:00:00', '...T10:00:00.000Z') in
+    UTC (a time without zone counts as UTC, as the SQL API writes TIMESTAMP_NTZ); else None."""
+    try:
+        moment = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _unmatched(actual: list, expected: list, tolerance: float) -> tuple[list, list]:
+def _unmatched(actual: list, expected: list, equal: Callable[[tuple, tuple], bool]) -> tuple[list, list]:
     """(expected rows no actual row matched, actual rows left over), as multisets."""
     left = list(actual)
     missing = []
     for want in expected:
-        hit = next((i for i, got in enumerate(left) if _row_equal(got, want, tolerance)), None)
+        hit = next((i for i, got in enumerate(left) if equal(got, want)), None)
         if hit is None:
             missing.append(want)
         else:

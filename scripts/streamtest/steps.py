@@ -98,7 +98,7 @@ class StepRunner:
                            final=statement.permanent)
         rows = self.ws.statement_rows(statement)
         total = len(rows) if statement.total_rows is None else statement.total_rows
-        verdict = expect.sql(rows, total, step.expect, step.rows, statement.columns)
+        verdict = expect.sql(rows, total, step.expect, step.rows, statement.columns, statement.types)
         return Outcome(verdict.ok, verdict.message or f"got {verdict.seen}", verdict.expected, verdict.seen)
 
     def _finish(self, statement: Statement, step: Step, watch) -> Optional[Statement]:

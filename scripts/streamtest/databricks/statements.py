@@ -34,6 +34,7 @@ class Statement:
     error_code: str = ""
     message: str = ""
     columns: tuple = ()           # column names, from the manifest
+    types: tuple = ()             # their type names (LONG, STRING, BOOLEAN, TIMESTAMP, ...)
     total_rows: Optional[int] = None
     rows: list = field(default_factory=list)   # the first chunk's data_array
     next_chunk: Optional[int] = None
@@ -63,10 +64,12 @@ def parse_statement(body: dict, statement_id: str = "") -> Statement:
     status = body.get("status") or {}
     error = status.get("error") or {}
     manifest = body.get("manifest") or {}
-    columns = tuple(c.get("name", "") for c in ((manifest.get("schema") or {}).get("columns") or []))
+    described = (manifest.get("schema") or {}).get("columns") or []
+    columns = tuple(c.get("name", "") for c in described)
+    types = tuple(str(c.get("type_name") or "").upper() for c in described)
     result = body.get("result") or {}
     total = manifest.get("total_row_count")
     return Statement(body.get("statement_id") or statement_id, (status.get("state") or "").upper(),
-                     str(error.get("error_code") or ""), error.get("message") or "", columns,
+                     str(error.get("error_code") or ""), error.get("message") or "", columns, types,
                      None if total is None else int(total), list(result.get("data_array") or []),
                      result.get("next_chunk_index"))
