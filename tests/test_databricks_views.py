@@ -139,3 +139,10 @@ def test_the_plan_checker_never_imports_the_http_layer():
                          env={"PYTHONPATH": str(scripts), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_serverless_trigger_failure_carries_the_fix():
+    run = parse_run({"run_id": 1, "state": {"life_cycle_state": "TERMINATED", "result_state": "FAILED",
+                                            "state_message": "[INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] ..."}})
+    text = failures.failure_details(None, run)  # no failed tasks: nothing to fetch
+    assert text.splitlines()[-1].startswith("hint: serverless compute runs only availableNow/once")

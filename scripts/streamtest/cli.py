@@ -93,14 +93,16 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the test against the workspace", epilog=RUN_EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     plan_args(run)
-    run.add_argument("--junit", type=Path, help="write JUnit XML here (no JUnit file without it)")
-    run.add_argument("--summary", type=Path, help="write the markdown summary here (no summary file without it)")
+    run.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML here (no JUnit file without it)")
+    run.add_argument("--summary", type=Path, metavar="PATH",
+                     help="write the markdown summary here (no summary file without it)")
     run.add_argument("--iterations", type=count, metavar="N",
                      help="run only the first N iterations (0: setup only; the rest are reported as skipped; "
                           "cleanup as always)")
     run.add_argument("--heartbeat", type=duration, default=30.0, metavar="DURATION",
                      help="during any wait, a sign of life at least this often (default 30s)")
-    run.add_argument("--state", type=Path, default=Path(DEFAULT_STATE), help=f"state file (default {DEFAULT_STATE})")
+    run.add_argument("--state", type=Path, metavar="PATH", default=Path(DEFAULT_STATE),
+                     help=f"state file (default {DEFAULT_STATE})")
     run.add_argument("--keep-on-failure", action="store_true",
                      help="when a check fails, keep the job and the deployed folder for debugging "
                           "(the run is still cancelled); `cleanup --state` removes them later")

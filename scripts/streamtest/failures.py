@@ -15,6 +15,12 @@ from streamtest.databricks.runs import Run
 from streamtest.databricks.workspace import Workspace
 
 MAX_FRAMES = 6
+# what a dead run's text says -> the likely fix, added under it
+HINTS = {
+    "INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED":
+        "hint: serverless compute runs only availableNow/once stream triggers: give the task a "
+        "job cluster (job_cluster_key or new_cluster), or use trigger(availableNow=True) with mode: batch",
+}
 NOTEBOOK_FRAME = re.compile(r'File "(<notebook [^"]*>|/Workspace/[^"]*|/Repos/[^"]*)"|<command-\d+>|, cell \d+')
 OUTPUT_TAIL = 10
 
@@ -35,7 +41,8 @@ def failure_details(ws: Workspace, run: Run) -> str:
     for task in run.failed_tasks():
         error = task_error(ws, task.run_id, said=lines[0])
         lines.append(f"task {task.task_key} {task.result}" + (f":\n{error}" if error else ""))
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return "\n".join([text] + [hint for cause, hint in HINTS.items() if cause in text])
 
 
 def task_error(ws: Workspace, task_run_id: int, said: str = "") -> str:
