@@ -64,3 +64,17 @@ def test_compute_new_cluster_goes_into_the_one_time_run(localspace, workspace_en
     assert reply["tasks"][0]["new_cluster"]["node_type_id"] == "i3.xlarge"
     assert "existing_cluster_id" not in reply["tasks"][0]
     assert clean(localspace)
+
+
+WAREHOUSES = next((name for name in ("warehouses", "warehouse") if name in inspect.signature(LocalSpace.__init__).parameters), None)
+
+
+@pytest.mark.skipif(WAREHOUSES is None, reason="this localspace has no configured warehouses yet")
+def test_a_warehouse_that_does_not_exist_ends_the_run_before_anything_is_created(
+        space_factory, tmp_path, capsys, monkeypatch):
+    space = space_factory(**{WAREHOUSES: ["wh1"] if WAREHOUSES == "warehouses" else "wh1"})
+    result = run(project(tmp_path, stream_plan("no-warehouse", "setup: [{sql: SELECT 1, expect: 1}]\n")
+                         .replace("warehouse_id: local", "warehouse_id: nope")), capsys, monkeypatch=monkeypatch)
+    assert result.code == 3
+    assert "warehouse nope does not exist" in result.junit["setup"]["start compute ahead"].result[0].message
+    assert clean(space) and space.leftovers()["workspace_objects"] == 0

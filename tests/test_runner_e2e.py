@@ -145,7 +145,7 @@ def test_each_expectation_form(localspace, workspace_env, tmp_path, capsys, monk
     """))
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 0, result.err
-    assert len(result.junit["setup"]) == 12  # deploy, create, start + 9 checks
+    assert len(result.junit["setup"]) == 13  # start compute, deploy, create, start + 9 checks
 
 
 def test_oauth_m2m_refreshes_short_lived_tokens(space_factory, tmp_path, capsys, monkeypatch):

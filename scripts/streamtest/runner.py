@@ -22,7 +22,7 @@ from streamtest import failures, identity, schedule
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
 from streamtest.databricks.runs import Run
-from streamtest.databricks.workspace import NoCompute, Workspace, has_compute
+from streamtest.databricks.workspace import NoCompute, Workspace, has_compute, is_gone
 from streamtest.durations import format_duration
 from streamtest.log import Progress
 from streamtest.plan.model import Plan
@@ -90,7 +90,6 @@ class Runner:
         interrupted: Optional[Interrupted] = None
         try:
             try:
-                self._warm_compute()
                 self._walk(after=False)
             except (StepFailed, ApiError, Deadline):
                 pass  # already recorded on its step
@@ -114,27 +113,6 @@ class Runner:
             if interrupted is not None and self.recorder.verdict() == PASSED:
                 self.recorder.record("cleanup", "interrupted", FAILED, f"cancelled: {interrupted}")
         return self.recorder.verdict()
-
-    def _warm_compute(self) -> None:
-        """Start the SQL warehouse and the all-purpose clusters the plan names now, so they
-        warm while the job's cluster starts instead of one after the other (each takes
-        minutes when cold). Only a head start: a start that is refused (no permission, already
-        running, an emulator without the API) changes nothing, the first use starts it."""
-        steps = self.plan.all_steps()
-        wanted = []
-        if self.plan.compute.warehouse_id and any(step.kind == "sql" for step in steps):
-            wanted.append((f"warehouse {self.plan.compute.warehouse_id}", self.ws.start_warehouse,
-                           self.plan.compute.warehouse_id))
-        clusters = [self.plan.compute.cluster_id] if any(step.kind == "notebook" for step in steps) else []
-        clusters += [t.get("existing_cluster_id") for t in self.plan.job.get("tasks") or [] if isinstance(t, dict)]
-        for cluster in dict.fromkeys(c for c in clusters if isinstance(c, str) and c):
-            wanted.append((f"cluster {cluster}", self.ws.start_cluster, cluster))
-        for label, start, ident in wanted:
-            try:
-                start(ident)
-                self.log(f"{label}: started ahead, so it warms while the job starts")
-            except ApiError as exc:
-                self.log(f"{label}: not started ahead ({exc.error_code}); its first use starts it")
 
     def _walk(self, after: bool) -> None:
         """Run the schedule's main steps (the first failure stops them) or its ``after``
@@ -161,7 +139,9 @@ class Runner:
             self._plan_step(index, entry)
             return
         with self._step(index) as result:
-            if entry.action == schedule.DEPLOY:
+            if entry.action == schedule.WARM:
+                result.message = self._warm_compute()
+            elif entry.action == schedule.DEPLOY:
                 count = deploy(self.ws, self.plan.deploy.source, self.plan.deploy.to, self.state, self.log)
                 result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
             elif entry.action == schedule.CREATE:
@@ -173,6 +153,27 @@ class Runner:
             else:  # the batch job's run: once in setup (START), once per iteration (BATCH)
                 self._run_batch("setup" if entry.action == schedule.START else f"step-{index}")
                 result.message, result.link = f"run {self.run_id}", self.run_url
+
+    def _warm_compute(self) -> str:
+        """Start the warehouse and clusters of ``schedule.warm_targets`` now, so they warm while
+        the job's cluster starts instead of one after the other (each takes minutes when
+        cold). Only a head start: a start that is refused (no permission, already running, an
+        emulator without the API) changes nothing, their first use starts them. One that the
+        workspace says does not exist ends the test here, before anything is created."""
+        said = []
+        for kind, ident in schedule.warm_targets(self.plan):
+            start = self.ws.start_warehouse if kind == "warehouse" else self.ws.start_cluster
+            try:
+                start(ident)
+                said.append(f"{kind} {ident} starting")
+            except ApiError as exc:
+                if is_gone(exc) and exc.error_code != "ENDPOINT_NOT_FOUND":
+                    setting = "compute.warehouse_id" if kind == "warehouse" else "compute.cluster_id / existing_cluster_id"
+                    raise NoCompute(exc.error_code, f"{kind} {ident} does not exist in this workspace: check {setting} "
+                                    f"({exc.message})", exc.status, exc.endpoint) from None
+                said.append(f"{kind} {ident} not started ahead ({exc.error_code}): its first use starts it")
+        self.log("  " + "; ".join(said))
+        return "; ".join(said)
 
     def _cleanup(self, keep: bool) -> None:
         """Remove what the run created; ``keep`` leaves the job and the deployed folder."""

@@ -13,7 +13,7 @@ from typing import Optional
 
 from streamtest.plan.model import Iteration, Plan, Step
 
-DEPLOY, CREATE, START, BATCH, STEP = "deploy", "create", "start", "batch", "step"
+WARM, DEPLOY, CREATE, START, BATCH, STEP = "warm", "deploy", "create", "start", "batch", "step"
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Entry:
     phase: str                    # report phase: "setup", an iteration's phase name, "cleanup"
     section: str                  # log fold: "setup", "iteration 1: name", "after"
     name: str                     # the step's name in the log and the reports
-    action: str                   # DEPLOY | CREATE | START | BATCH | STEP
+    action: str                   # WARM | DEPLOY | CREATE | START | BATCH | STEP
     step: Optional[Step] = None   # the plan step, for STEP
     watch: bool = False           # watch the streaming run while it runs
     after: bool = False           # an ``after`` step: runs even when the test already failed
@@ -31,6 +31,8 @@ class Entry:
 def build(plan: Plan, iterations: Optional[int] = None) -> list[Entry]:
     """Every step of ``plan`` in the order it runs; ``iterations`` keeps only the first N."""
     entries: list[Entry] = []
+    if warm_targets(plan):
+        entries.append(Entry("setup", "setup", "start compute ahead", WARM))
     if plan.deploy:
         entries.append(Entry("setup", "setup", f"deploy {plan.deploy.source.name} to {plan.deploy.to}", DEPLOY))
     entries += [Entry("setup", "setup", s.name, STEP, s) for s in plan.before]
@@ -46,6 +48,20 @@ def build(plan: Plan, iterations: Optional[int] = None) -> list[Entry]:
         entries += [Entry(phase, section, s.name, STEP, s, watch=True, skipped=skipped) for s in it.validate]
     entries += [Entry("cleanup", "after", s.name, STEP, s, after=True) for s in plan.after]
     return entries
+
+
+def warm_targets(plan: Plan) -> list[tuple[str, str]]:
+    """What the run starts before anything else, so it warms while the job's cluster starts:
+    ("warehouse", id) when sql steps use it, ("cluster", id) for the all-purpose clusters
+    notebook steps and job tasks name."""
+    steps = plan.all_steps()
+    out = []
+    if plan.compute.warehouse_id and any(step.kind == "sql" for step in steps):
+        out.append(("warehouse", plan.compute.warehouse_id))
+    clusters = [plan.compute.cluster_id] if any(step.kind == "notebook" for step in steps) else []
+    clusters += [t.get("existing_cluster_id") for t in plan.job.get("tasks") or [] if isinstance(t, dict)]
+    out += [("cluster", c) for c in dict.fromkeys(c for c in clusters if isinstance(c, str) and c)]
+    return out
 
 
 def phase_of(plan: Plan, iteration: Iteration) -> str:

@@ -31,7 +31,8 @@ DBFS_BLOCK = 1024 * 1024
 
 
 class NoCompute(ApiError):
-    """The workspace has no serverless jobs compute and a task named none. The caller knows
+    """The workspace cannot give the compute a task asks for: no serverless jobs compute for a
+    task that names none, or a warehouse or cluster that does not exist. The caller knows
     which plan setting that was, and re-raises it with the one-line fix (``with_fix``)."""
 
     def with_fix(self, fix: str) -> "NoCompute":
