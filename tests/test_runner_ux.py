@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from e2e_support import clean, project, run, stream_plan
+from e2e_support import DYING_STREAM, clean, project, run, stream_plan
 from streamtest.cli import main
 
 
@@ -101,17 +101,10 @@ def test_a_missing_table_still_waits(localspace, workspace_env, tmp_path, capsys
 
 
 def test_a_dead_run_shows_its_notebook_frame_everywhere(localspace, workspace_env, tmp_path, capsys, monkeypatch):
-    plan = project(tmp_path, stream_plan("frames", """
-        iterations:
-          - name: poison
-            produce: [{upload: data/poison, to: "${var.landing}"}]
-            validate:
-              - {name: waits, sql: SELECT 0, expect: 1, within: 1m}
-    """))
-    result = run(plan, capsys, monkeypatch=monkeypatch)
+    result = run(project(tmp_path, stream_plan("frames", DYING_STREAM)), capsys, monkeypatch=monkeypatch)
     assert result.code == 1
     frame = "/run, cell 2>"
-    junit_text = result.junit["poison"]["waits"].result[0].text
+    junit_text = result.junit["poison"]["waits for a row that never comes"].result[0].text
     summary = (result.workdir / "summary.md").read_text()
     for text in (result.err, junit_text, summary):
         assert frame in text and "RuntimeError: poison pill in the landing folder" in text
