@@ -146,3 +146,19 @@ def test_a_serverless_trigger_failure_carries_the_fix():
                                             "state_message": "[INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] ..."}})
     text = failures.failure_details(None, run)  # no failed tasks: nothing to fetch
     assert text.splitlines()[-1].startswith("hint: serverless compute runs only availableNow/once")
+
+
+IPYTHON_TRACE = '''\x1b[0;31m---------------------------------------------------------------------------\x1b[0m
+\x1b[0;31mValueError\x1b[0m                                Traceback (most recent call last)
+File \x1b[0;32m<command-4426281734537416>, line 3\x1b[0m
+\x1b[1;32m      1\x1b[0m x = 1
+\x1b[1;32m      2\x1b[0m y = 2
+\x1b[0;32m----> 3\x1b[0m \x1b[38;5;28;01mraise\x1b[39;00m \x1b[38;5;167;01mValueError\x1b[39;00m(\x1b[38;5;124m"\x1b[39m\x1b[38;5;124mbronze is empty\x1b[39m\x1b[38;5;124m"\x1b[39m)
+
+\x1b[0;31mValueError\x1b[0m: bronze is empty
+'''
+
+
+def test_ipython_frames_keep_the_marked_line_without_colours():
+    assert failures.notebook_frames(IPYTHON_TRACE) == [
+        "File <command-4426281734537416>, line 3", '    ----> 3 raise ValueError("bronze is empty")']

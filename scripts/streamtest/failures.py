@@ -21,7 +21,13 @@ HINTS = {
         "hint: serverless compute runs only availableNow/once stream triggers: give the task a "
         "job cluster (job_cluster_key or new_cluster), or use trigger(availableNow=True) with mode: batch",
 }
-NOTEBOOK_FRAME = re.compile(r'File "(<notebook [^"]*>|/Workspace/[^"]*|/Repos/[^"]*)"|<command-\d+>|, cell \d+')
+# a frame in the user's notebook: plain Python ('File "<notebook /x/run, cell 2>"', a file under
+# /Workspace or /Repos) or IPython's on Databricks ('File <command-123>, line 4',
+# 'File ~/.ipykernel/1/command-123-456:4', 'Cell In[3], line 2')
+NOTEBOOK_FRAME = re.compile(r'File "(<notebook [^"]*>|/Workspace/[^"]*|/Repos/[^"]*)"|'
+                            r'File <command-\d+>|/command-\d+(-\d+)?:\d+|^\s*Cell In\[\d+\]')
+ARROW = re.compile(r"^\s*-+>")  # IPython marks the failing line with '---->'
+
 OUTPUT_TAIL = 10
 
 
@@ -52,12 +58,13 @@ def task_error(ws: Workspace, task_run_id: int, said: str = "") -> str:
         output = ws.get_output(task_run_id)
     except ApiError as exc:
         return f"(get-output failed: {exc.error_code})"
-    parts = [output.error.strip()] if output.error.strip() else []
-    frames = notebook_frames(output.error_trace)
+    error, trace = _plain(output.error).strip(), _plain(output.error_trace).strip()
+    parts = [error] if error else []
+    frames = notebook_frames(trace)
     if frames:
         parts.append("\n".join(frames))
-    if not output.error and output.error_trace.strip():  # no one-line error: the trace's last line is it
-        parts.insert(0, output.error_trace.strip().splitlines()[-1])
+    if not error and trace:  # no one-line error: the trace's last line is it
+        parts.insert(0, trace.splitlines()[-1])
     if parts and said and parts[0] in said:
         parts.pop(0)
     printed = [line for line in output.logs.strip().splitlines() if line.strip()][-OUTPUT_TAIL:]
@@ -67,14 +74,25 @@ def task_error(ws: Workspace, task_run_id: int, said: str = "") -> str:
 
 
 def notebook_frames(trace: str) -> list[str]:
-    """The trace's frames in notebook code, each with the source line that follows it."""
-    lines = trace.splitlines()
+    """The trace's frames in notebook code, each with its failing source line: the one IPython
+    marks with '---->', else the line after the frame (plain Python's layout)."""
+    lines = [_plain(line) for line in trace.splitlines()]
     out: list[str] = []
     for index, line in enumerate(lines):
         if not NOTEBOOK_FRAME.search(line):
             continue
         out.append(line.strip())
-        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
-        if following and not following.startswith(("File ", "Traceback")):
-            out.append("    " + following)
+        body = []
+        for following in lines[index + 1:index + 12]:
+            if not following.strip() or following.lstrip().startswith(("File ", "Traceback", "Cell In")):
+                break
+            body.append(following)
+        source = next((b for b in body if ARROW.match(b)), body[0] if body else "")
+        if source:
+            out.append("    " + source.strip())
     return out[-2 * MAX_FRAMES:]
+
+
+def _plain(line: str) -> str:
+    """The line without terminal colour codes (IPython colours its traces)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)
