@@ -299,6 +299,10 @@ class Checker:
             step.parameters = self.string_map(raw.get("parameters"), path + ("parameters",), "parameters", ctx)
             if "expect" in raw:
                 step.expect = self.render(raw["expect"], path + ("expect",), ctx)
+                if isinstance(step.expect, dict) and set(step.expect) <= {"file", "ordered", "tolerance"} \
+                        and "file" in step.expect:
+                    self.problem(path + ("expect",), "expect: {file: ...} compares a query's rows: use it on a sql "
+                                 "step (a notebook's exit value is compared with expect as written)")
         elif kind == "sql":
             step.sql = self.text(raw[kind], value_path, "sql", ctx)
             if not step.sql.strip():
