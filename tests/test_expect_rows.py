@@ -44,7 +44,7 @@ def test_unordered_by_default():
 def test_ordered_names_the_first_row_that_differs():
     wanted = ExpectedRows("gold.csv", COLUMNS, [("1", "ada"), ("2", "grace")], ordered=True)
     verdict = expect.rows_match(COLUMNS, [["2", "grace"], ["1", "ada"]], wanted)
-    assert not verdict.ok and verdict.message.startswith("row 1 differs from gold.csv")
+    assert not verdict.ok and verdict.message.startswith("row 1 differs from gold.csv (2 rows)")
 
 
 def test_columns_match_by_name_in_any_order_and_case():
@@ -89,7 +89,7 @@ def test_the_query_types_decide_a_file_comparison():
 def test_a_failure_counts_and_shows_the_first_missing_and_unexpected_rows():
     wanted = ExpectedRows("gold.csv", ("id",), [(str(i),) for i in range(1, 9)])
     verdict = expect.rows_match(("id",), [["1"], ["2"], ["99"]], wanted)
-    assert verdict.message == "rows differ from gold.csv: 3 rows, 8 expected (6 missing, 1 unexpected)"
+    assert verdict.message == "rows differ from gold.csv (8 rows): got 3 rows (6 missing, 1 unexpected)"
     assert verdict.seen == 'missing [["3"], ["4"], ["5"], ["6"], ["7"]] (and 1 more); unexpected [["99"]]'
 
 
@@ -121,6 +121,6 @@ def test_a_failing_check_against_a_csv_shows_what_differs(localspace, workspace_
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 1
     failure = result.junit["payload 1"]["bronze as expected"].result[0]
-    assert "3 rows, 3 expected (1 missing, 1 unexpected)" in failure.message
+    assert "expected/bronze-1.csv (3 rows): got 3 rows (1 missing, 1 unexpected)" in failure.message
     assert 'missing [["4", "barbara"]]; unexpected [["3", "linus"]]' in failure.text
     assert clean(localspace)

@@ -85,7 +85,7 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
 def show(value: Any) -> str:
     """How a value is written in failure messages: JSON-ish, null for None."""
     if isinstance(value, ExpectedRows):
-        return f"the {len(value.rows)} row(s) of {value.file}"
+        return f"{value.file} ({len(value.rows)} rows)"
     if isinstance(value, dict) and value and all(k in OPS for k in value):
         return " and ".join(f"{op} {show(v)}" for op, v in value.items())
     return json.dumps(value, default=str)
@@ -157,8 +157,8 @@ def rows_match(columns: tuple, rows: list, expected: ExpectedRows, types: tuple 
         for index, (got, want) in enumerate(zip(actual, expected.rows)):
             if not equal(got, want):
                 return Verdict(False, wanted, f"row {index + 1}: {show(list(got))}",
-                               f"row {index + 1} differs from {expected.file}: expected {show(list(want))}, "
-                               f"got {show(list(got))} ({len(actual)} rows, {len(expected.rows)} expected)")
+                               f"row {index + 1} differs from {wanted}: expected {show(list(want))}, "
+                               f"got {show(list(got))} (of {len(actual)} rows)")
         missing, unexpected = list(expected.rows[len(actual):]), actual[len(expected.rows):]
     else:
         missing, unexpected = _unmatched(actual, expected.rows, equal)
@@ -168,8 +168,7 @@ def rows_match(columns: tuple, rows: list, expected: ExpectedRows, types: tuple 
     seen = "; ".join(f"{label} {show([list(r) for r in found[:SHOWN_ROWS]])}"
                      + (f" (and {len(found) - SHOWN_ROWS} more)" if len(found) > SHOWN_ROWS else "")
                      for label, found in (("missing", missing), ("unexpected", unexpected)) if found)
-    return Verdict(False, wanted, seen, f"rows differ from {expected.file}: {len(actual)} rows, "
-                   f"{len(expected.rows)} expected ({', '.join(parts)})")
+    return Verdict(False, wanted, seen, f"rows differ from {wanted}: got {len(actual)} rows ({', '.join(parts)})")
 
 
 def _column_order(columns: tuple, wanted: tuple) -> Optional[list[int]]:
