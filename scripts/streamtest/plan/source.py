@@ -117,8 +117,8 @@ def indentation_hint(text: str, line: int) -> str:
     if "\t" in shown[: len(shown) - len(shown.lstrip())]:
         return f"line {line} is indented with a tab; YAML needs spaces"
     hint = (f"check the indentation of line {line} against the lines above it: keys of one mapping "
-            "start in the same column, a list item is '- ' one level in, and a value that contains "
-            "': ' or starts with '{', '[', '*' or '&' needs quotes")
+            "start in the same column, a list item is '- ' one level in, and a value needs quotes when "
+            "it contains ': ', starts with '{', '[', '*' or '&', or holds ${...} inside a {...} mapping")
     return hint + (f" (line {line}: {shown.strip()[:60]!r})" if shown.strip() else "")
 
 
