@@ -136,6 +136,19 @@ WAITING_PLAN = """
 """
 
 
+# An iteration that kills the stream (the notebook raises on poison.csv) while a check waits.
+DYING_STREAM = """
+    iterations:
+      - name: poison
+        produce: [{upload: data/poison, to: "${var.landing}"}]
+        validate:
+          - name: waits for a row that never comes
+            sql: SELECT count(*) FROM main.${var.schema}.bronze
+            expect: 99
+            within: 2m
+"""
+
+
 def state_has(path: Path, *keys: str) -> Callable[[], Optional[dict]]:
     def check():
         try:

@@ -218,3 +218,16 @@ def test_auth_selection():
         from_env({**host, "DATABRICKS_AUTH_TYPE": "github-oidc", "DATABRICKS_CLIENT_ID": "c"})
     with pytest.raises(ConfigError, match="no credentials"):
         from_env(host)
+
+
+@pytest.mark.parametrize("host, meant", [
+    ("127.0.0.1:8000", "http://127.0.0.1:8000"), ("localhost:8000", "http://localhost:8000"),
+    ("htp://127.0.0.1:8000", "http://127.0.0.1:8000"), ("http:/127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("http//127.0.0.1:8000", "http://127.0.0.1:8000"), ("https:adb-1.cloud.databricks.com", "https://adb-1.cloud.databricks.com"),
+    ("htps://user:hunter22@adb-1.cloud.databricks.com", "https://adb-1.cloud.databricks.com"),
+])
+def test_a_missing_or_mistyped_scheme_names_the_url_meant(host, meant):
+    from streamtest.config import SchemeError, normalize_host
+    with pytest.raises(SchemeError) as info:
+        normalize_host(host)
+    assert str(info.value).endswith(f"set DATABRICKS_HOST={meant}") and "hunter22" not in str(info.value)

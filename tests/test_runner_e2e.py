@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import signal
 
-from e2e_support import WAITING_PLAN, clean, project, run, running, stream_plan
+from e2e_support import DYING_STREAM, WAITING_PLAN, clean, project, run, running, stream_plan
 from streamtest.cli import main
 from waiting import wait_until
 
@@ -59,16 +59,7 @@ def test_failing_check_reports_expected_and_last_seen(localspace, workspace_env,
 
 
 def test_stream_that_dies_mid_iteration_fails_at_once(localspace, workspace_env, tmp_path, capsys, monkeypatch):
-    plan = project(tmp_path, stream_plan("dies", """
-        iterations:
-          - name: poison
-            produce: [{upload: data/poison, to: "${var.landing}"}]
-            validate:
-              - name: waits for a row that never comes
-                sql: SELECT count(*) FROM main.${var.schema}.bronze
-                expect: 99
-                within: 2m
-    """))
+    plan = project(tmp_path, stream_plan("dies", DYING_STREAM))
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 1
     case = result.junit["poison"]["waits for a row that never comes"]
@@ -145,7 +136,7 @@ def test_each_expectation_form(localspace, workspace_env, tmp_path, capsys, monk
     """))
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 0, result.err
-    assert len(result.junit["setup"]) == 12  # deploy, create, start + 9 checks
+    assert len(result.junit["setup"]) == 13  # start compute, deploy, create, start + 9 checks
 
 
 def test_oauth_m2m_refreshes_short_lived_tokens(space_factory, tmp_path, capsys, monkeypatch):

@@ -117,3 +117,35 @@ def test_job_settings_carry_tags_and_dead_man():
     assert settings["tags"] == {"streamtest": "true", "streamtest-run": "9_1",
                                 "streamtest-expires": str(int(1000 + settings["timeout_seconds"] + 300 + 600))}
     assert "tags" not in plan.job  # the plan itself is untouched
+
+
+def test_a_wait_beats_every_heartbeat_with_what_it_waits_for():
+    t = FakeTime()
+    beats: list[str] = []
+    times: list[float] = []
+    poller = Poller(clock=t.clock, sleep=t.sleep, heartbeat=30, beat=lambda line: (beats.append(line), times.append(t.now)))
+    with pytest.raises(Deadline):
+        poller.until(lambda: None, 95, what="the cluster", last=lambda: "PENDING: Waiting for cluster")
+    assert len(beats) == 3  # a 95 s wait: one beat in each 30 s
+    assert all(b - a <= 30 for a, b in zip([0.0] + times, times + [95.0]))
+    assert beats[0].startswith("  still waiting for the cluster: ") and "s of 1m35s, " in beats[0]
+    assert beats[-1].endswith("; last: PENDING: Waiting for cluster") and "attempts" in beats[-1]
+
+
+def test_a_beat_comes_on_time_between_slow_attempts():
+    t = FakeTime()
+    times: list[float] = []
+    poller = Poller(clock=t.clock, sleep=t.sleep, first=20, factor=1, ceiling=20, eager_for=0, heartbeat=5,
+                    beat=lambda line: times.append(t.now))
+    with pytest.raises(Deadline):
+        poller.until(lambda: None, 40, what="x")
+    assert times and all(b - a <= 5 for a, b in zip([0.0] + times, times))
+
+
+def test_a_wait_without_a_name_stays_silent():
+    t = FakeTime()
+    beats: list[str] = []
+    poller = Poller(clock=t.clock, sleep=t.sleep, heartbeat=1, beat=beats.append)
+    with pytest.raises(Deadline):
+        poller.until(lambda: None, 10)
+    assert beats == []

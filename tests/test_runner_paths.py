@@ -183,7 +183,7 @@ def test_github_actions_folds_annotations_outputs_and_summary(
     errors = [line for line in result.out.splitlines() if line.startswith("::error")]
     assert len(errors) == 1
     assert errors[0].startswith("::error title=payload 1%3A bronze holds four rows::")
-    assert "expected: 4" in errors[0] and 'last seen: "3"' in errors[0]
+    assert 'got "3", expected 4' in errors[0] and errors[0].count("expected") == 1  # said once, not repeated
 
     outputs = dict(line.split("=", 1) for line in (result.workdir / "github_output.txt").read_text().splitlines())
     assert set(outputs) == {"result", "junit-path", "job-id", "run-id", "run-url", "duration"}

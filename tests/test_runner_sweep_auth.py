@@ -13,7 +13,7 @@ from oidc_support import github_token_service
 from streamtest import auth, config, identity
 from streamtest.cli import main
 from streamtest.client import HttpClient
-from streamtest.databricks import Workspace
+from streamtest.databricks.workspace import Workspace
 from streamtest.plan import load_plan
 from streamtest.runner import job_settings
 
@@ -44,12 +44,12 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
 
     assert main(["sweep"]) == 0
     assert f"deleted job {expired}" in capsys.readouterr().err
-    remaining = {job["job_id"] for job in ws.list_jobs()}
+    remaining = {job.job_id for job in ws.list_jobs()}
     assert remaining == {fresh, foreign}
-    assert ws.get_run(active)["state"]["life_cycle_state"] in ("TERMINATING", "TERMINATED", "INTERNAL_ERROR", "SKIPPED")
+    assert ws.get_run(active).life_cycle in ("TERMINATING", "TERMINATED", "INTERNAL_ERROR", "SKIPPED")
 
     assert main(["sweep", "--older-than", "0s"]) == 0
-    assert {job["job_id"] for job in ws.list_jobs()} == {foreign}
+    assert {job.job_id for job in ws.list_jobs()} == {foreign}
     assert main(["sweep", "--older-than", "soon"]) == 2
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from streamtest import redaction
 from streamtest.client import ApiError, HttpClient
 from streamtest.config import Config
-from streamtest.databricks import OIDC_DISCOVERY, OIDC_TOKEN
+from streamtest.databricks.workspace import OIDC_DISCOVERY, OIDC_TOKEN
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"

@@ -18,9 +18,8 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional
 
-from streamtest import runs
 from streamtest.client import ApiError
-from streamtest.databricks import Workspace, is_gone
+from streamtest.databricks.workspace import Workspace, is_gone
 from streamtest.durations import format_duration
 from streamtest.poll import Deadline, Poller
 from streamtest.state import State
@@ -108,12 +107,8 @@ class Cleaner:
         return found
 
     def _pause(self, job_id: int) -> str:
-        try:
-            self.ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
-        except ApiError as exc:
-            if is_gone(exc):
-                return f"job {job_id} already deleted"
-            raise
+        if not self.ws.pause_job(job_id):
+            return f"job {job_id} already deleted"
         return f"paused continuous job {job_id}"
 
     def _delete_job(self, job_id: int) -> str:
@@ -143,7 +138,7 @@ class Cleaner:
         def all_ended() -> Optional[bool]:
             for run_id in list(pending):
                 try:
-                    ended = runs.is_terminal(self.ws.get_run(run_id))
+                    ended = self.ws.get_run(run_id).terminal
                 except ApiError as exc:
                     if not is_gone(exc):
                         raise
@@ -154,5 +149,6 @@ class Cleaner:
                         self.state.discard("one_time_runs", run_id)
             return True if not pending else None
 
-        self.poller.until(all_ended, timeout)
+        self.poller.until(all_ended, timeout, what=f"cancelled run(s) {', '.join(map(str, pending))} to end",
+                          last=lambda: f"{len(pending)} still active")
         return f"runs ended after {format_duration(self.clock() - started)}"

@@ -15,10 +15,10 @@ from typing import Mapping, Optional, Sequence
 
 import yaml
 
-from streamtest import auth, config, identity, redaction
+from streamtest import __version__, auth, config, identity, redaction
 from streamtest.cleanup import Cleaner
-from streamtest.client import ApiError, HttpClient
-from streamtest.databricks import Workspace
+from streamtest.client import ApiError, HttpClient, Unreachable
+from streamtest.databricks.workspace import Workspace
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.log import Progress
 from streamtest.plan import PlanInvalid, load_plan
@@ -35,12 +35,54 @@ DEFAULT_STATE = ".streamtest/state.json"
 EXIT = {"passed": PASSED, "failed": FAILED, "error": UNUSABLE}
 
 
+RUN_EPILOG = f"""\
+environment:
+  DATABRICKS_HOST           the workspace URL (https://...; http://127.0.0.1:PORT for localspace)
+  DATABRICKS_TOKEN          a personal access token, or
+  DATABRICKS_CLIENT_ID      with DATABRICKS_CLIENT_SECRET: OAuth M2M (a service principal), or
+  DATABRICKS_AUTH_TYPE      =github-oidc with DATABRICKS_CLIENT_ID (and DATABRICKS_TOKEN_AUDIENCE):
+                            GitHub OIDC federation, no stored secret
+  GITHUB_STEP_SUMMARY, GITHUB_OUTPUT   set by GitHub Actions: the summary is appended there, outputs written
+  {"STREAMTEST_RETRY_BUDGET":<25} seconds of retries for transient API faults (default 300)
+
+reports:
+  progress goes to stderr as it happens. JUnit XML is written only with --junit PATH and the
+  markdown summary only with --summary PATH (in GitHub Actions it is also appended to
+  $GITHUB_STEP_SUMMARY). The state file (--state) lists what the run created, for `cleanup`.
+
+exit codes: 0 passed, 1 the test failed, 2 the plan or the arguments are wrong (nothing was
+created), 3 the workspace could not be used (unreachable, auth, API) after retries.
+"""
+
+
 class UsageError(Exception):
     """Wrong arguments or environment: exit 2, nothing created."""
 
 
+def count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def duration(text: str) -> float:
+    """A command-line duration through the one duration parser."""
+    try:
+        seconds = parse_duration(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return seconds
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="streamtest", description="Integration-test a Databricks streaming pipeline.")
+    top.add_argument("--version", action="version", version=f"streamtest {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
 
     def plan_args(p: argparse.ArgumentParser) -> None:
@@ -48,11 +90,19 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--var", action="append", default=[], metavar="K=V", help="override a plan variable")
         p.add_argument("--run-id", help="the ${run.id} to use (default: from GITHUB_RUN_ID, else random)")
 
-    run = sub.add_parser("run", help="run the test against the workspace")
+    run = sub.add_parser("run", help="run the test against the workspace", epilog=RUN_EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     plan_args(run)
-    run.add_argument("--junit", type=Path, help="write JUnit XML here")
-    run.add_argument("--summary", type=Path, help="write the markdown summary here")
-    run.add_argument("--state", type=Path, default=Path(DEFAULT_STATE), help=f"state file (default {DEFAULT_STATE})")
+    run.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML here (no JUnit file without it)")
+    run.add_argument("--summary", type=Path, metavar="PATH",
+                     help="write the markdown summary here (no summary file without it)")
+    run.add_argument("--iterations", type=count, metavar="N",
+                     help="run only the first N iterations (0: setup only; the rest are reported as skipped; "
+                          "cleanup as always)")
+    run.add_argument("--heartbeat", type=duration, default=30.0, metavar="DURATION",
+                     help="during any wait, a sign of life at least this often (default 30s)")
+    run.add_argument("--state", type=Path, metavar="PATH", default=Path(DEFAULT_STATE),
+                     help=f"state file (default {DEFAULT_STATE})")
     run.add_argument("--keep-on-failure", action="store_true",
                      help="when a check fails, keep the job and the deployed folder for debugging "
                           "(the run is still cancelled); `cleanup --state` removes them later")
@@ -76,6 +126,9 @@ def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] 
     except UsageError as exc:
         progress.write(f"streamtest: {exc}")
         return USAGE
+    except config.SchemeError as exc:
+        progress.write(f"streamtest: the workspace cannot be reached: {exc} (nothing was created)")
+        return UNUSABLE
     except config.ConfigError as exc:
         progress.write(f"streamtest: {exc} (nothing was created)")
         return USAGE
@@ -84,6 +137,9 @@ def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] 
             progress.write(str(problem))
         progress.write(f"streamtest: the plan has {len(exc.problems)} problem(s); nothing was created")
         return USAGE
+    except Unreachable as exc:
+        progress.write(f"streamtest: the workspace cannot be reached: {exc.message} (nothing was created)")
+        return UNUSABLE
     except ApiError as exc:
         progress.write(f"streamtest: workspace error: {exc}")
         return UNUSABLE
@@ -102,9 +158,9 @@ def _plan(args, env):
     return load_plan(args.config, env=env, run_id=run_id, overrides=overrides)
 
 
-def _workspace(env, progress: Progress, host: Optional[str] = None) -> Workspace:
+def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:
     cfg = config.from_env(env, host=host)
-    client = HttpClient(cfg.host, on_retry=lambda endpoint, error, wait: progress(
+    client = HttpClient(cfg.host, answered_before=answered_before, on_retry=lambda endpoint, error, wait: progress(
         f"  retrying {endpoint} in {wait:.1f}s ({error.error_code}{' HTTP ' + str(error.status) if error.status else ''})"))
     client.auth = auth.for_config(cfg)
     return Workspace(client)
@@ -133,6 +189,7 @@ def cmd_run(args, env, progress: Progress) -> int:
     plan = _plan(args, env)
     _refuse_unclean_state(args.state)
     ws = _workspace(env, progress)
+    ws.reach()  # first contact: an unreachable host or a bad credential ends here, nothing created
     state = State(args.state)
     state.set(run_id=plan.run_id, host=ws.host, plan=str(plan.file), started=time.time(),
               policy={"delete_job": plan.cleanup.delete_job, "delete_deployed": plan.cleanup.delete_deployed,
@@ -141,7 +198,9 @@ def cmd_run(args, env, progress: Progress) -> int:
     progress(f"streamtest {plan.name}: run {plan.run_id} on {ws.host} ({plan.mode} mode); state in {args.state}")
     started = time.monotonic()
     with interrupts_as_exceptions(progress):
-        verdict = Runner(plan, ws, state, progress, Poller(), recorder, keep_on_failure=args.keep_on_failure).run()
+        poller = Poller(heartbeat=args.heartbeat, beat=progress)
+        verdict = Runner(plan, ws, state, progress, poller, recorder, keep_on_failure=args.keep_on_failure,
+                         iterations=args.iterations).run()
         duration = time.monotonic() - started
         _report(args, env, plan, state, recorder, verdict, duration, progress)
     ws.client.close()
@@ -200,13 +259,14 @@ def cmd_cleanup(args, env, progress: Progress) -> int:
     if state.get("cleaned"):
         progress("cleanup: already done")
         return PASSED
-    ws = _workspace(env, progress, host=state.get("host"))
+    # the run that wrote this state reached the workspace: a network blip now is retried, not final
+    ws = _workspace(env, progress, host=state.get("host"), answered_before=True)
     with interrupts_as_exceptions(progress):
         try:
-            ok = Cleaner(ws, state, progress, Poller()).run()
+            ok = Cleaner(ws, state, progress, Poller(beat=progress)).run()
         except Interrupted as exc:  # finish what was started; later signals are only logged
             progress(f"{exc}; finishing cleanup")
-            ok = Cleaner(ws, state, progress, Poller()).run()
+            ok = Cleaner(ws, state, progress, Poller(beat=progress)).run()
     return PASSED if ok else UNUSABLE
 
 

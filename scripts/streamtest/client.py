@@ -10,6 +10,12 @@ time budget. A call marked ``idempotent=False`` (jobs/create) is never repeated 
 failure that may have been processed on the server: ``recover`` looks the object up first
 (its answer stands for the reply; None means "not created", so the call is retried under
 the same policy), and without ``recover`` the caller gets ``AmbiguousError``.
+
+First contact is different: until the workspace has answered once, a refused connection, a
+name that does not resolve, a TLS failure or no answer at all within ``FIRST_CONNECT``
+seconds means the host is wrong or the workspace is not there, not that it is having a bad
+moment, so the call fails at once (``Unreachable``) with the likely fix instead of spending
+the retry budget. Once it has answered, the same errors are transient and retried.
 """
 from __future__ import annotations
 
@@ -25,10 +31,12 @@ from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnection
 from urllib3.util.retry import Retry
 
 from streamtest import __version__, redaction
+from streamtest.config import LOCAL_HOSTS
 from streamtest.signals import Interrupted
 
 USER_AGENT = f"streamtest/{__version__}"
 BUDGET_ENV = "STREAMTEST_RETRY_BUDGET"
+FIRST_CONNECT = 5.0               # connect timeout until the workspace has answered once
 
 
 def default_budget() -> float:
@@ -81,6 +89,10 @@ class AmbiguousError(ApiError):
     """A non-idempotent call failed in a way that may have been processed anyway."""
 
 
+class Unreachable(ApiError):
+    """The workspace never answered: the host, port or scheme is wrong, or nothing listens."""
+
+
 @dataclass
 class RetryPolicy:
     total: float = field(default_factory=default_budget)  # give up after this many seconds
@@ -111,7 +123,8 @@ class HttpClient:
     def __init__(self, host: str, auth=None, *, policy: Optional[RetryPolicy] = None,
                  session: Optional[requests.Session] = None, timeout=(10.0, 70.0),
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Optional[Callable[[str, ApiError, float], None]] = None):
+                 on_retry: Optional[Callable[[str, ApiError, float], None]] = None,
+                 answered_before: bool = False):
         self.host = host.rstrip("/")
         self.auth = auth
         self.policy = policy or RetryPolicy()
@@ -120,6 +133,9 @@ class HttpClient:
         self.timeout = timeout
         self.clock, self.sleep = clock, sleep
         self.on_retry = on_retry
+        # has the workspace answered once? (see the module docstring) ``answered_before``: it
+        # did in an earlier process (cleanup from a state file), so a blip now is transient
+        self.reached = answered_before
 
     def close(self) -> None:
         self.session.close()
@@ -137,25 +153,25 @@ class HttpClient:
             request_headers = dict(headers or {})
             if authenticated and self.auth is not None:
                 request_headers.update(self.auth.headers(self))
+            timeout = self.timeout if self.reached else (min(FIRST_CONNECT, self.timeout[0]), self.timeout[1])
             try:
                 response = self.session.request(method, url, params=params, json=json, data=data,
-                                                headers=request_headers, auth=basic, timeout=self.timeout)
+                                                headers=request_headers, auth=basic, timeout=timeout)
             except Interrupted as exc:  # the workspace may still act on it: say so to cleanup
                 if method not in ("GET", "HEAD") and authenticated:
                     exc.in_flight = endpoint
                 raise
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
-                if _reason(exc, NameResolutionError):
-                    # a host name that does not resolve is a typo, not a passing fault
-                    raise ApiError("NETWORK_ERROR", f"cannot resolve {urlsplit(url).hostname}: "
-                                   "check DATABRICKS_HOST", 0, endpoint) from None
+                if not self.reached and _never_answered(exc):
+                    raise Unreachable("UNREACHABLE", _first_contact_fix(exc, url), 0, endpoint) from None
                 if not idempotent and _maybe_sent(exc):
                     found = _recovered(recover, error)
                     if found is not None:
                         return found
                 wait = self.policy.backoff(attempt)
             else:
+                self.reached = True
                 if response.status_code < 400:
                     return _body(response)
                 error = ApiError.from_response(response, endpoint)
@@ -205,6 +221,32 @@ def _reason(exc: Exception, kind: type) -> bool:
     """Whether urllib3's underlying reason for a requests error is of ``kind``."""
     reason = exc.args[0] if exc.args else None
     return isinstance(getattr(reason, "reason", reason), kind)
+
+
+def _never_answered(exc: Exception) -> bool:
+    """A failure to reach the server at all: refused, unresolvable, TLS, or a connect timeout."""
+    return (isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError))
+            or _reason(exc, NewConnectionError) or _reason(exc, NameResolutionError))
+
+
+def _first_contact_fix(exc: Exception, url: str) -> str:
+    """What went wrong at first contact, and the likely fix, in one line (no secrets: no headers)."""
+    parts = urlsplit(url)
+    host, root = parts.hostname or "", f"{parts.scheme}://{parts.netloc}"
+    local = host in LOCAL_HOSTS
+    if _reason(exc, NameResolutionError):
+        return f"cannot resolve {host}: check DATABRICKS_HOST for a typo"
+    if isinstance(exc, requests.exceptions.SSLError):
+        if local or "wrong version number" in str(exc).lower() or "record layer" in str(exc).lower():
+            return (f"TLS handshake with {root} failed: the server speaks plain HTTP (localspace does); "
+                    f"set DATABRICKS_HOST=http://{parts.netloc}")
+        return f"TLS handshake with {root} failed (a proxy or an untrusted certificate?): check DATABRICKS_HOST"
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no answer from {root} within {FIRST_CONNECT:.0f}s: check DATABRICKS_HOST (host and port), a VPN or a firewall"
+    if local:
+        return (f"connection refused at {root}: is localspace running? Start it with `python -m localspace serve` "
+                "and set DATABRICKS_HOST to the URL it prints")
+    return f"connection refused at {root}: check DATABRICKS_HOST (host and port)"
 
 
 def _maybe_sent(exc: Exception) -> bool:

@@ -19,10 +19,19 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 HOSTNAME = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")      # a DNS name or an IP address (v6 unbracketed)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")                 # a line break in a header would split it
 CREDENTIAL_ENV = ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")
+WELL_FORMED = re.compile(r"https?://[^/]", re.I)
+# 'http:/h', 'http//h', 'https:h', 'htp:h', 'http:///h': a scheme was meant and mistyped
+USERINFO = re.compile(r"[^/@\s]+@")
+SCHEME_TYPO = re.compile(r"[a-z][a-z0-9+.-]*:?/+|h?t{1,2}p{1,2}s?:", re.I)
 
 
 class ConfigError(ValueError):
     """The environment does not say how to reach the workspace (exit 2: nothing created)."""
+
+
+class SchemeError(ConfigError):
+    """DATABRICKS_HOST names no usable scheme: the workspace cannot be reached as written
+    (exit 3, like a refused connection; nothing created)."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,26 @@ def register_secrets(env: Mapping[str, str]) -> None:
 
 
 def normalize_host(value: str) -> str:
-    """https://host (no path, no trailing slash); plain http only for the local emulator."""
+    """https://host (no path, no trailing slash); plain http only for the local emulator.
+
+    A scheme that is missing or mistyped is never guessed into a request that spends the
+    retry budget: a loopback host without one, ``htp://``, ``http:/`` or ``http//`` is a
+    ``SchemeError`` naming the URL that was most likely meant."""
     raw = value.strip()
-    if "://" not in raw:
-        raw = "https://" + raw
+    if not WELL_FORMED.match(raw):
+        raw = USERINFO.sub("", raw)  # echoed below: never a password someone put in the URL
+        if "://" in raw or SCHEME_TYPO.match(raw):
+            meant = _meant(raw)
+            raise SchemeError(f"DATABRICKS_HOST {raw!r} has no usable scheme (https://, or http:// for the "
+                              f"local emulator): set DATABRICKS_HOST={meant}")
+        bare = urlsplit("//" + raw)
+        if bare.hostname in LOCAL_HOSTS:
+            # https:// would be a guess that spends the whole retry budget against localspace
+            raise SchemeError(f"DATABRICKS_HOST {raw!r} has no scheme; the local emulator speaks plain HTTP: "
+                              f"set DATABRICKS_HOST=http://{bare.netloc}")
+        raw = "https://" + raw  # a workspace host name, as the Databricks CLI and SDK read it
     parts = urlsplit(raw)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if not parts.hostname:
         raise ConfigError(f"DATABRICKS_HOST is not a workspace URL: {value!r}")
     try:
         parts.port
@@ -67,6 +90,14 @@ def normalize_host(value: str) -> str:
     if parts.username or parts.password:
         raise ConfigError("DATABRICKS_HOST must not contain credentials")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _meant(raw: str) -> str:
+    """The URL a mistyped DATABRICKS_HOST most likely meant: its host with the right scheme."""
+    rest = re.sub(r"^[a-z][a-z0-9+.-]*(:/*|/+)", "", raw, count=1, flags=re.I)
+    netloc = rest.split("/", 1)[0]
+    hostname = urlsplit("//" + netloc).hostname
+    return ("http://" if hostname in LOCAL_HOSTS else "https://") + netloc
 
 
 def from_env(env: Mapping[str, str], host: Optional[str] = None) -> Config:

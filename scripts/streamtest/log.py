@@ -27,7 +27,8 @@ class Progress:
         return self.clock() - self.start
 
     def __call__(self, message: str) -> None:
-        self.write(f"[{self.elapsed():7.1f}s] {message}")
+        """One event; the lines after a message's first (a trace) are indented under it."""
+        self.write(f"[{self.elapsed():7.1f}s] " + message.replace("\n", "\n" + " " * 12))
 
     def write(self, text: str) -> None:
         try:

@@ -6,7 +6,9 @@ job's run is watched; if it leaves RUNNING the test fails at once with the reaso
 batch mode: the job runs to completion after ``before`` and in every iteration between
 ``produce`` and ``validate``.
 
-Every step is announced to the recorder up front, so unreached steps show as skipped.
+The steps come from one schedule (``schedule.build``), built once: it is announced to the
+recorder up front (so unreached steps show as skipped), walked by the flow, and cut by
+``--iterations N``.
 """
 from __future__ import annotations
 
@@ -16,15 +18,16 @@ import time
 import traceback
 from typing import Callable, Iterator, Optional
 
-from streamtest import identity, runs
+from streamtest import failures, identity, schedule
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
-from streamtest.databricks import Workspace
+from streamtest.databricks.runs import Run
+from streamtest.databricks.workspace import NoCompute, Workspace, has_compute, is_gone
 from streamtest.durations import format_duration
 from streamtest.log import Progress
-from streamtest.plan.model import Plan, Step
+from streamtest.plan.model import Plan
 from streamtest.poll import Deadline, Poller
-from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder, StepResult
+from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder, StepResult, explained
 from streamtest.signals import Interrupted
 from streamtest.state import State
 from streamtest.steps import Outcome, StepRunner
@@ -32,7 +35,6 @@ from streamtest.transfer import deploy
 
 MIN_DEAD_MAN = 3600.0
 STEP_ALLOWANCE = 300.0  # per step without a ``within``, for the dead-man estimate
-WAITING = ("QUEUED", "PENDING", "BLOCKED", "WAITING_FOR_RETRY")
 
 
 class StepFailed(Exception):
@@ -62,7 +64,8 @@ def job_settings(plan: Plan, now: float) -> dict:
 
 class Runner:
     def __init__(self, plan: Plan, ws: Workspace, state: State, progress: Progress, poller: Poller,
-                 recorder: Recorder, keep_on_failure: bool = False, clock: Callable[[], float] = time.time):
+                 recorder: Recorder, keep_on_failure: bool = False, clock: Callable[[], float] = time.time,
+                 iterations: Optional[int] = None):
         self.plan, self.ws, self.state, self.log, self.poller = plan, ws, state, progress, poller
         self.recorder = recorder
         self.keep_on_failure = keep_on_failure
@@ -72,36 +75,14 @@ class Runner:
         self.run_id: Optional[int] = None
         self.run_url = ""
         self._last_watch = 0.0
-        self.slots: dict[tuple, StepResult] = {}
-        self._announce()
+        self.schedule = schedule.build(plan, iterations)
+        self.slots = [self._announce(entry) for entry in self.schedule]
 
-    # -- announcement -------------------------------------------------------------------
-    def _announce(self) -> None:
-        p, slot = self.plan, self._slot
-        if p.deploy:
-            slot(("deploy",), "setup", f"deploy {p.deploy.source.name} to {p.deploy.to}")
-        for i, step in enumerate(p.before):
-            slot(("before", i), "setup", step.name)
-        slot(("create",), "setup", "create job")
-        slot(("start",), "setup", "start job (wait for RUNNING)" if p.mode == "stream" else "run job")
-        for i, step in enumerate(p.setup):
-            slot(("setup", i), "setup", step.name)
-        for it in p.iterations:
-            for i, step in enumerate(it.produce):
-                slot((it.number, "produce", i), self.phase_of(it), step.name)
-            if p.mode == "batch":
-                slot((it.number, "batch"), self.phase_of(it), "run job")
-            for i, step in enumerate(it.validate):
-                slot((it.number, "validate", i), self.phase_of(it), step.name)
-        for i, step in enumerate(p.after):
-            slot(("after", i), "cleanup", step.name)
-
-    def _slot(self, key: tuple, phase: str, name: str) -> None:
-        self.slots[key] = self.recorder.expect(phase, name)
-
-    def phase_of(self, iteration) -> str:
-        names = [it.name for it in self.plan.iterations]
-        return iteration.name if names.count(iteration.name) == 1 else f"{iteration.name} #{iteration.number}"
+    def _announce(self, entry: schedule.Entry) -> StepResult:
+        result = self.recorder.expect(entry.phase, entry.name)
+        if entry.skipped:
+            result.message = entry.skipped
+        return result
 
     # -- the flow -----------------------------------------------------------------------
     def run(self) -> str:
@@ -109,7 +90,7 @@ class Runner:
         interrupted: Optional[Interrupted] = None
         try:
             try:
-                self._flow()
+                self._walk(after=False)
             except (StepFailed, ApiError, Deadline):
                 pass  # already recorded on its step
             except Interrupted as exc:
@@ -118,7 +99,7 @@ class Runner:
             except Exception:  # a bug must still leave nothing behind
                 self.log(traceback.format_exc())
             if interrupted is None:
-                self._after()
+                self._walk(after=True)
         except Interrupted as exc:
             interrupted = interrupted or exc
             self.log(f"{exc}: cleaning up")
@@ -130,61 +111,76 @@ class Runner:
                 self.log(f"{interrupted.in_flight} was in flight when interrupted and may still land: "
                          f"`streamtest cleanup --state {self.state.path or 'PATH'}` (the action's always() step) looks again")
             if interrupted is not None and self.recorder.verdict() == PASSED:
-                result = self.recorder.begin(self.recorder.expect("cleanup", "interrupted"))
-                self.recorder.end(result, FAILED, f"cancelled: {interrupted}")
+                self.recorder.record("cleanup", "interrupted", FAILED, f"cancelled: {interrupted}")
         return self.recorder.verdict()
 
-    def _flow(self) -> None:
-        p = self.plan
-        with self.log.phase("setup"):
-            if p.deploy:
-                with self._step(("deploy",)) as result:
-                    count = deploy(self.ws, p.deploy.source, p.deploy.to, self.state, self.log)
-                    result.message = f"{count} object(s) imported into {p.deploy.to}"
-            for i, step in enumerate(p.before):
-                self._plan_step(("before", i), step, watch=False)
-            with self._step(("create",)) as result:
+    def _walk(self, after: bool) -> None:
+        """Run the schedule's main steps (the first failure stops them) or its ``after``
+        steps (each runs even when one before it failed), each log section in its own fold."""
+        with contextlib.ExitStack() as fold:
+            section = None
+            for index, entry in enumerate(self.schedule):
+                if entry.after != after or entry.skipped:
+                    continue
+                if entry.section != section:
+                    fold.close()
+                    fold.enter_context(self.log.phase(entry.section))
+                    section = entry.section
+                try:
+                    self._perform(index, entry)
+                except Exception as exc:
+                    if not after:
+                        raise
+                    if not isinstance(exc, (StepFailed, ApiError, Deadline)):  # not recorded on its step
+                        self.log(traceback.format_exc())
+
+    def _perform(self, index: int, entry: schedule.Entry) -> None:
+        if entry.action == schedule.STEP:
+            self._plan_step(index, entry)
+            return
+        with self._step(index) as result:
+            if entry.action == schedule.WARM:
+                result.message = self._warm_compute()
+            elif entry.action == schedule.DEPLOY:
+                count = deploy(self.ws, self.plan.deploy.source, self.plan.deploy.to, self.state, self.log)
+                result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
+            elif entry.action == schedule.CREATE:
                 self._create_job()
                 result.message = f"job {self.job_id}"
-            with self._step(("start",)) as result:
-                if p.mode == "stream":
-                    self._start_stream()
-                else:
-                    self._run_batch("setup")
+            elif entry.action == schedule.START and self.plan.mode == "stream":
+                self._start_stream()
                 result.message, result.link = f"run {self.run_id}", self.run_url
-            for i, step in enumerate(p.setup):
-                self._plan_step(("setup", i), step, watch=True)
-        for it in p.iterations:
-            with self.log.phase(f"iteration {it.number}: {it.name}"):
-                for i, step in enumerate(it.produce):
-                    self._plan_step((it.number, "produce", i), step, watch=True)
-                if p.mode == "batch":
-                    with self._step((it.number, "batch")) as result:
-                        self._run_batch(f"iteration-{it.number}")
-                        result.message, result.link = f"run {self.run_id}", self.run_url
-                for i, step in enumerate(it.validate):
-                    self._plan_step((it.number, "validate", i), step, watch=True)
+            else:  # the batch job's run: once in setup (START), once per iteration (BATCH)
+                self._run_batch("setup" if entry.action == schedule.START else f"step-{index}")
+                result.message, result.link = f"run {self.run_id}", self.run_url
 
-    def _after(self) -> None:
-        """``after`` steps run even when the test failed; one failing does not stop the rest."""
-        if not self.plan.after:
-            return
-        with self.log.phase("after"):
-            for i, step in enumerate(self.plan.after):
-                try:
-                    self._plan_step(("after", i), step, watch=False)
-                except (StepFailed, ApiError, Deadline):
-                    continue
-                except Exception:
-                    self.log(traceback.format_exc())
+    def _warm_compute(self) -> str:
+        """Start the warehouse and clusters of ``schedule.warm_targets`` now, so they warm while
+        the job's cluster starts instead of one after the other (each takes minutes when
+        cold). Only a head start: a start that is refused (no permission, already running, an
+        emulator without the API) changes nothing, their first use starts them. One that the
+        workspace says does not exist ends the test here, before anything is created."""
+        said = []
+        for kind, ident in schedule.warm_targets(self.plan):
+            start = self.ws.start_warehouse if kind == "warehouse" else self.ws.start_cluster
+            try:
+                start(ident)
+                said.append(f"{kind} {ident} starting")
+            except ApiError as exc:
+                if is_gone(exc) and exc.error_code != "ENDPOINT_NOT_FOUND":
+                    setting = "compute.warehouse_id" if kind == "warehouse" else "compute.cluster_id / existing_cluster_id"
+                    raise NoCompute(exc.error_code, f"{kind} {ident} does not exist in this workspace: check {setting} "
+                                    f"({exc.message})", exc.status, exc.endpoint) from None
+                said.append(f"{kind} {ident} not started ahead ({exc.error_code}): its first use starts it")
+        self.log("  " + "; ".join(said))
+        return "; ".join(said)
 
     def _cleanup(self, keep: bool) -> None:
         """Remove what the run created; ``keep`` leaves the job and the deployed folder."""
         with self.log.phase("cleanup"):
             def record(name: str, started: float, duration: float, ok: bool, message: str) -> None:
-                result = self.recorder.expect("cleanup", name)
-                result.started, result.duration = started, duration
-                result.outcome, result.message = (PASSED if ok else ERROR), message
+                self.recorder.record("cleanup", name, PASSED if ok else ERROR, message, started=started,
+                                     duration=duration)
 
             try:
                 try:
@@ -196,9 +192,7 @@ class Runner:
                     Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
             except Exception as exc:  # never let cleanup mask the verdict; the always() step retries
                 self.log(f"cleanup failed: {exc}")
-                result = self.recorder.expect("cleanup", "cleanup")
-                self.recorder.begin(result)
-                self.recorder.end(result, ERROR, f"cleanup failed: {exc}")
+                self.recorder.record("cleanup", "cleanup", ERROR, f"cleanup failed: {exc}")
         if keep:
             self._announce_kept()  # outside the cleanup fold, so it is seen
 
@@ -214,14 +208,13 @@ class Runner:
             message += f" Run {self.run_id} was cancelled; its page stays: {self.run_url or 'see the job'}."
         message += f" Remove them with: streamtest cleanup --state {self.state.path or 'PATH'}"
         self.log(message)
-        result = self.recorder.begin(self.recorder.expect("cleanup", "keep job and notebooks (keep-on-failure)"))
-        self.recorder.end(result, SKIPPED, message, link=self.run_url)
+        self.recorder.record("cleanup", "keep job and notebooks (keep-on-failure)", SKIPPED, message, link=self.run_url)
 
     # -- steps --------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _step(self, key: tuple) -> Iterator[StepResult]:
+    def _step(self, index: int) -> Iterator[StepResult]:
         """Record one step: passed unless it raises; failures stop the flow (re-raised)."""
-        result = self.recorder.begin(self.slots[key])
+        result = self.recorder.begin(self.slots[index])
         self.log(f"{result.name}")
         try:
             yield result
@@ -229,11 +222,14 @@ class Runner:
             outcome = exc.args[0] if exc.args and isinstance(exc.args[0], Outcome) else Outcome(False, str(exc))
             self._end(result, FAILED, outcome)
             raise
-        except runs.RunEnded as exc:
+        except failures.RunEnded as exc:
             self._end(result, FAILED, Outcome(False, str(exc), link=exc.url))
             raise StepFailed(str(exc)) from None
         except Interrupted as exc:
             self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.run_url))
+            raise
+        except NoCompute as exc:  # a plan setting the workspace cannot serve: the fix, nothing else
+            self._end(result, ERROR, Outcome(False, exc.message))
             raise
         except ApiError as exc:
             self._end(result, ERROR, Outcome(False, f"workspace error: {exc}", link=self.run_url))
@@ -248,20 +244,21 @@ class Runner:
                      (f": {result.message}" if result.message else ""))
 
     def _end(self, result: StepResult, outcome: str, detail: Outcome) -> None:
+        """A failed step carries the run page: its own run's, else the job's run."""
+        link = detail.link or self.run_url
         self.recorder.end(result, outcome, detail.message, expected=detail.expected,
-                          last_seen=detail.seen, link=detail.link)
-        self.log(f"  {outcome.upper()} after {format_duration(result.duration)}: {detail.message}")
-        if detail.expected:
-            self.log(f"    expected {detail.expected}; last seen {detail.seen or 'nothing'}")
-        if detail.link:
-            self.log(f"    {detail.link}")
+                          last_seen=detail.seen, link=link)
+        self.log(f"  {outcome.upper()} after {format_duration(result.duration)}: "
+                 f"{explained(detail.message, detail.expected, detail.seen)}")
+        if link:
+            self.log(f"    {link}")
 
-    def _plan_step(self, key: tuple, step: Step, watch: bool) -> None:
-        with self._step(key) as result:
-            watcher = self._watch if watch and self.plan.mode == "stream" and self.run_id else None
+    def _plan_step(self, index: int, entry: schedule.Entry) -> None:
+        with self._step(index) as result:
+            watcher = self._watch if entry.watch and self.plan.mode == "stream" and self.run_id else None
             if watcher:
                 watcher(force=True)
-            outcome = self.steps.run(step, watcher)
+            outcome = self.steps.run(entry.step, watcher)
             if not outcome.ok:
                 raise StepFailed(outcome)
             result.message, result.expected, result.last_seen = outcome.message, outcome.expected, outcome.seen
@@ -271,7 +268,14 @@ class Runner:
     def _create_job(self) -> None:
         settings = job_settings(self.plan, self.clock())
         self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
-        self.job_id = self.ws.create_job(settings, self.plan.run_id)
+        try:
+            self.job_id = self.ws.create_job(settings, self.plan.run_id)
+        except NoCompute as exc:
+            bare = [repr(str(t.get("task_key"))) for t in settings.get("tasks") or [] if not has_compute(t)]
+            tasks = f"job task {bare[0]} names" if len(bare) == 1 else f"job tasks {', '.join(bare)} name"
+            raise exc.with_fix(f"{tasks} no compute (that means serverless), which this workspace does not have: "
+                               "give each a job_cluster_key (with job_clusters), a new_cluster or an "
+                               "existing_cluster_id, or enable serverless jobs compute") from None
         self.state.set(job_id=self.job_id)
         self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
 
@@ -287,10 +291,10 @@ class Runner:
     def _find_continuous_run(self) -> int:
         """An unpaused continuous job starts its own run; find it (within start.timeout)."""
         def active() -> Optional[int]:
-            found = self.ws.list_runs(self.job_id, active_only=True)
-            return int(found[0]["run_id"]) if found else None
+            found = self.ws.active_runs(self.job_id)
+            return found[0] if found else None
         try:
-            return self.poller.until(active, self.plan.start_timeout)
+            return self.poller.until(active, self.plan.start_timeout, what=f"continuous job {self.job_id} to start a run")
         except Deadline:
             raise StepFailed(Outcome(False, f"the continuous job started no run within "
                                      f"{format_duration(self.plan.start_timeout)}")) from None
@@ -299,10 +303,10 @@ class Runner:
         self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, f"batch-{purpose}"))
         self.state.set(job_run_id=self.run_id)
         run = self._follow(until_running=False)
-        if runs.result_state(run) != "SUCCESS":
-            raise runs.RunEnded("the batch run did not succeed: " + runs.failure_details(self.ws, run), self.run_url)
+        if not run.succeeded:
+            raise failures.RunEnded("the batch run did not succeed: " + failures.failure_details(self.ws, run), self.run_url)
 
-    def _follow(self, until_running: bool) -> dict:
+    def _follow(self, until_running: bool) -> Run:
         """Poll the job's run, logging each state change with its elapsed time.
 
         QUEUED/PENDING may last ``start.timeout``; a batch run that got going is then followed
@@ -319,31 +323,31 @@ class Runner:
                                       "RUNNING" if until_running else "a finished run",
                                       seen[-1] if seen else "", self.run_url))
 
-        def attempt() -> Optional[dict]:
+        def attempt() -> Optional[Run]:
             run = self.ws.get_run(self.run_id)
             if not self.run_url:
-                self.run_url = self.ws.run_url(run)
+                self.run_url = run.url
                 self.recorder.run_url = self.run_url
                 self.state.set(run_url=self.run_url)
                 self.log(f"  run {self.run_id}: {self.run_url}")
-            line = runs.state_line(run)
+            line = run.line()
             if not seen or seen[-1] != line:
                 seen.append(line)
                 self.log(f"  run {self.run_id} {line} (after {format_duration(self.clock() - start)})")
-            state = runs.life_cycle(run)
-            if runs.is_terminal(run):
+            if run.terminal:
                 if until_running:
-                    raise runs.RunEnded("the run ended before it was RUNNING: "
-                                        + runs.failure_details(self.ws, run), self.run_url)
+                    raise failures.RunEnded("the run ended before it was RUNNING: "
+                                        + failures.failure_details(self.ws, run), self.run_url)
                 return run
-            if until_running and state == "RUNNING":
+            if until_running and run.running:
                 return run
-            if state in WAITING and self.clock() - start > limit:
+            if run.waiting and self.clock() - start > limit:
                 raise pending_too_long()
             return None
 
+        what = f"run {self.run_id} to be RUNNING" if until_running else f"batch run {self.run_id} to finish"
         try:
-            return self.poller.until(attempt, total)
+            return self.poller.until(attempt, total, what=what, last=lambda: seen[-1] if seen else "")
         except Deadline:
             if until_running:
                 raise pending_too_long() from None
@@ -360,6 +364,5 @@ class Runner:
             return
         self._last_watch = now
         run = self.ws.get_run(self.run_id)
-        if runs.life_cycle(run) != "RUNNING":
-            raise runs.RunEnded("the streaming run left RUNNING: " + runs.failure_details(self.ws, run),
-                                self.ws.run_url(run))
+        if not run.running:
+            raise failures.RunEnded("the streaming run left RUNNING: " + failures.failure_details(self.ws, run), run.url)

@@ -3,14 +3,17 @@
 A step returns an ``Outcome``; it raises only when the stream watch (``watch``) says the
 job's run died, or the workspace cannot be used. One-time runs and statements are put in the
 state file while active, so cleanup can cancel them if the runner is stopped mid-step.
+An outcome marked ``final`` (a statement error that cannot heal) ends a ``within`` wait at
+once: retrying a syntax error for five minutes helps nobody.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from streamtest import expect, identity, runs
-from streamtest.databricks import Workspace
+from streamtest import expect, failures, identity
+from streamtest.databricks.statements import Statement
+from streamtest.databricks.workspace import NoCompute, Workspace
 from streamtest.durations import format_duration
 from streamtest.plan.model import Plan, Step
 from streamtest.poll import Deadline, Poller
@@ -19,7 +22,6 @@ from streamtest.transfer import upload
 
 DEFAULT_NOTEBOOK_TIMEOUT = 1800.0
 DEFAULT_SQL_TIMEOUT = 600.0
-SQL_DONE = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
 
 
 @dataclass
@@ -29,6 +31,13 @@ class Outcome:
     expected: str = ""
     seen: str = ""
     link: str = ""
+    final: bool = False           # a failure no retry can change
+
+    def told(self) -> str:
+        """The message, plus what was seen when the message does not already say it."""
+        if self.seen and self.seen not in self.message and self.seen.removeprefix("error: ") not in self.message:
+            return f"{self.message}; seen {self.seen}" if self.message else f"seen {self.seen}"
+        return self.message
 
 
 class StepRunner:
@@ -54,102 +63,104 @@ class StepRunner:
 
         def once() -> Optional[Outcome]:
             outcome = attempt(step, watch)
-            if outcome.ok:
+            if outcome.ok or outcome.final:
+                seen.append(outcome)
                 return outcome
             if not seen or seen[-1].seen != outcome.seen:
-                self.log(f"  attempt {len(seen) + 1}: {outcome.message}")
+                self.log(f"  attempt {len(seen) + 1}: {outcome.told()}")
             seen.append(outcome)
             return None
 
         try:
-            return self.poller.until(once, step.within, watch)
+            outcome = self.poller.until(once, step.within, watch, what=f"'{step.name}'",
+                                        last=lambda: seen[-1].told() if seen else "")
         except Deadline:
             last = seen[-1] if seen else Outcome(False)
             return Outcome(False, f"not met within {format_duration(step.within)} "
                            f"({len(seen)} attempts): {last.message}", last.expected, last.seen, last.link)
+        if outcome.final:
+            outcome.message = f"{outcome.message} (an error waiting cannot fix: failed at once instead of " \
+                              f"retrying for {format_duration(step.within)})"
+        return outcome
 
     # -- sql ----------------------------------------------------------------------------
     def _sql(self, step: Step, watch) -> Outcome:
         wanted = expect.show(step.expect) if step.expect is not expect.UNSET else ""
-        response = self.ws.execute_statement(self.plan.compute.warehouse_id, step.sql)
-        statement_id = response.get("statement_id", "")
-        if _sql_state(response) not in SQL_DONE:
-            self.state.add("statements", statement_id)
-            try:
-                response = self.poller.until(
-                    lambda: (lambda r: r if _sql_state(r) in SQL_DONE else None)(self.ws.get_statement(statement_id)),
-                    step.timeout or DEFAULT_SQL_TIMEOUT, watch)
-            except Deadline:
-                self.ws.cancel_statement(statement_id)
-                self.state.discard("statements", statement_id)
+        statement = self.ws.execute_statement(self.plan.compute.warehouse_id, step.sql)
+        if not statement.done:
+            statement = self._finish(statement, step, watch)
+            if statement is None:
                 return Outcome(False, f"statement did not finish within "
                                f"{format_duration(step.timeout or DEFAULT_SQL_TIMEOUT)}", wanted, "no result")
-            self.state.discard("statements", statement_id)
-        state = _sql_state(response)
-        if state != "SUCCEEDED":
-            error = ((response.get("status") or {}).get("error") or {})
-            text = error.get("message") or state
-            return Outcome(False, f"statement {state}: {text}", wanted, f"error: {text}")
-        rows = self._rows(statement_id, response)
-        total = (response.get("manifest") or {}).get("total_row_count")
-        verdict = expect.sql(rows, len(rows) if total is None else int(total), step.expect, step.rows)
+        if not statement.succeeded:
+            text = statement.message or statement.state
+            return Outcome(False, f"statement {statement.state}: {text}", wanted, f"error: {text}",
+                           final=statement.permanent)
+        rows = self.ws.statement_rows(statement)
+        total = len(rows) if statement.total_rows is None else statement.total_rows
+        verdict = expect.sql(rows, total, step.expect, step.rows, statement.columns, statement.types)
         return Outcome(verdict.ok, verdict.message or f"got {verdict.seen}", verdict.expected, verdict.seen)
 
-    def _rows(self, statement_id: str, response: dict) -> list:
-        result = response.get("result") or {}
-        rows = list(result.get("data_array") or [])
-        next_index = result.get("next_chunk_index")
-        while next_index is not None:
-            chunk = self.ws.get_chunk(statement_id, next_index)
-            rows += chunk.get("data_array") or []
-            next_index = chunk.get("next_chunk_index")
-        return rows
+    def _finish(self, statement: Statement, step: Step, watch) -> Optional[Statement]:
+        """Wait for a statement the server did not finish within its wait_timeout (a
+        warehouse starting, a slow query); None when it did not finish in time (cancelled)."""
+        statement_id = statement.statement_id
+        limit = step.timeout or DEFAULT_SQL_TIMEOUT
+        self.state.add("statements", statement_id)
+        last = [statement.state]
+
+        def done() -> Optional[Statement]:
+            current = self.ws.get_statement(statement_id)
+            last[0] = current.state
+            return current if current.done else None
+
+        try:
+            return self.poller.until(done, limit, watch, what=f"the statement of '{step.name}' ({statement_id})",
+                                     last=lambda: last[0])
+        except Deadline:
+            self.ws.cancel_statement(statement_id)
+            return None
+        finally:
+            self.state.discard("statements", statement_id)
 
     # -- notebook -----------------------------------------------------------------------
     def _notebook(self, step: Step, watch) -> Outcome:
         wanted = expect.show(step.expect) if step.expect is not expect.UNSET else ""
         timeout = step.timeout or DEFAULT_NOTEBOOK_TIMEOUT
         self._submits += 1
-        task = {"task_key": "streamtest_step",
-                "notebook_task": {"notebook_path": step.notebook, "base_parameters": step.parameters,
-                                  "source": "WORKSPACE"}}
-        if self.plan.compute.cluster_id:
-            task["existing_cluster_id"] = self.plan.compute.cluster_id
-        body = {"run_name": f"streamtest {self.plan.run_id}: {step.name}"[:200], "tasks": [task],
-                "timeout_seconds": int(timeout),
-                "idempotency_token": identity.idempotency_token(self.plan.run_id, f"submit-{self._submits}")}
-        run_id = self.ws.submit_run(body)
+        compute = self.plan.compute
+        try:
+            run_id = self.ws.submit_notebook(
+                f"streamtest {self.plan.run_id}: {step.name}", step.notebook, step.parameters,
+                identity.idempotency_token(self.plan.run_id, f"submit-{self._submits}"), timeout,
+                cluster_id=compute.cluster_id, new_cluster=compute.new_cluster)
+        except NoCompute as exc:
+            raise exc.with_fix(f"notebook step '{step.name}' runs on serverless (no compute.cluster_id), which this "
+                               "workspace does not have: set compute.cluster_id (or ${env.DATABRICKS_CLUSTER_ID}), "
+                               "give compute.new_cluster, or enable serverless jobs compute") from None
         self.state.add("one_time_runs", run_id)
-        shown: list[str] = []
+        shown: list = []
 
-        def finished() -> Optional[dict]:
+        def finished():
             run = self.ws.get_run(run_id)
             if not shown:
-                shown.append(self.ws.run_url(run))
-                self.log(f"  notebook run {run_id}: {shown[0]}")
-            return run if runs.is_terminal(run) else None
+                self.log(f"  notebook run {run_id}: {run.url}")
+            shown[:] = [run]
+            return run if run.terminal else None
 
         try:
-            run = self.poller.until(finished, timeout + 60, watch)
+            run = self.poller.until(finished, timeout + 60, watch, what=f"notebook run {run_id}",
+                                    last=lambda: shown[0].line() if shown else "")
         except Deadline:
             self.ws.cancel_run(run_id)  # stays in the state file until cleanup sees it end
             return Outcome(False, f"notebook run did not finish within {format_duration(timeout)}", wanted,
-                           "still running", shown[0] if shown else "")
+                           "still running", shown[0].url if shown else "")
         self.state.discard("one_time_runs", run_id)
-        url = self.ws.run_url(run)
-        if runs.result_state(run) != "SUCCESS":
-            task_id = runs.task_run_id(run)
-            error = runs.task_error(self.ws, task_id) if task_id else ""
-            line = runs.state_line(run)
-            return Outcome(False, f"notebook run {line}" + (f": {error}" if error else ""), wanted,
-                           f"error: {error or line}", url)
-        task_id = runs.task_run_id(run)
-        output = self.ws.get_output(task_id) if task_id else {}
-        value = (output.get("notebook_output") or {}).get("result")
-        verdict = expect.notebook(value, step.expect)
+        if not run.succeeded:
+            error = failures.task_error(self.ws, run.task_run_id, said=run.line()) if run.task_run_id else ""
+            return Outcome(False, f"notebook run {run.line()}" + (f"\n{error}" if error else ""), wanted,
+                           f"error: {run.message or run.line()}", run.url)
+        output = self.ws.get_output(run.task_run_id) if run.task_run_id else None
+        verdict = expect.notebook(output.result if output else None, step.expect)
         return Outcome(verdict.ok, verdict.message or f"exit value {verdict.seen}", verdict.expected,
-                       verdict.seen, url)
-
-
-def _sql_state(response: dict) -> str:
-    return ((response.get("status") or {}).get("state") or "").upper()
+                       verdict.seen, run.url)

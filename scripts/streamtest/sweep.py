@@ -12,20 +12,19 @@ from typing import Callable, Optional
 
 from streamtest import identity
 from streamtest.client import ApiError
-from streamtest.databricks import Workspace
+from streamtest.databricks.jobs import Job
+from streamtest.databricks.workspace import Workspace
 from streamtest.durations import format_duration
 
 
-def expired_jobs(ws: Workspace, older_than: Optional[float], now: float) -> list[dict]:
+def expired_jobs(ws: Workspace, older_than: Optional[float], now: float) -> list[Job]:
     out = []
     for job in ws.list_jobs():
-        tags = (job.get("settings") or {}).get("tags") or {}
-        if identity.TAG not in tags:
+        if identity.TAG not in job.tags:
             continue
-        expires = identity.expires_at(tags)
-        created = (job.get("created_time") or 0) / 1000.0
+        expires = identity.expires_at(job.tags)
         if (expires is not None and expires <= now) or (
-                older_than is not None and created and now - created >= older_than):
+                older_than is not None and job.created and now - job.created >= older_than):
             out.append(job)
     return out
 
@@ -37,19 +36,18 @@ def sweep(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callab
     jobs = expired_jobs(ws, older_than, now)
     failed = 0
     for job in jobs:
-        settings = job.get("settings") or {}
-        job_id = int(job["job_id"])
-        age = now - (job.get("created_time") or now * 1000) / 1000.0
-        label = f"job {job_id} '{settings.get('name', '')}' (run {settings.get('tags', {}).get(identity.TAG_RUN, '?')}, " \
+        job_id = job.job_id
+        age = now - (job.created or now)
+        label = f"job {job_id} '{job.name}' (run {job.tags.get(identity.TAG_RUN, '?')}, " \
                 f"created {format_duration(age)} ago)"
         if dry_run:
             log(f"would delete {label}")
             continue
         try:
-            if settings.get("continuous"):
-                ws.update_job(job_id, {"continuous": {"pause_status": "PAUSED"}})
-            for run in ws.list_runs(job_id, active_only=True):
-                ws.cancel_run(int(run["run_id"]))
+            if job.continuous:
+                ws.pause_job(job_id)
+            for run_id in ws.active_runs(job_id):
+                ws.cancel_run(run_id)
             ws.delete_job(job_id)
             log(f"deleted {label}")
         except ApiError as exc:

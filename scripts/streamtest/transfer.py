@@ -8,37 +8,12 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
-from streamtest.databricks import Workspace
+from streamtest.databricks import paths
+from streamtest.databricks.workspace import Workspace
+from streamtest.localfiles import deployed_as, local_files
 from streamtest.state import State
-
-NOTEBOOK_HEADERS = {".py": ("# Databricks notebook source", "PYTHON"),
-                    ".sql": ("-- Databricks notebook source", "SQL"),
-                    ".scala": ("// Databricks notebook source", "SCALA"),
-                    ".r": ("# Databricks notebook source", "R")}
-SKIPPED_NAMES = ("__pycache__", ".DS_Store", ".ipynb_checkpoints")
-
-
-def local_files(source: Path) -> list[tuple[Path, str]]:
-    """(file, relative posix path) pairs; a single file is its own name; hidden things skipped."""
-    if source.is_file():
-        return [(source, source.name)]
-    out = []
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        if not path.is_file() or any(p.startswith(".") or p in SKIPPED_NAMES for p in rel.parts):
-            continue
-        out.append((path, rel.as_posix()))
-    return out
-
-
-def notebook_language(path: Path, content: bytes) -> Optional[str]:
-    header = NOTEBOOK_HEADERS.get(path.suffix.lower())
-    if header and content.lstrip(b"\xef\xbb\xbf").startswith(header[0].encode()):
-        return header[1]
-    return None
-
 
 def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[str], None]) -> int:
     """Import ``source``'s contents into workspace folder ``to``; returns the number of objects.
@@ -54,8 +29,8 @@ def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[st
     made = {to}
     for path, rel in local_files(source):
         content = path.read_bytes()
-        language = notebook_language(path, content)
-        target = posixpath.join(to, rel[: -len(path.suffix)] if language else rel)
+        name, language = deployed_as(path, rel, content)
+        target = posixpath.join(to, name)
         parent = posixpath.dirname(target)
         if parent not in made:
             ws.mkdirs(parent)
@@ -73,17 +48,10 @@ def _missing_parents(ws: Workspace, path: str, limit: int = 3) -> list[str]:
     them again, non-recursively (a sibling run's folder inside keeps them alive)."""
     missing = []
     parent = posixpath.dirname(path)
-    while len(missing) < limit and _depth(parent) >= 2 and ws.get_status(parent) is None:
+    while len(missing) < limit and paths.depth(parent) >= 2 and ws.get_status(parent) is None:
         missing.append(parent)
         parent = posixpath.dirname(parent)
     return missing
-
-
-def _depth(path: str) -> int:
-    """'/Shared/x' and '/Workspace/Shared/x' are both depth 2; top-level folders are never ours."""
-    if path.startswith("/Workspace/"):
-        path = path[len("/Workspace"):]
-    return path.rstrip("/").count("/")
 
 
 def upload(ws: Workspace, source: Path, to: str) -> int:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from streamtest import expect, templating
-from streamtest.databricks import UPLOAD_TARGETS
+from streamtest.databricks import paths
+from streamtest.databricks.paths import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
-from streamtest.plan import jobsettings, model
+from streamtest.plan import expected_file, jobsettings, model
 from streamtest.plan.source import Locations, Problem, load_yaml, read_text
-from streamtest.transfer import local_files
+from streamtest.localfiles import deployed_as, local_files
 
 TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
             "setup", "iterations", "after", "cleanup")
@@ -145,12 +146,16 @@ class Checker:
         start_timeout = self.duration(start.get("timeout", "15m"), ("start", "timeout"), "start.timeout")
 
         compute_raw = self.mapping(raw.get("compute"), ("compute",), "compute")
-        self.keys(compute_raw, ("compute",), ("warehouse_id", "cluster_id"), "compute")
+        self.keys(compute_raw, ("compute",), ("warehouse_id", "cluster_id", "new_cluster"), "compute")
         compute = model.Compute(
             warehouse_id=self.text(compute_raw.get("warehouse_id"), ("compute", "warehouse_id"),
                                    "compute.warehouse_id", required=False),
             cluster_id=self.text(compute_raw.get("cluster_id"), ("compute", "cluster_id"),
-                                 "compute.cluster_id", required=False))
+                                 "compute.cluster_id", required=False),
+            new_cluster=self.render(self.mapping(compute_raw.get("new_cluster"), ("compute", "new_cluster"),
+                                                 "compute.new_cluster"), ("compute", "new_cluster")))
+        if compute.cluster_id and compute.new_cluster:
+            self.problem(("compute", "new_cluster"), "compute: give cluster_id or new_cluster, not both")
 
         before = self.steps(raw.get("before"), ("before",), "before")
         setup = self.steps(raw.get("setup"), ("setup",), "setup")
@@ -180,9 +185,8 @@ class Checker:
             self.confined(folder, path + ("from",), "deploy.from")
         if to and not to.startswith("/"):
             self.problem(path + ("to",), f"deploy.to must be an absolute workspace path, not '{to}'")
-        elif to.rstrip("/") in ("", "/Workspace", "/Workspace/Shared", "/Workspace/Users", "/Shared", "/Users"):
-            if to:
-                self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
+        elif to and paths.is_top_level(to):
+            self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
         return model.Deploy(folder, to) if folder and to else None
 
     def job(self, raw, plan_name: str, job_file_loader) -> dict:
@@ -295,6 +299,10 @@ class Checker:
             step.parameters = self.string_map(raw.get("parameters"), path + ("parameters",), "parameters", ctx)
             if "expect" in raw:
                 step.expect = self.render(raw["expect"], path + ("expect",), ctx)
+                if isinstance(step.expect, dict) and set(step.expect) <= {"file", "ordered", "tolerance"} \
+                        and "file" in step.expect:
+                    self.problem(path + ("expect",), "expect: {file: ...} compares a query's rows: use it on a sql "
+                                 "step (a notebook's exit value is compared with expect as written)")
         elif kind == "sql":
             step.sql = self.text(raw[kind], value_path, "sql", ctx)
             if not step.sql.strip():
@@ -302,6 +310,8 @@ class Checker:
             if "expect" in raw:
                 step.expect = self.sql_expect(self.render(raw["expect"], path + ("expect",), ctx),
                                               path + ("expect",))
+                if isinstance(raw["expect"], dict) and "file" in raw["expect"]:
+                    step.expect = self.expected_rows(step.expect, path + ("expect",))
             if "rows" in raw:
                 step.rows = self.row_count(self.render(raw["rows"], path + ("rows",), ctx), path + ("rows",))
         elif kind == "upload":
@@ -327,8 +337,34 @@ class Checker:
                      if "name" in raw else default_name(step))
         return step
 
+    def expected_rows(self, value: dict, path) -> Any:
+        """``{file, ordered, tolerance}``: rows read from a file beside the plan, checked now."""
+        self.keys(value, path, ("file", "ordered", "tolerance"), "expect (rows from a file)")
+        name = self.text(value.get("file"), path + ("file",), "expect.file")
+        ordered = self.boolean(value.get("ordered"), path + ("ordered",), "expect.ordered", False)
+        tolerance = expect.number(value.get("tolerance", 0))
+        if tolerance is None or tolerance < 0:
+            self.problem(path + ("tolerance",), f"expect.tolerance must be a number >= 0, not {value.get('tolerance')!r}")
+            tolerance = 0
+        local = self.file.parent / name
+        if not name:
+            return model.UNSET
+        if not local.is_file():
+            self.problem(path + ("file",), f"expect.file: no file {local}")
+            return model.UNSET
+        if not self.confined(local, path + ("file",), "expect.file"):
+            return model.UNSET
+        rows, problems = expected_file.load(local, str(local))
+        self.problems.extend(problems)
+        if rows is None:
+            return model.UNSET
+        rows.file, rows.ordered, rows.tolerance = name, ordered, float(tolerance)
+        return rows
+
     def sql_expect(self, value, path):
         """Scalar, list of rows, or {op: value}; values are kept as given, compared later."""
+        if isinstance(value, dict) and "file" in value:
+            return value
         if isinstance(value, dict):
             if not value:
                 self.problem(path, "expect: an empty mapping; use a comparison such as {\">=\": 10}")
@@ -383,6 +419,36 @@ class Checker:
             if step.kind == "upload" and step.source and step.source.is_dir() and not any(step.source.rglob("*")):
                 file, line = step.where.rsplit(":", 1)
                 self.problems.append(Problem(file, int(line), f"upload: folder {step.source} is empty"))
+        self.deployed_notebooks(plan)
+
+    def deployed_notebooks(self, plan: model.Plan) -> None:
+        """A notebook path under ``deploy.to`` must name a notebook the deploy imports: a typo
+        there would otherwise surface minutes later as a failed run."""
+        if not plan.deploy:
+            return
+        target = plan.deploy.to.rstrip("/")
+        made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in local_files(plan.deploy.source)}
+        wanted = [(s.notebook, None, s) for s in plan.all_steps() if s.kind == "notebook"]
+        for index, task in enumerate(plan.job.get("tasks") or []):
+            notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
+            if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
+                wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
+        for notebook, at, step in wanted:
+            relative = paths.workspace_relative(notebook.rstrip("/"))
+            base = paths.workspace_relative(target)
+            if not relative.startswith(base + "/"):
+                continue
+            if not any(paths.same_object(notebook, made_path) for made_path in made):
+                names = sorted(m[len(target) + 1:] for m in made)
+                hint = difflib.get_close_matches(relative[len(base) + 1:], names, n=1)
+                message = (f"notebook {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
+                           f"notebook" + (f" (did you mean {target}/{hint[0]}?)" if hint else
+                                          f"; it deploys: {', '.join(names[:8]) or 'nothing'}"))
+                if step is not None:
+                    file, line = step.where.rsplit(":", 1)
+                    self.problems.append(Problem(file, int(line), message))
+                else:
+                    self.problem(at, message)
 
 
 def default_name(step: model.Step) -> str:

@@ -32,6 +32,16 @@ class Step:
 
 
 @dataclass
+class ExpectedRows:
+    """``expect: {file: ...}``: the rows a query should return, as the file wrote them."""
+    file: str                     # as shown in messages (relative to the plan's folder)
+    columns: tuple                # header names, in the file's order
+    rows: list                    # tuples of cells: str | int | float | bool | None
+    ordered: bool = False         # compare in order (default: as a multiset)
+    tolerance: float = 0.0        # numbers within this absolute difference are equal
+
+
+@dataclass
 class Iteration:
     number: int
     name: str
@@ -48,7 +58,8 @@ class Deploy:
 @dataclass
 class Compute:
     warehouse_id: str = ""
-    cluster_id: str = ""          # empty: serverless one-time runs
+    cluster_id: str = ""          # an all-purpose cluster for notebook steps
+    new_cluster: dict = field(default_factory=dict)  # or a new cluster per run; neither: serverless
 
 
 @dataclass
@@ -96,7 +107,11 @@ def describe(plan: Plan) -> dict:
         if s.parameters:
             out["parameters"] = dict(s.parameters)
         for key in ("expect", "rows"):
-            if getattr(s, key) is not UNSET:
+            if isinstance(getattr(s, key), ExpectedRows):
+                rows = getattr(s, key)
+                out[key] = {"file": rows.file, "ordered": rows.ordered, "tolerance": rows.tolerance,
+                            "rows": len(rows.rows)}
+            elif getattr(s, key) is not UNSET:
                 out[key] = getattr(s, key)
         for key in ("within", "timeout"):
             if getattr(s, key) is not None:
@@ -110,6 +125,8 @@ def describe(plan: Plan) -> dict:
     out["job"] = plan.job
     out["start"] = {"timeout": plan.start_timeout}
     out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}
+    if plan.compute.new_cluster:
+        out["compute"]["new_cluster"] = plan.compute.new_cluster
     out["before"] = [step(s) for s in plan.before]
     out["setup"] = [step(s) for s in plan.setup]
     out["iterations"] = [{"name": it.name, "produce": [step(s) for s in it.produce],

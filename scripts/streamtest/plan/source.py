@@ -87,7 +87,8 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
-            problems.append(Problem(file, line, f"YAML syntax error: {exc.problem or exc}"))
+            problems.append(Problem(file, line, f"YAML syntax error: {exc.problem or exc}; "
+                                                f"{indentation_hint(text, line)}"))
             return None, locations, problems
         except yaml.YAMLError as exc:
             problems.append(Problem(file, 1, f"YAML error: {exc}"))
@@ -107,6 +108,18 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
         return data, locations, problems
     finally:
         loader.dispose()
+
+
+def indentation_hint(text: str, line: int) -> str:
+    """Most YAML syntax errors in a hand-written plan are indentation: say what to look at."""
+    lines = text.splitlines()
+    shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in shown[: len(shown) - len(shown.lstrip())]:
+        return f"line {line} is indented with a tab; YAML needs spaces"
+    hint = (f"check the indentation of line {line} against the lines above it: keys of one mapping "
+            "start in the same column, a list item is '- ' one level in, and a value needs quotes when "
+            "it contains ': ', starts with '{', '[', '*' or '&', or holds ${...} inside a {...} mapping")
+    return hint + (f" (line {line}: {shown.strip()[:60]!r})" if shown.strip() else "")
 
 
 def _build(node, path, loader, locations: Locations, problems: list[Problem], budget: list[int]):

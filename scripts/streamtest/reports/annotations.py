@@ -38,9 +38,9 @@ def errors(results: Iterable[StepResult]) -> list[str]:
         if r.outcome not in ("failed", "error"):
             continue
         parts = [r.message]
-        if r.expected:
+        if r.expected and r.expected not in r.message:
             parts.append(f"expected: {r.expected}")
-        if r.last_seen:
+        if r.last_seen and r.last_seen not in r.message:
             parts.append(f"last seen: {r.last_seen}")
         if r.link:
             parts.append(f"run: {r.link}")

@@ -54,6 +54,17 @@ class Recorder:
         result.link = link or result.link
         return result
 
+    def record(self, phase: str, name: str, outcome: str, message: str = "", *, started: Optional[float] = None,
+               duration: float = 0.0, link: str = "") -> StepResult:
+        """A step that is recorded when it has happened (cleanup actions, a cancellation)."""
+        result = self.begin(self.expect(phase, name))
+        if started is not None:
+            result.started = started
+        self.end(result, outcome, message, link=link)
+        if started is not None:
+            result.duration = duration
+        return result
+
     def phases(self) -> list[tuple[str, list[StepResult]]]:
         """Results grouped by phase, in the order phases were first announced."""
         order: dict[str, list[StepResult]] = {}
@@ -76,3 +87,16 @@ class Recorder:
     def notices(self) -> list[StepResult]:
         """What a reader must see besides failures: steps skipped on purpose, with a reason."""
         return [r for r in self.results if r.outcome == SKIPPED and r.message != NOT_REACHED]
+
+
+def explained(message: str, expected: str, seen: str) -> str:
+    """``message`` plus the expected and last seen values, each only when the message does
+    not already say it, so no failure reads 'got "7", expected 8 (expected 8; last seen "7")'."""
+    parts = []
+    if expected and expected not in message:
+        parts.append(f"expected {expected}")
+    if seen and seen not in message and seen.removeprefix("error: ") not in message:
+        parts.append(f"last seen {seen}")
+    if not parts:
+        return message
+    return f"{message} ({'; '.join(parts)})" if message else "; ".join(parts)

@@ -8,7 +8,7 @@ import re
 
 from streamtest import redaction
 from streamtest.durations import format_duration
-from streamtest.reports.records import Recorder
+from streamtest.reports.records import Recorder, explained
 
 ICONS = {"passed": "✅ passed", "failed": "❌ failed", "error": "⚠️ error", "skipped": "⏭️ skipped",
          "running": "⚠️ interrupted"}
@@ -27,17 +27,40 @@ def _label(text: str) -> str:
     return re.sub(r"[:;#\n]", " ", text).strip()[:70] or "step"
 
 
+def _notices(recorder: Recorder) -> list[str]:
+    """Steps skipped on purpose: one bullet per phase and reason (``--iterations`` skips whole
+    iterations), naming the step when it is the only one."""
+    groups: dict[tuple, list] = {}
+    for r in recorder.notices():
+        groups.setdefault((r.phase, r.message), []).append(r)
+    out = []
+    for (phase, message), results in groups.items():
+        what = _cell(results[0].name) if len(results) == 1 else f"{len(results)} steps"
+        out.append(f"- **{_cell(phase)} / {what}**: {_cell(_first_line(message))}")
+    return out
+
+
+def _indented_detail(message: str) -> list[str]:
+    """The lines after a failure's first (a dead run's exception and notebook frames), as a
+    code block under its bullet, so the summary shows where the notebook broke."""
+    rest = (message or "").strip().splitlines()[1:]
+    if not rest:
+        return []
+    return ["", "  ```text", *(f"  {line}" for line in rest[:40]), "  ```"]
+
+
 def render(recorder: Recorder, suite_name: str, duration: float) -> str:
     verdict = recorder.verdict()
     lines = [f"## streamtest: {suite_name} {ICONS.get(verdict, verdict)}", "",
              f"Total time {format_duration(duration)}."]
     if recorder.run_url:
         lines[-1] += f" Job run: [{recorder.run_url}]({recorder.run_url})"
-    for r in recorder.failures() + recorder.notices():
-        text = _first_line(r.message)
-        if r.expected:
-            text += f" (expected {r.expected}; last seen {r.last_seen or 'nothing'})"
-        lines.append(f"- **{_cell(r.phase)} / {_cell(r.name)}**: {_cell(text)}")
+    for r in recorder.failures():
+        text = explained(_first_line(r.message), r.expected, r.last_seen)
+        link = f" ([run]({r.link}))" if r.link else ""
+        lines.append(f"- **{_cell(r.phase)} / {_cell(r.name)}**: {_cell(text)}{link}")
+        lines += _indented_detail(r.message)
+    lines += _notices(recorder)
     for phase, results in recorder.phases():
         lines += ["", f"### {_cell(phase)}", "", "| step | result | time | link |", "| --- | --- | --- | --- |"]
         for r in results:
