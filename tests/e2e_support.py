@@ -68,7 +68,10 @@ job:
         notebook_path: ${{var.root}}/run
         base_parameters: {{landing: "${{var.landing}}", schema: "${{var.schema}}"}}
 start: {{timeout: {start}}}
-compute: {{warehouse_id: local}}
+compute: {{warehouse_id: localspace}}
+before:
+  - {{name: schema, sql: "CREATE SCHEMA IF NOT EXISTS main.${{var.schema}}"}}
+  - {{name: landing volume, sql: "CREATE VOLUME IF NOT EXISTS main.${{var.schema}}.landing"}}
 """
 
 

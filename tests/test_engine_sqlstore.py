@@ -7,11 +7,16 @@ from localspace.engine.base import SqlError
 from localspace.engine.sqlstore import SqlStore
 from localspace.engine.sqltext import rewrite_tables, split_statements
 from localspace.paths import Paths
+from localspace.unity import models as unity
 
 
 @pytest.fixture
 def store(tmp_path):
-    return SqlStore(Paths(tmp_path / "root"))
+    """A store whose metastore has the catalogs main and dev (folders, see unity/models.py)."""
+    paths = Paths(tmp_path / "root")
+    for catalog in ("main", "dev"):
+        unity.ensure_catalog(paths, catalog)
+    return SqlStore(paths)
 
 
 def run(store, sql, catalog=None, schema=None):

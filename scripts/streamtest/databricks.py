@@ -27,7 +27,7 @@ UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")  # where an upload step 
 def is_gone(exc: ApiError) -> bool:
     """The object is already gone (what cleanup wants); some jobs calls say so with a 400."""
     return exc.error_code in GONE or exc.status == 404 or (
-        exc.status == 400 and "does not exist" in exc.message.lower())
+        exc.status == 400 and any(t in exc.message.lower() for t in ("does not exist", "doesn't exist")))
 
 
 def _dbfs(path: str) -> str:
@@ -103,7 +103,7 @@ class Workspace:
 
     def list_runs(self, job_id: int, active_only: bool = True) -> list[dict]:
         body = self.client.call("GET", f"{JOBS}/runs/list",
-                                params={"job_id": job_id, "active_only": str(active_only).lower(), "limit": 25})
+                                params={"job_id": job_id, "active_only": str(active_only).lower(), "limit": 24})  # runs/list: 0 < limit < 25
         return body.get("runs", [])
 
     def cancel_run(self, run_id: int) -> None:
