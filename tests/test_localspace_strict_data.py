@@ -198,3 +198,11 @@ def test_imported_source_notebooks_still_run(w):
     assert w.jobs.submit(run_name="ok", tasks=one_task()).result().state.result_state.value == "SUCCESS"
     with pytest.raises(InvalidParameterValue):
         w.workspace.import_("/Shared/st/x", content="not base64!", format=ws_service.ImportFormat.RAW)
+
+
+def test_dot_dot_does_not_walk_past_a_missing_schema(w, localspace):
+    """/Volumes/dev/../main/nosch/v/f is a write into main.nosch.v: refused like any other."""
+    with pytest.raises(NotFound, match="Schema 'main.nosch' does not exist"):
+        w.api_client.do("PUT", "/api/2.0/fs/files/Volumes/dev/../main/nosch/v/f.txt", data=b"x",
+                        headers={"Content-Type": "application/octet-stream"})
+    assert not (localspace.paths.volumes_root / "main/nosch").exists()

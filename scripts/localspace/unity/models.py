@@ -11,6 +11,7 @@ a folder cannot: ids, creation times, comments, volume types.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import threading
@@ -57,8 +58,9 @@ def children(folder: Path) -> list[str]:
 
 def missing_volume(paths: Paths, path: str) -> Optional[str]:
     """For a ``/Volumes/c/s/v/...`` path: None when the volume exists, else what is missing,
-    in the words of a Unity Catalog not-found message ("Catalog 'c'", "Volume 'c.s.v'")."""
-    parts = [p for p in path.split("/") if p][1:4]
+    in the words of a Unity Catalog not-found message ("Catalog 'c'", "Volume 'c.s.v'").
+    The path is normalised first: ``..`` must not walk the check past a missing part."""
+    parts = [p for p in posixpath.normpath("/" + path.lstrip("/")).split("/") if p][1:4]
     if len(parts) < 3:
         return f"Volume '{'.'.join(parts)}'"
     for depth, kind in ((1, "Catalog"), (2, "Schema"), (3, "Volume")):
