@@ -79,7 +79,8 @@ def test_jobs_create_run_get_delete(legacy, tmp_path, localspace, version):
     legacy("workspace", "import", "nb.py", "/Shared/legacy/nb", "--language", "PYTHON")
     flag = [f"--version={version}"] if version else []
     task = {"existing_cluster_id": "localspace-all-purpose", "notebook_task": {"notebook_path": "/Shared/legacy/nb"}}
-    settings = {"name": "legacy", **task} if version is None else {"name": "legacy", "tasks": [{"task_key": "t", **task}]}
+    settings = {"name": "legacy", **task} if version is None else \
+        {"name": "legacy", "tasks": [{"task_key": "t", **task}]}  # 2.0: the job is its one task
     job_id = json.loads(legacy("jobs", "create", "--json", json.dumps(settings), *flag).stdout)["job_id"]
     assert f"{job_id}  legacy" in legacy("jobs", "list", *flag).stdout
     run_id = json.loads(legacy("jobs", "run-now", "--job-id", str(job_id), *flag).stdout)["run_id"]

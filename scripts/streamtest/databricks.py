@@ -103,7 +103,8 @@ class Workspace:
 
     def list_runs(self, job_id: int, active_only: bool = True) -> list[dict]:
         body = self.client.call("GET", f"{JOBS}/runs/list",
-                                params={"job_id": job_id, "active_only": str(active_only).lower(), "limit": 24})  # runs/list: 0 < limit < 25
+                                params={"job_id": job_id, "active_only": str(active_only).lower(),
+                                        "limit": 24})  # runs/list: greater than 0, less than 25
         return body.get("runs", [])
 
     def cancel_run(self, run_id: int) -> None:

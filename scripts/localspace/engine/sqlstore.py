@@ -323,7 +323,8 @@ class SqlSession:
             name = ns.parts[-1]
             if ns.action == "create":
                 if unity.exists(paths, name) and not ns.if_not_exists:
-                    raise SqlError(f"[CATALOG_ALREADY_EXISTS] Cannot create catalog `{name}` because it already exists.")
+                    raise SqlError(f"[CATALOG_ALREADY_EXISTS] Cannot create catalog `{name}` because it "
+                                   "already exists.")
                 unity.ensure_catalog(paths, name)
                 return SqlResult([], [])
             if not unity.exists(paths, name):

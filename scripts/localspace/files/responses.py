@@ -71,7 +71,7 @@ class FilesResponses:
             if not path:
                 raise InvalidParameterValue("Missing required field: path")
             overwrite = coerce("overwrite", fields.get("overwrite", b"false").decode(), bool)
-            self.dbfs.put(path, fields.get("file", fields.get("contents", b"")), overwrite, limit=None)
+            self.dbfs.put(path, fields.get("file", b""), overwrite, limit=None)
             return {}
         data = _b64(req.field("contents", default=""))
         self.dbfs.put(req.field("path", required=True), data, req.field("overwrite", bool, default=False))

@@ -1,9 +1,9 @@
 """JobSettings checked against Databricks' own JSON schema (``schema/job-settings.schema.json``).
 
 The file is the job definition from Databricks' bundle schema (databricks/cli
-bundle/schema/jsonschema.json, reduced to a job; its ``$comment`` names the commit), vendored
-unchanged. Two things differ between a bundle's job and what jobs/create takes, and are
-adjusted here when the schema loads, not in the file:
+bundle/schema/jsonschema.json, reduced to a job; its ``$comment`` names the commit and was
+written for the copy tests read), vendored unchanged. Two things differ between a bundle's
+job and what jobs/create takes, and are adjusted here when the schema loads, not in the file:
 - every value may be a bundle interpolation (``oneOf: [X, "${var...}"]``); the wire takes X
   only, and the ``\\p{L}`` patterns of those strings are not Python regular expressions;
 - ``format``, ``deployment`` and ``edit_mode`` are JobSettings fields the bundle leaves out
@@ -53,7 +53,8 @@ def validator():
 
 def check_schema(settings: dict) -> None:
     """400 INVALID_PARAMETER_VALUE naming the first field that JobSettings does not allow."""
-    errors = sorted(validator().iter_errors(settings), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(validator().iter_errors(settings),
+                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if not errors:
         return
     error = errors[0]

@@ -24,8 +24,8 @@ class SqlResponses:
         if req.field("format", default="JSON_ARRAY").upper() != "JSON_ARRAY":
             raise InvalidParameterValue("The INLINE disposition supports format JSON_ARRAY only.")
         row_limit = req.field("row_limit", int)
-        stmt = self.model.submit(warehouse_id, text, req.field("catalog"), req.field("schema"), req.field("parameters", list),
-                                 row_limit)
+        stmt = self.model.submit(warehouse_id, text, req.field("catalog"), req.field("schema"),
+                                 req.field("parameters", list), row_limit)
         if wait and not stmt.done.wait(wait) and on_timeout == "CANCEL":
             self.model.cancel(stmt.statement_id)
         return _render(stmt, req.base_url)

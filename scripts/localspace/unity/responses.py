@@ -37,9 +37,9 @@ class UnityResponses:
         return {}
 
     def create_volume(self, req: Request) -> dict:
-        return self.model.create_volume(req.field("catalog_name", required=True), req.field("schema_name", required=True),
-                                        req.field("name", required=True), req.field("volume_type", default="MANAGED"),
-                                        req.field("comment"))
+        return self.model.create_volume(req.field("catalog_name", required=True),
+                                        req.field("schema_name", required=True), req.field("name", required=True),
+                                        req.field("volume_type", default="MANAGED"), req.field("comment"))
 
     def list_volumes(self, req: Request) -> dict:
         return {"volumes": self.model.volumes(req.field("catalog_name", required=True),
