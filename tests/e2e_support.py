@@ -149,6 +149,13 @@ def state_has(path: Path, *keys: str) -> Callable[[], Optional[dict]]:
     return check
 
 
-def clean(space) -> bool:
-    left = space.leftovers()
-    return left["jobs"] == 0 and left["active_runs"] == 0 and left["active_statements"] == 0
+def clean(space, timeout: float = 10.0) -> bool:
+    """No job, run or statement is left. Runs of a deleted job end in the background, as on
+    Databricks (runs/get already says they are gone), so this waits a little for them."""
+    def empty() -> bool:
+        left = space.leftovers()
+        return left["jobs"] == 0 and left["active_runs"] == 0 and left["active_statements"] == 0
+    try:
+        return wait_until(empty, timeout, "zero leftovers")
+    except AssertionError:
+        return False
