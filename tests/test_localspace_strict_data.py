@@ -72,6 +72,7 @@ def test_objects_created_with_sql_list_without_a_registry_entry(w):
     assert [v.name for v in w.volumes.list("dev", "sbit")] == ["landing"]
     assert w.schemas.get("dev.sbit").created_at > 0  # metadata made up from the folder
     assert [t.full_name for t in w.tables.list("dev", "sbit")] == ["dev.sbit.users"]
+    assert w.tables.exists("dev.sbit.users").table_exists is True
     w.tables.delete("dev.sbit.users")
     assert list(w.tables.list("dev", "sbit")) == []
 

@@ -261,12 +261,17 @@ class UnityModel:
 
     def table(self, full_name: str) -> dict:
         catalog, schema, name = _split(full_name, 3, "table")
-        self.schema(f"{catalog}.{schema}")
-        if name not in self._table_names(catalog, schema):
+        if not self.table_exists(full_name):
             raise TableDoesNotExist(f"Table '{catalog}.{schema}.{name}' does not exist.")
         return {"name": name, "catalog_name": catalog, "schema_name": schema,
                 "full_name": f"{catalog}.{schema}.{name}", "table_type": "MANAGED",
                 "securable_type": "TABLE", "metastore_id": METASTORE_ID}
+
+    def table_exists(self, full_name: str) -> bool:
+        """tables/{name}/exists: false for a missing table, 404 for a missing catalog or schema."""
+        catalog, schema, name = _split(full_name, 3, "table")
+        self.schema(f"{catalog}.{schema}")
+        return name in self._table_names(catalog, schema)
 
     def tables(self, catalog: str, schema: str) -> list[dict]:
         self.schema(f"{catalog}.{schema}")

@@ -59,6 +59,9 @@ class UnityResponses:
     def get_table(self, req: Request) -> dict:
         return self.model.table(req.params["name"])
 
+    def table_exists(self, req: Request) -> dict:
+        return {"table_exists": self.model.table_exists(req.params["name"])}
+
     def delete_table(self, req: Request) -> dict:
         self.model.delete_table(req.params["name"])
         return {}

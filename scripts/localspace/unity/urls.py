@@ -16,5 +16,6 @@ URLS = [
     ("DELETE", _U + r"/volumes" + _NAME, "delete_volume"),
     ("GET", _U + r"/tables", "list_tables"),
     ("GET", _U + r"/tables" + _NAME, "get_table"),
+    ("GET", _U + r"/tables" + _NAME + r"/exists", "table_exists"),
     ("DELETE", _U + r"/tables" + _NAME, "delete_table"),
 ]
