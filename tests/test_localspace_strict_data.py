@@ -207,3 +207,12 @@ def test_dot_dot_does_not_walk_past_a_missing_schema(w, localspace):
         w.api_client.do("PUT", "/api/2.0/fs/files/Volumes/dev/../main/nosch/v/f.txt", data=b"x",
                         headers={"Content-Type": "application/octet-stream"})
     assert not (localspace.paths.volumes_root / "main/nosch").exists()
+
+
+def test_update_sets_the_comment_and_refuses_what_is_not_emulated(w):
+    assert w.catalogs.update("dev", comment="the demo's").comment == "the demo's"
+    assert w.catalogs.get("dev").comment == "the demo's"
+    w.schemas.create("s", "dev")
+    assert w.schemas.update("dev.s", comment="raw").comment == "raw"
+    with pytest.raises(InvalidParameterValue, match="comment only"):
+        w.schemas.update("dev.s", new_name="t")

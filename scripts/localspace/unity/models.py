@@ -131,6 +131,21 @@ class UnityModel:
         return {"metastore_id": METASTORE_ID, "owner": "localspace-user@example.com",
                 "created_by": "localspace-user@example.com", "updated_at": meta["created_at"], **meta}
 
+    def update(self, read, full_name: str, changes: dict) -> dict:
+        """PATCH of a catalog, schema or volume (``read`` is self.catalog, .schema or .volume):
+        its comment; renames and other changes are not emulated and say so."""
+        info = read(full_name)
+        unsupported = sorted(set(changes) - {"comment", "name", "full_name"})
+        if unsupported:
+            raise InvalidParameterValue(f"localspace updates the comment only, not {', '.join(unsupported)}.")
+        with self._lock:
+            registry = self._load()
+            entry = registry.setdefault(info["full_name"], {"id": info["id"], "created_at": info["created_at"]})
+            if "comment" in changes:
+                entry["comment"] = changes["comment"]
+            self._save(registry)
+        return read(full_name)
+
     # catalogs
     def catalog(self, name: str) -> dict:
         name = check_name("catalog", name)

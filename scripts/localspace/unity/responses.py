@@ -22,6 +22,9 @@ class UnityResponses:
         self.model.delete_catalog(req.params["name"], req.field("force", bool, default=False))
         return {}
 
+    def update_catalog(self, req: Request) -> dict:
+        return self.model.update(self.model.catalog, req.params["name"], req.json())
+
     def create_schema(self, req: Request) -> dict:
         return self.model.create_schema(req.field("catalog_name", required=True), req.field("name", required=True),
                                         req.field("comment"))
@@ -35,6 +38,9 @@ class UnityResponses:
     def delete_schema(self, req: Request) -> dict:
         self.model.delete_schema(req.params["name"], req.field("force", bool, default=False))
         return {}
+
+    def update_schema(self, req: Request) -> dict:
+        return self.model.update(self.model.schema, req.params["name"], req.json())
 
     def create_volume(self, req: Request) -> dict:
         return self.model.create_volume(req.field("catalog_name", required=True),
@@ -51,6 +57,9 @@ class UnityResponses:
     def delete_volume(self, req: Request) -> dict:
         self.model.delete_volume(req.params["name"])
         return {}
+
+    def update_volume(self, req: Request) -> dict:
+        return self.model.update(self.model.volume, req.params["name"], req.json())
 
     def list_tables(self, req: Request) -> dict:
         return {"tables": self.model.tables(req.field("catalog_name", required=True),
