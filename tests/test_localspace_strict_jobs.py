@@ -61,6 +61,12 @@ def test_jobs_create_refuses_what_databricks_refuses(w, localspace, body, messag
     assert localspace.leftovers()["jobs"] == 0
 
 
+def test_runs_submit_tasks_are_checked_too(w):
+    with pytest.raises(InvalidParameterValue, match=re.escape("unknown field foo in settings.tasks[0].new_cluster")):
+        post(w, "/api/2.2/jobs/runs/submit",
+             {"run_name": "x", "tasks": [{"task_key": "a", **NB, "new_cluster": {"foo": 1}}]})
+
+
 @pytest.mark.parametrize("call", ["reset", "update"])
 def test_reset_and_update_are_validated_too(w, call):
     job_id = post(w, "/api/2.2/jobs/create", {"name": "ok", "tasks": [{"task_key": "a", **NB}]})["job_id"]

@@ -301,10 +301,12 @@ class JobsModel:
 
     def submit(self, body: dict, faults: Optional[dict] = None) -> Run:
         body = single_task(body)
-        settings = self.rules.check({"name": body.get("run_name") or "Untitled", "tasks": body.get("tasks"),
-                                     "timeout_seconds": body.get("timeout_seconds") or 0,
-                                     "environments": body.get("environments"), "tags": body.get("tags") or {},
-                                     "max_concurrent_runs": 0}, "2.1", schema=False)
+        settings = {"name": body.get("run_name") or "Untitled", "tasks": body.get("tasks"),
+                    "timeout_seconds": body.get("timeout_seconds") or 0, "tags": body.get("tags") or {},
+                    "max_concurrent_runs": 0}
+        if body.get("environments") is not None:
+            settings["environments"] = body["environments"]
+        settings = self.rules.check(settings, "2.1")  # a SubmitTask is a Task of a one-time job
         with self._cond:
             existing = self._idempotent(body.get("idempotency_token"))
             if existing:

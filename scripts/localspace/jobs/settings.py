@@ -79,13 +79,11 @@ class JobRules:
         self.serverless = serverless
         self.clusters = clusters
 
-    def check(self, settings: Any, api_version: str, *, schema: bool = True) -> dict:
-        """A complete copy of ``settings`` (defaults filled in), or 400 with Databricks' reason.
-        ``schema=False`` for runs/submit, whose tasks are SubmitTasks, not JobSettings tasks."""
+    def check(self, settings: Any, api_version: str) -> dict:
+        """A complete copy of ``settings`` (defaults filled in), or 400 with Databricks' reason."""
         if not isinstance(settings, dict):
             raise InvalidParameterValue("Job settings must be an object.")
-        if schema:
-            check_schema(settings)
+        check_schema(settings)
         settings = check_settings(settings, api_version)
         self._check_compute(settings)
         return settings
