@@ -16,6 +16,7 @@ import threading
 from localspace.config import DEFAULT_CLUSTER, DEFAULT_WAREHOUSE
 from localspace.faults import FaultConfigError, FaultPlan
 from localspace.server import DEFAULT_TOKEN, LocalSpace
+from localspace.unity import models as unity
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -33,6 +34,12 @@ def client(text: str) -> tuple[str, str]:
     if not sep or not client_id or not secret:
         raise argparse.ArgumentTypeError("--client takes ID:SECRET")
     return client_id, secret
+
+
+def catalog(text: str) -> str:
+    if not unity.NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a catalog name: {text!r} (letters, digits, _ and -)")
+    return text.lower()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
                        help=f"a SQL warehouse id (repeatable; default {DEFAULT_WAREHOUSE})")
     serve.add_argument("--warehouse-start", type=duration, default=0.0, metavar="DURATION",
                        help="how long a stopped SQL warehouse takes to be RUNNING (0s)")
-    serve.add_argument("--catalog", action="append", default=[], metavar="NAME",
+    serve.add_argument("--catalog", type=catalog, action="append", default=[], metavar="NAME",
                        help="a Unity Catalog catalog that exists at start, besides main (repeatable)")
     serve.add_argument("--token-ttl", type=duration, default=3600.0, help="OAuth token lifetime (1h)")
     serve.add_argument("--client", type=client, action="append", default=[],

@@ -27,7 +27,7 @@ from localspace.errors import (CatalogAlreadyExists, CatalogDoesNotExist, Catalo
                                SchemaDoesNotExist, SchemaNotEmpty, TableDoesNotExist)
 from localspace.paths import Paths
 
-_NAME = re.compile(r"[\w-]{1,255}")
+NAME = re.compile(r"[\w-]{1,255}")   # a catalog, schema or volume name (no dots, no slashes)
 METASTORE_ID = "00000000-0000-0000-0000-00000000ca7a"
 
 
@@ -75,7 +75,7 @@ def ensure_catalog(paths: Paths, catalog: str) -> None:
 
 
 def check_name(kind: str, name: Optional[str]) -> str:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InvalidParameterValue(f"Invalid {kind} name: {name!r}.")
     return name.lower()
 
