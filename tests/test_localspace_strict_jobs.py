@@ -184,3 +184,13 @@ def test_jobs_api_2_0_single_task_job(w):
     with pytest.raises(DatabricksError, match="does not exist"):
         post(w, "/api/2.0/jobs/create", {"name": "legacy", "existing_cluster_id": "0000-nope",
                                          "notebook_task": {"notebook_path": "/Shared/st/validate"}})
+
+
+def test_sdk_waiters_see_clusters_and_warehouses_come_up(space_factory):
+    """The SDK's own long-running-operation waiters (they poll get until RUNNING)."""
+    space = space_factory(clusters=["0101-c"], cluster_start=0.5, warehouses=["wh"], warehouse_start=0.5)
+    w = client(space, TEST_TOKEN)
+    w.clusters.ensure_cluster_is_running("0101-c")
+    assert w.clusters.get("0101-c").state == compute.State.RUNNING
+    assert w.warehouses.start("wh").result(timeout=timedelta(seconds=30)).state.value == "RUNNING"
+    assert w.warehouses.stop("wh").result(timeout=timedelta(seconds=30)).state.value == "STOPPED"
