@@ -33,6 +33,7 @@ REFUSED = {
     "unknown field in new_cluster": ({"tasks": [{"task_key": "a", **NB, "new_cluster": {"foo": 1}}]},
                                      "unknown field foo in settings.tasks[0].new_cluster"),
     "misspelled top-level field": ({"taskz": [{"task_key": "a", **NB}]}, "unknown field taskz"),
+    "a bundle's permissions": ({"tasks": [{"task_key": "a", **NB}], "permissions": []}, "unknown field permissions"),
     "undefined job_cluster_key": ({"tasks": [{"task_key": "a", **NB, "job_cluster_key": "main"}]},
                                   "job cluster main, which is not defined"),
     "both existing_cluster_id and new_cluster": (

@@ -6,8 +6,12 @@ written for the copy tests read), vendored unchanged. Two things differ between 
 job and what jobs/create takes, and are adjusted here when the schema loads, not in the file:
 - every value may be a bundle interpolation (``oneOf: [X, "${var...}"]``); the wire takes X
   only, and the ``\\p{L}`` patterns of those strings are not Python regular expressions;
-- ``format``, ``deployment`` and ``edit_mode`` are JobSettings fields the bundle leaves out
-  (SDK service/jobs.py, JobSettings), and jobs/get shows ``format`` back to whoever resets.
+- the field lists differ: JobSettings (SDK service/jobs.py) has ``format``, ``deployment``,
+  ``edit_mode``, ``duration_target`` and ``environment_variables``, which the bundle leaves out
+  (and jobs/get shows ``format`` back to whoever resets), and no ``permissions`` or
+  ``lifecycle``, which are the bundle's own; SubmitTask has ``ai_function_task`` and
+  ``environment_variables_key``, newer than the bundle's Task. Fields the schema does not
+  describe are accepted as they come.
 """
 from __future__ import annotations
 
@@ -19,8 +23,10 @@ from typing import Any
 from localspace.errors import InvalidParameterValue
 
 SCHEMA_FILE = Path(__file__).with_name("schema") / "job-settings.schema.json"
-_WIRE_ONLY = {"format": {"enum": ["SINGLE_TASK", "MULTI_TASK"]}, "deployment": {"type": "object"},
-              "edit_mode": {"enum": ["UI_LOCKED", "EDITABLE"]}}
+_JOB_ONLY = {"format": {"enum": ["SINGLE_TASK", "MULTI_TASK"]}, "deployment": {"type": "object"},
+             "edit_mode": {"enum": ["UI_LOCKED", "EDITABLE"]}, "duration_target": {}, "environment_variables": {}}
+_BUNDLE_ONLY = ("permissions", "lifecycle")
+_TASK_ONLY = {"ai_function_task": {"type": "object"}, "environment_variables_key": {"type": "string"}}
 
 
 def _is_interpolation(branch: Any) -> bool:
@@ -46,8 +52,12 @@ def validator():
     import jsonschema
 
     schema = _wire(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
-    job = schema["$defs"]["github.com"]["databricks"]["cli"]["bundle"]["config"]["resources.Job"]
-    job["properties"].update(_WIRE_ONLY)
+    github = schema["$defs"]["github.com"]["databricks"]
+    job = github["cli"]["bundle"]["config"]["resources.Job"]["properties"]
+    job.update(_JOB_ONLY)
+    for name in _BUNDLE_ONLY:
+        job.pop(name, None)
+    github["databricks-sdk-go"]["service"]["jobs.Task"]["properties"].update(_TASK_ONLY)
     return jsonschema.Draft7Validator(schema)
 
 
