@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from localspace.engine import make_engine, spark_available  # noqa: E402
 from localspace.engine.base import NotebookTask, SqlError  # noqa: E402
 from localspace.paths import Paths  # noqa: E402
+from localspace.unity import models as unity  # noqa: E402
 
 HEADER = "# Databricks notebook source\n"
 
@@ -64,7 +65,9 @@ def spark_engine(root: Path, label: str) -> None:
         " .writeStream.option('checkpointLocation', 'dbfs:/cp/bench')\n"
         " .trigger(processingTime='100 milliseconds').toTable('main.default.bench'))\n")}
     started = time.monotonic()
-    engine = make_engine("spark", Paths(root), lambda p: notebooks[Paths.workspace_path(p)], {})
+    paths = Paths(root)
+    unity.ensure_catalog(paths, "main")  # what a LocalSpace has at start (main.default)
+    engine = make_engine("spark", paths, lambda p: notebooks[Paths.workspace_path(p)], {})
     print(f"{label}: JVM + SparkSession start (engine.startup_seconds)      {engine.startup_seconds:7.3f} s")
     print(f"{label}: make_engine total (imports included)               {time.monotonic() - started:7.3f} s")
     timed(f"{label}: first SQL statement", lambda: engine.execute_sql("SELECT 1"))

@@ -60,6 +60,7 @@ dbutils.widgets.text("landing", "")
 dbutils.widgets.text("table", "")
 landing, table = dbutils.widgets.get("landing"), dbutils.widgets.get("table")
 spark.sql(f"CREATE SCHEMA IF NOT EXISTS {table.rsplit('.', 1)[0]}")
+spark.sql(f"CREATE VOLUME IF NOT EXISTS {'.'.join(landing.split('/')[2:5])}")  # /Volumes/c/s/v
 spark.sql(f"CREATE TABLE IF NOT EXISTS {table} (payload INT)")
 dbutils.fs.mkdirs(landing)
 
@@ -188,7 +189,7 @@ def stream_plan(run_id: str, iterations: list[dict], name: str = "bench") -> dic
             "notebook_task": {"notebook_path": f"{root}/stream",
                               "base_parameters": {"landing": landing, "table": table_for(run_id)}}}]},
         "start": {"timeout": "60s"},
-        "compute": {"warehouse_id": "bench"},
+        "compute": {"warehouse_id": "localspace"},
         "setup": [{"name": "table exists", "sql": f"SELECT count(*) FROM {table_for(run_id)}",
                    "expect": 0, "within": "60s"}],
         "iterations": iterations,

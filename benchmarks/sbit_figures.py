@@ -254,7 +254,8 @@ def main() -> int:
     print(f"machine: {harness.machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="sbit-figures-") as tmp, Memory() as memory:
         started = time.time()
-        space = LocalSpace(Path(tmp) / "root", engine="spark", token=TOKEN, pending=pending)
+        space = LocalSpace(Path(tmp) / "root", engine="spark", token=TOKEN, pending=pending,
+                           catalogs=["dev"])  # as make demo's `serve --catalog dev`
         try:
             space.start()
             up = time.time()

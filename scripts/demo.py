@@ -31,7 +31,10 @@ RUNNER_CLEANUP = 120.0   # seconds the runner may take to clean up after Ctrl-C
 # The plan's notebook checks run on compute.cluster_id (${env.DATABRICKS_CLUSTER_ID}), as on a
 # workspace with an all-purpose cluster up: localspace starts runs on an existing cluster at
 # once (its engine is that cluster); the pipeline's own job cluster still takes --pending.
-CLUSTER_ID = "localspace-all-purpose"
+CLUSTER_ID = "localspace-all-purpose"   # localspace's default all-purpose cluster
+# The plan's catalog (var env): on Databricks it exists before the pipeline makes its schema;
+# localspace has only `main` unless told otherwise.
+CATALOG = "dev"
 
 
 def say(message: str) -> None:
@@ -42,7 +45,7 @@ def start_emulator(root: Path, env: dict, log) -> tuple[subprocess.Popen, str]:
     """Start ``localspace serve`` and return it with the URL it prints once it listens."""
     emulator = subprocess.Popen(
         [sys.executable, "-m", "localspace", "serve", "--engine", "spark", "--port", "0",
-         "--root", str(root)],
+         "--root", str(root), "--catalog", CATALOG],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         start_new_session=True)
     try:

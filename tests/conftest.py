@@ -10,9 +10,10 @@ TEST_TOKEN = "dapi-localspace-test-token-0123456789"
 
 @pytest.fixture
 def localspace(tmp_path):
-    """A fresh emulator (python engine, short pending) that stops by itself after the test."""
+    """A fresh emulator (python engine, short pending, a ``dev`` catalog as ``serve --catalog
+    dev`` makes) that stops by itself after the test."""
     server = LocalSpace(root=tmp_path / "localspace", engine="python", token=TEST_TOKEN,
-                        pending=0.2)
+                        pending=0.2, catalogs=["dev"])
     server.start()
     try:
         yield server

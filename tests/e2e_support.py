@@ -68,7 +68,10 @@ job:
         notebook_path: ${{var.root}}/run
         base_parameters: {{landing: "${{var.landing}}", schema: "${{var.schema}}"}}
 start: {{timeout: {start}}}
-compute: {{warehouse_id: local}}
+compute: {{warehouse_id: localspace}}
+before:
+  - {{name: schema, sql: "CREATE SCHEMA IF NOT EXISTS main.${{var.schema}}"}}
+  - {{name: landing volume, sql: "CREATE VOLUME IF NOT EXISTS main.${{var.schema}}.landing"}}
 """
 
 
@@ -159,6 +162,13 @@ def state_has(path: Path, *keys: str) -> Callable[[], Optional[dict]]:
     return check
 
 
-def clean(space) -> bool:
-    left = space.leftovers()
-    return left["jobs"] == 0 and left["active_runs"] == 0 and left["active_statements"] == 0
+def clean(space, timeout: float = 10.0) -> bool:
+    """No job, run or statement is left. Runs of a deleted job end in the background, as on
+    Databricks (runs/get already says they are gone), so this waits a little for them."""
+    def empty() -> bool:
+        left = space.leftovers()
+        return left["jobs"] == 0 and left["active_runs"] == 0 and left["active_statements"] == 0
+    try:
+        return wait_until(empty, timeout, "zero leftovers")
+    except AssertionError:
+        return False

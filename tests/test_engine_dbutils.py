@@ -7,11 +7,15 @@ from localspace.engine.dbutils import (DBUtils, InputWidgetNotDefined, NotebookE
                                        NotSupportedOnLocalspace, SecretNotFound)
 from localspace.engine.fileopen import mapped_open
 from localspace.paths import Paths
+from localspace.unity import models as unity
 
 
 @pytest.fixture
 def paths(tmp_path):
-    return Paths(tmp_path / "root")
+    """A root with the volume dev.sbit.landing (writes under /Volumes need their volume)."""
+    paths = Paths(tmp_path / "root")
+    unity.volume_dir(paths, "dev", "sbit", "landing").mkdir(parents=True)
+    return paths
 
 
 def test_widgets_parameters_win_over_defaults(paths):
@@ -59,6 +63,21 @@ def test_fs_over_volumes_and_dbfs(paths):
         fs.ls("/Volumes/dev/none")
 
 
+@pytest.mark.parametrize("write", [
+    lambda fs: fs.put("/Volumes/dev/sbit/novol/a.txt", "x"),
+    lambda fs: fs.mkdirs("/Volumes/nocat/sbit/landing/x"),
+    lambda fs: fs.cp("/Workspace/Shared/a.txt", "/Volumes/dev/nosch/landing/a.txt"),
+], ids=["put", "mkdirs", "cp"])
+def test_fs_writes_need_the_volume(paths, write):
+    """No folders are made up for a catalog, schema or volume that does not exist."""
+    fs = DBUtils(paths, {}).fs
+    fs.put("/Workspace/Shared/a.txt", "x")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write(fs)
+    assert sorted(p.name for p in paths.volumes_root.iterdir()) == ["dev"]
+    assert unity.children(paths.volumes_root / "dev") == ["sbit"]
+
+
 def test_fs_cp_from_local_file_and_keyword_from(paths, tmp_path):
     source = tmp_path / "data.csv"
     source.write_text("id\n1\n")
@@ -99,10 +118,9 @@ def test_unsupported_calls_name_themselves(paths):
 
 def test_open_maps_only_databricks_prefixes(paths, tmp_path):
     opener = mapped_open(paths)
-    (paths.volumes_root / "dev/sbit").mkdir(parents=True)
-    with opener("/Volumes/dev/sbit/x.txt", "w") as handle:
+    with opener("/Volumes/dev/sbit/landing/x.txt", "w") as handle:
         handle.write("v")
-    assert (paths.volumes_root / "dev/sbit/x.txt").read_text() == "v"
+    assert (paths.volumes_root / "dev/sbit/landing/x.txt").read_text() == "v"
     with opener("dbfs:/y.txt", "w") as handle:
         handle.write("d")
     assert (paths.dbfs_root / "y.txt").read_text() == "d"

@@ -15,6 +15,7 @@ from engine_support import Workspace, notebook, process_gone, run_threads
 from localspace.engine import make_engine
 from localspace.engine.base import NotebookTask
 from localspace.paths import Paths
+from localspace.unity import models as unity
 from waiting import wait_until
 
 SCRIPTS = str(Path(__file__).resolve().parents[1] / "scripts")
@@ -27,7 +28,10 @@ def ws():
 
 @pytest.fixture
 def engine(tmp_path, ws):
-    engine = make_engine("python", Paths(tmp_path / "root"), ws.read, {"ci": {"token": "s3cr3t"}})
+    paths = Paths(tmp_path / "root")
+    unity.volume_dir(paths, "dev", "sbit", "landing").mkdir(parents=True)  # what notebooks write into
+    unity.ensure_catalog(paths, "main")
+    engine = make_engine("python", paths, ws.read, {"ci": {"token": "s3cr3t"}})
     yield engine
     engine.close()
     wait_until(lambda: not run_threads(), 5, "run threads to end")

@@ -7,11 +7,16 @@ from localspace.engine.base import SqlError
 from localspace.engine.sqlstore import SqlStore
 from localspace.engine.sqltext import rewrite_tables, split_statements
 from localspace.paths import Paths
+from localspace.unity import models as unity
 
 
 @pytest.fixture
 def store(tmp_path):
-    return SqlStore(Paths(tmp_path / "root"))
+    """A store whose metastore has the catalogs main and dev (folders, see unity/models.py)."""
+    paths = Paths(tmp_path / "root")
+    for catalog in ("main", "dev"):
+        unity.ensure_catalog(paths, catalog)
+    return SqlStore(paths)
 
 
 def run(store, sql, catalog=None, schema=None):
@@ -88,3 +93,29 @@ def test_use_insert_overwrite_truncate_and_temp_views(store):
         session.execute("TRUNCATE TABLE t")
         assert session.execute("SELECT count(*) FROM t").rows == [["0"]]
         assert [r[0] for r in session.execute("DESCRIBE TABLE t").rows] == ["id"]
+
+
+def test_namespaces_are_the_unity_catalog_folders(store):
+    """One model: what SQL creates is a folder, and a folder made elsewhere is a namespace."""
+    with pytest.raises(SqlError, match="NO_SUCH_CATALOG_EXCEPTION"):
+        run(store, "CREATE SCHEMA nocat.s")
+    run(store, "CREATE SCHEMA dev.made_by_sql")
+    assert unity.exists(store.paths, "dev", "made_by_sql")
+    unity.schema_dir(store.paths, "dev", "made_by_api").mkdir()
+    assert ["made_by_api"] in run(store, "SHOW SCHEMAS IN dev").rows
+    unity.ensure_catalog(store.paths, "other")
+    assert run(store, "SHOW CATALOGS").rows == [["dev"], ["main"], ["other"]]
+    run(store, "DROP CATALOG other CASCADE")
+    assert not unity.exists(store.paths, "other")
+
+
+@pytest.mark.parametrize("select,row,types", [
+    ("SELECT 1 = 1, 1 <> 1", ["true", "false"], ["BOOLEAN", "BOOLEAN"]),
+    ("SELECT 1 > 0 AS ok, count(*) FROM (SELECT 1)", ["true", "1"], ["BOOLEAN", "LONG"]),
+    ("SELECT NULL IS NULL, 'a' LIKE 'b'", ["true", "false"], ["BOOLEAN", "BOOLEAN"]),
+    ("SELECT CASE WHEN 1 > 0 THEN 'y' END, max(1 > 0)", ["y", "1"], ["STRING", "LONG"]),
+], ids=["comparisons", "alias and count", "is null and like", "case and function"])
+def test_predicates_come_back_as_booleans(store, select, row, types):
+    result = run(store, select)
+    assert result.rows == [row]
+    assert [c.type_name for c in result.columns] == types

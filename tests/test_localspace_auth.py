@@ -8,7 +8,7 @@ from databricks.sdk.errors import PermissionDenied, Unauthenticated
 
 from conftest import TEST_TOKEN
 from localspace.server import LocalSpace
-from localspace_helpers import client, wait_until
+from localspace_helpers import client, one_task, wait_until
 from oidc_support import github_token_service, unsigned_jwt
 
 CLIENT_ID, CLIENT_SECRET = "sp-streamtest", "sp-secret-0123456789"
@@ -41,7 +41,7 @@ def test_oauth_m2m_through_the_sdk(oauth_space):
     w = WorkspaceClient(host=oauth_space.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                         auth_type="oauth-m2m")
     assert w.current_user.me().user_name == CLIENT_ID
-    assert w.jobs.create(name="via-oauth").job_id
+    assert w.jobs.create(name="via-oauth", tasks=one_task()).job_id
     with pytest.raises(Exception):
         WorkspaceClient(host=oauth_space.url, client_id=CLIENT_ID, client_secret="wrong",
                         auth_type="oauth-m2m").current_user.me()

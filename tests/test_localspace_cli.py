@@ -59,3 +59,27 @@ def test_default_token_and_bad_fault_file(tmp_path):
                              str(tmp_path / "r2")], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": SCRIPTS})
     assert result.returncode == 2 and "kind" in result.stderr and result.stdout == ""
+
+
+def test_serve_workspace_flags(tmp_path):
+    """--serverless, --cluster, --cluster-start, --warehouse, --warehouse-start, --catalog."""
+    process, url = serve(tmp_path, "--serverless", "off", "--cluster", "c-1", "--cluster", "c-2",
+                         "--cluster-start", "1m", "--warehouse", "wh", "--warehouse-start", "2s",
+                         "--catalog", "dev")
+    auth = {"Authorization": "Bearer dapi-localspace"}
+    try:
+        clusters = requests.get(f"{url}/api/2.1/clusters/list", headers=auth).json()["clusters"]
+        assert [c["cluster_id"] for c in clusters] == ["c-1", "c-2"]
+        warehouses = requests.get(f"{url}/api/2.0/sql/warehouses", headers=auth).json()["warehouses"]
+        assert [(w["id"], w["state"]) for w in warehouses] == [("wh", "STOPPED")]
+        catalogs = requests.get(f"{url}/api/2.1/unity-catalog/catalogs", headers=auth).json()["catalogs"]
+        assert sorted(c["name"] for c in catalogs) == ["dev", "main"]
+        refused = requests.post(f"{url}/api/2.2/jobs/create", headers=auth, json={"name": "x", "tasks": [
+            {"task_key": "t", "notebook_task": {"notebook_path": "/Shared/x"}}]})
+        assert (refused.status_code, refused.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+        requests.post(f"{url}/api/2.1/clusters/start", headers=auth, json={"cluster_id": "c-1"}).raise_for_status()
+        cluster = requests.get(f"{url}/api/2.1/clusters/get", headers=auth, params={"cluster_id": "c-1"}).json()
+        assert cluster["state"] == "PENDING"  # a minute to start
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0

@@ -9,7 +9,7 @@ from databricks.sdk.service import jobs
 from conftest import TEST_TOKEN
 from localspace.faults import FaultConfigError, FaultPlan
 from localspace.server import LocalSpace
-from localspace_helpers import EXIT_WITH, LOOP_FOREVER, client, import_notebook, life, wait_until
+from localspace_helpers import EXIT_WITH, LOOP_FOREVER, client, import_notebook, life, one_task, wait_until
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_429_and_503_are_retried_after_retry_after(start):
 
 def test_dropped_connection_is_retried(start):
     server, w = start([{"path": "/jobs/get$", "kind": "drop", "nth": 1}])
-    job_id = w.jobs.create(name="x").job_id
+    job_id = w.jobs.create(name="x", tasks=one_task()).job_id
     assert w.jobs.get(job_id).job_id == job_id
     assert statuses(server, "/api/2.2/jobs/get") == [0, 200]
 
@@ -55,14 +55,14 @@ def test_delay_slows_but_answers(start):
 def test_lost_reply_after_processing_500_is_not_retried_and_the_job_exists_once(start):
     server, w = start([{"path": "/jobs/create$", "kind": 500, "after_processing": True, "count": 1}])
     with pytest.raises(InternalError):
-        w.jobs.create(name="only-once")
+        w.jobs.create(name="only-once", tasks=one_task())
     assert [j.settings.name for j in w.jobs.list(name="only-once")] == ["only-once"]
 
 
 def test_lost_reply_after_processing_drop_duplicates_a_blind_retry(start):
     """Why jobs/create must not be retried blindly: the SDK retries a dropped connection."""
     server, w = start([{"path": "/jobs/create$", "kind": "drop", "after_processing": True, "count": 1}])
-    w.jobs.create(name="dup")
+    w.jobs.create(name="dup", tasks=one_task())
     assert len(list(w.jobs.list(name="dup"))) == 2
 
 
@@ -103,7 +103,7 @@ def test_rates_are_reproducible_with_a_seed(start, tmp_path):
     seen = []
     for _ in range(2):
         server, w = start(str(rules_file))
-        job_id = w.jobs.create(name="r").job_id
+        job_id = w.jobs.create(name="r", tasks=one_task()).job_id
         for _ in range(12):
             try:
                 w.jobs.get(job_id)

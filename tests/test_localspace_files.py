@@ -7,7 +7,7 @@ import pytest
 from databricks.sdk.errors import NotFound, ResourceAlreadyExists, ResourceConflict
 
 from conftest import TEST_TOKEN
-from localspace_helpers import client
+from localspace_helpers import client, make_volume
 
 
 @pytest.fixture
@@ -16,6 +16,7 @@ def w(localspace):
 
 
 def test_volume_files_upload_download_list_delete(w, localspace):
+    make_volume(w, "dev.sbit.landing")
     path = "/Volumes/dev/sbit/landing/payload-1/users.json"
     w.files.upload(path, io.BytesIO(b'{"id": 1}\n'))
     assert w.files.download(path).contents.read() == b'{"id": 1}\n'

@@ -15,7 +15,7 @@ def w(localspace):
 
 
 def run(w, statement: str, **kwargs):
-    return w.statement_execution.execute_statement(statement=statement, warehouse_id="local", **kwargs)
+    return w.statement_execution.execute_statement(statement=statement, warehouse_id="localspace", **kwargs)
 
 
 def test_statements_succeed_with_string_values(w):

@@ -40,7 +40,7 @@ def test_stop_mid_run_leaves_no_thread_or_process(tmp_path):
     run_ids = [w.jobs.submit(run_name=f"loop{i}", tasks=task).run_id for i in range(3)]
     wait_until(lambda: all(life(w, r) == "RUNNING" for r in run_ids), what="runs RUNNING")
     assert set(child_processes()) - before
-    w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id="x", wait_timeout="0s")
+    w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id="localspace", wait_timeout="0s")
     server.stop()
     assert server.leftovers()["active_runs"] == 0 and server.leftovers()["active_statements"] == 0
     wait_until(lambda: not set(child_processes()) - before, timeout=5, what="child processes to end")

@@ -72,7 +72,7 @@ def test_fixture_plan_resolves_everything():
     plan = load_plan(FIXTURE, env={}, run_id="7_1")
     assert plan.vars["landing"] == "/Volumes/main/st_7_1/landing"
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/7_1/run"
-    assert plan.compute.warehouse_id == "local"
+    assert plan.compute.warehouse_id == "localspace"
     assert [it.name for it in plan.iterations] == ["payload 1", "payload 2"]
     check = plan.iterations[1].validate[1]
     assert check.expect == [[1], [2], [3], [4], [5]] and check.rows == 5 and check.within is None

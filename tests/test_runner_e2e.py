@@ -93,6 +93,9 @@ def test_batch_mode_runs_the_job_per_iteration(localspace, workspace_env, tmp_pa
 
 def test_each_upload_target(localspace, workspace_env, tmp_path, capsys, monkeypatch):
     plan = project(tmp_path, stream_plan("uploads", """
+        setup:
+          - {name: schema, sql: "CREATE SCHEMA IF NOT EXISTS main.up_${run.id}"}
+          - {name: volume, sql: "CREATE VOLUME IF NOT EXISTS main.up_${run.id}.files"}
         iterations:
           - name: uploads
             produce:
@@ -136,7 +139,7 @@ def test_each_expectation_form(localspace, workspace_env, tmp_path, capsys, monk
     """))
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 0, result.err
-    assert len(result.junit["setup"]) == 13  # start compute, deploy, create, start + 9 checks
+    assert len(result.junit["setup"]) == 15  # start compute, deploy, 2 before steps, create, start + 9 checks
 
 
 def test_oauth_m2m_refreshes_short_lived_tokens(space_factory, tmp_path, capsys, monkeypatch):

@@ -34,7 +34,7 @@ FAILING = """
 
 
 def runs_of(space, job_id: int) -> list:
-    return space.jobs.list_runs(job_id, active_only=False, completed_only=False, run_type=None)
+    return space.jobs.list_runs(job_id, active_only=False, completed_only=False, run_type=None, with_deleted=True)
 
 
 def restarts_settled(job_id: int):

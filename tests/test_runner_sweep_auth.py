@@ -10,9 +10,10 @@ import pytest
 
 from e2e_support import REPO, clean, project, run
 from oidc_support import github_token_service
+from waiting import wait_until
 from streamtest import auth, config, identity
 from streamtest.cli import main
-from streamtest.client import HttpClient
+from streamtest.client import ApiError, HttpClient
 from streamtest.databricks.workspace import Workspace
 from streamtest.plan import load_plan
 from streamtest.runner import job_settings
@@ -46,7 +47,9 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
     assert f"deleted job {expired}" in capsys.readouterr().err
     remaining = {job.job_id for job in ws.list_jobs()}
     assert remaining == {fresh, foreign}
-    assert ws.get_run(active).life_cycle in ("TERMINATING", "TERMINATED", "INTERNAL_ERROR", "SKIPPED")
+    wait_until(lambda: localspace.leftovers()["active_runs"] == 0, what="the swept job's run to end")
+    with pytest.raises(ApiError, match="doesn't exist"):
+        ws.get_run(active)  # gone with its job, as on Databricks
 
     assert main(["sweep", "--older-than", "0s"]) == 0
     assert {job.job_id for job in ws.list_jobs()} == {foreign}

@@ -50,7 +50,7 @@ PHASES = ["setup", "payload 1", "payload 2", "cleanup"]
 @pytest.fixture(scope="module")
 def space(tmp_path_factory):
     space = LocalSpace(root=tmp_path_factory.mktemp("sbit") / "localspace", engine="spark",
-                       token=TOKEN, pending=0.2).start()
+                       token=TOKEN, pending=0.2, catalogs=["dev"]).start()
     yield space
     space.stop()
 

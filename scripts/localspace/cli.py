@@ -13,8 +13,10 @@ import signal
 import sys
 import threading
 
+from localspace.config import DEFAULT_CLUSTER, DEFAULT_WAREHOUSE
 from localspace.faults import FaultConfigError, FaultPlan
 from localspace.server import DEFAULT_TOKEN, LocalSpace
+from localspace.unity import models as unity
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -34,6 +36,12 @@ def client(text: str) -> tuple[str, str]:
     return client_id, secret
 
 
+def catalog(text: str) -> str:
+    if not unity.NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a catalog name: {text!r} (letters, digits, _ and -)")
+    return text.lower()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="localspace", description="A local Databricks workspace.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -44,8 +52,19 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=None, help="the PAT (default: $LOCALSPACE_TOKEN or dapi-localspace)")
     serve.add_argument("--faults", default=None, help="YAML file of fault rules")
     serve.add_argument("--pending", type=duration, default=2.0,
-                       help="simulated start-up of job clusters, new clusters and serverless (2s); "
-                            "runs on an existing_cluster_id start at once")
+                       help="simulated start-up of job clusters, new clusters and serverless (2s)")
+    serve.add_argument("--serverless", choices=("on", "off"), default="on",
+                       help="serverless jobs compute: off refuses tasks without compute (on)")
+    serve.add_argument("--cluster", action="append", default=None, metavar="ID",
+                       help=f"an all-purpose cluster id (repeatable; default {DEFAULT_CLUSTER})")
+    serve.add_argument("--cluster-start", type=duration, default=0.0, metavar="DURATION",
+                       help="how long a terminated all-purpose cluster takes to be RUNNING (0s)")
+    serve.add_argument("--warehouse", action="append", default=None, metavar="ID",
+                       help=f"a SQL warehouse id (repeatable; default {DEFAULT_WAREHOUSE})")
+    serve.add_argument("--warehouse-start", type=duration, default=0.0, metavar="DURATION",
+                       help="how long a stopped SQL warehouse takes to be RUNNING (0s)")
+    serve.add_argument("--catalog", type=catalog, action="append", default=[], metavar="NAME",
+                       help="a Unity Catalog catalog that exists at start, besides main (repeatable)")
     serve.add_argument("--token-ttl", type=duration, default=3600.0, help="OAuth token lifetime (1h)")
     serve.add_argument("--client", type=client, action="append", default=[],
                        help="an OAuth M2M client ID:SECRET (repeatable)")
@@ -82,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         space = LocalSpace(args.root, engine=args.engine, token=token, pending=args.pending,
                            faults=args.faults, token_ttl=args.token_ttl, port=args.port,
-                           oauth_clients=dict(args.client), oidc_audience=args.audience).start()
+                           oauth_clients=dict(args.client), oidc_audience=args.audience,
+                           serverless=args.serverless == "on", clusters=args.cluster,
+                           cluster_start=args.cluster_start, warehouses=args.warehouse,
+                           warehouse_start=args.warehouse_start, catalogs=args.catalog).start()
     except (OSError, RuntimeError, ValueError) as err:
         print(f"localspace: cannot start: {err}", file=sys.stderr)
         return 1

@@ -47,6 +47,17 @@ class JobDoesNotExist(ApiError):
     status, error_code = 400, "INVALID_PARAMETER_VALUE"
 
 
+class ClusterDoesNotExist(ApiError):
+    """clusters/get and jobs on an unknown cluster id: 400 INVALID_PARAMETER_VALUE "Cluster X does
+    not exist" (the SDK's errors/overrides.py maps that message to ResourceDoesNotExist)."""
+    status, error_code = 400, "INVALID_PARAMETER_VALUE"
+
+
+class MaxNotebookSizeExceeded(ApiError):
+    """workspace/import whose base64 ``content`` is over 10 MB."""
+    status, error_code = 400, "MAX_NOTEBOOK_SIZE_EXCEEDED"
+
+
 class Unauthenticated(ApiError):
     status, error_code = 401, "UNAUTHENTICATED"
 
@@ -62,6 +73,39 @@ class ResourceDoesNotExist(ApiError):
 class NotFound(ApiError):
     """The Files API's flavour of "no such file" (404 NOT_FOUND)."""
     status, error_code = 404, "NOT_FOUND"
+
+
+class CatalogDoesNotExist(ApiError):
+    status, error_code = 404, "CATALOG_DOES_NOT_EXIST"
+
+
+class SchemaDoesNotExist(ApiError):
+    status, error_code = 404, "SCHEMA_DOES_NOT_EXIST"
+
+
+class TableDoesNotExist(ApiError):
+    status, error_code = 404, "TABLE_DOES_NOT_EXIST"
+
+
+class CatalogAlreadyExists(ApiError):
+    status, error_code = 409, "CATALOG_ALREADY_EXISTS"
+
+
+class SchemaAlreadyExists(ApiError):
+    status, error_code = 409, "SCHEMA_ALREADY_EXISTS"
+
+
+class Conflict(ApiError):
+    """Unity Catalog's generic 409 (a volume that already exists)."""
+    status, error_code = 409, "RESOURCE_ALREADY_EXISTS"
+
+
+class CatalogNotEmpty(ApiError):
+    status, error_code = 400, "CATALOG_NOT_EMPTY"
+
+
+class SchemaNotEmpty(ApiError):
+    status, error_code = 400, "SCHEMA_NOT_EMPTY"
 
 
 class EndpointNotFound(ApiError):

@@ -20,6 +20,10 @@ from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from localspace import runpage
+from localspace.clusters import urls as clusters_urls
+from localspace.clusters.models import ClustersModel
+from localspace.clusters.responses import ClustersResponses
+from localspace.config import WorkspaceConfig
 from localspace.errors import ApiError, EndpointNotFound, InternalError
 from localspace.faults import Decision, FaultPlan
 from localspace.files import urls as files_urls
@@ -28,6 +32,7 @@ from localspace.files.responses import FilesResponses
 from localspace.jobs import urls as jobs_urls
 from localspace.jobs.models import JobsModel
 from localspace.jobs.responses import JobsResponses
+from localspace.jobs.settings import JobRules
 from localspace.oauth import urls as oauth_urls
 from localspace.oauth.models import OAuthModel
 from localspace.oauth.responses import OAuthResponses
@@ -35,6 +40,10 @@ from localspace.paths import Paths
 from localspace.sql import urls as sql_urls
 from localspace.sql.models import SqlModel
 from localspace.sql.responses import SqlResponses
+from localspace.sql.warehouses import WarehousesModel
+from localspace.unity import urls as unity_urls
+from localspace.unity.models import UnityModel
+from localspace.unity.responses import UnityResponses
 from localspace.web import Reply, Request
 from localspace.workspace import urls as workspace_urls
 from localspace.workspace.models import WorkspaceModel
@@ -71,13 +80,27 @@ class LocalSpace:
     principals that may use token federation; ``oidc_audience`` (str or list) is what a
     federated JWT's ``aud`` must contain, by default this server's token endpoint URL, which
     is what the SDK asks GitHub for when ``DATABRICKS_TOKEN_AUDIENCE`` is unset.
+
+    What the workspace has and allows (``localspace.config.WorkspaceConfig``): ``serverless``
+    (tasks without compute are accepted), ``clusters`` (all-purpose cluster ids) that take
+    ``cluster_start`` seconds to start, ``warehouses`` (SQL warehouse ids) that take
+    ``warehouse_start``, and ``catalogs`` that exist besides ``main``. None keeps a default.
     """
 
     def __init__(self, root: str | Path, engine: str = "auto", token: str = DEFAULT_TOKEN,
                  pending: float = 0.2, faults: Any = None, token_ttl: float = 3600,
                  secrets: Optional[dict[str, dict[str, str]]] = None, port: int = 0,
                  oauth_clients: Optional[dict[str, str]] = None,
-                 oidc_audience: str | list[str] | None = None):
+                 oidc_audience: str | list[str] | None = None, serverless: bool = True,
+                 clusters: Optional[list[str]] = None, cluster_start: float = 0.0,
+                 warehouses: Optional[list[str]] = None, warehouse_start: float = 0.0,
+                 catalogs: Optional[list[str]] = None):
+        defaults = WorkspaceConfig()
+        self.config = WorkspaceConfig(
+            serverless=bool(serverless), clusters=tuple(clusters) if clusters is not None else defaults.clusters,
+            cluster_start=float(cluster_start), warehouse_start=float(warehouse_start),
+            warehouses=tuple(warehouses) if warehouses is not None else defaults.warehouses,
+            catalogs=tuple(catalogs or ()))
         self.root = Path(root)
         self.engine_name = engine
         self.port = port
@@ -108,12 +131,17 @@ class LocalSpace:
         self.url = f"http://{host}:{port}"
         if self._default_audience:
             self.oauth.add_audience(f"{self.url}/oidc/v1/token")
-        self.jobs = JobsModel(self.engine, self.workspace, self.url, self.pending)
-        self.sql = SqlModel(self.engine)
+        self.clusters = ClustersModel(self.config.clusters, self.config.cluster_start)
+        self.jobs = JobsModel(self.engine, self.workspace, self.url, self.pending,
+                              JobRules(self.config.serverless, self.clusters))
+        self.sql = SqlModel(self.engine, WarehousesModel(self.config.warehouses, self.config.warehouse_start))
+        self.unity = UnityModel(self.paths, self.engine, self.config.catalogs)
         self.router = Router()
         self.router.add(oauth_urls.URLS, OAuthResponses(self.oauth))
         self.router.add(workspace_urls.URLS, WorkspaceResponses(self.workspace))
         self.router.add(files_urls.URLS, FilesResponses(VolumesModel(self.paths), DbfsModel(self.paths)))
+        self.router.add(unity_urls.URLS, UnityResponses(self.unity))
+        self.router.add(clusters_urls.URLS, ClustersResponses(self.clusters))
         self.router.add(jobs_urls.URLS, JobsResponses(self.jobs))
         self.router.add(sql_urls.URLS, SqlResponses(self.sql))
         self.router.add(runpage.URLS, runpage.RunPage(self.jobs))
@@ -129,7 +157,8 @@ class LocalSpace:
             print("localspace: no engine available (localspace.engine.make_engine); runs and "
                   "statements will fail", file=sys.stderr)
             return None
-        return make_engine(self.engine_name, self.paths, self.workspace.read_notebook, self.secrets)
+        return make_engine(self.engine_name, self.paths, self.workspace.read_notebook, self.secrets,
+                           config=self.config)
 
     def stop(self) -> None:
         """Cancel every run and statement, stop every thread, close every socket."""

@@ -8,6 +8,7 @@ is always the same 400 INVALID_PARAMETER_VALUE, whichever room asks.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -99,18 +100,21 @@ def coerce(name: str, value: Any, kind: type) -> Any:
 
 
 def form_fields(req: Request) -> dict[str, bytes]:
-    """Fields of a ``multipart/form-data`` body (the SDK's workspace.upload sends one)."""
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
+    """Fields of a ``multipart/form-data`` body (the SDK's workspace.upload, databricks-cli's
+    dbfs/put). Split on the boundary by hand, byte for byte: binary file parts must come back
+    exactly (the email parser reads parts as lines and may keep a line ending)."""
     content_type = req.headers.get("Content-Type", "")
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + req.body)
-    if not message.is_multipart():
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
         raise InvalidParameterValue("Malformed multipart/form-data body")
+    delimiter = b"--" + match.group(1).encode("latin-1")
     fields = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            fields[name] = part.get_payload(decode=True) or b""
+    for part in req.body.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, sep, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head) if sep else None
+        if name is None:
+            raise InvalidParameterValue("Malformed multipart/form-data body")
+        fields[name.group(1).decode("utf-8")] = content.removesuffix(b"\r\n")
     return fields

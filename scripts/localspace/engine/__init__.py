@@ -9,6 +9,7 @@ import importlib.util
 import shutil
 from typing import Optional
 
+from ..config import WorkspaceConfig
 from ..paths import Paths
 from .base import Engine, NotebookReader
 
@@ -21,7 +22,15 @@ def spark_available() -> bool:
 
 
 def make_engine(name: str, paths: Paths, read_notebook: NotebookReader,
-                secrets: Optional[dict[str, dict[str, str]]] = None) -> Engine:
+                secrets: Optional[dict[str, dict[str, str]]] = None, config=None) -> Engine:
+    """``config`` (a WorkspaceConfig, default: a serverless workspace) is set on the engine."""
+    engine = _construct(name, paths, read_notebook, secrets)
+    engine.config = config if config is not None else WorkspaceConfig()
+    return engine
+
+
+def _construct(name: str, paths: Paths, read_notebook: NotebookReader,
+               secrets: Optional[dict[str, dict[str, str]]]) -> Engine:
     if name not in ENGINE_NAMES:
         raise ValueError(f"Unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
     if name == "auto":

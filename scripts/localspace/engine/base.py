@@ -68,6 +68,9 @@ class Engine(abc.ABC):
     """Runs notebooks and SQL for the whole emulator."""
 
     name: str = "base"
+    # The workspace this engine serves (localspace.config.WorkspaceConfig), set by make_engine
+    # right after construction: e.g. ``config.serverless`` says whether runs are serverless.
+    config = None
 
     @abc.abstractmethod
     def start_notebook(self, task: NotebookTask) -> NotebookHandle:

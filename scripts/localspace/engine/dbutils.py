@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..paths import Paths
+from ..unity import models as unity
 from .fileopen import is_databricks_path
 
 
@@ -152,6 +153,16 @@ class FsUtil(_Strict):
             return self._paths.local(path) if is_databricks_path(path) else Path(path)
         return self._paths.local(path)
 
+    def _writable(self, path: str) -> Path:
+        """Where a write goes; under /Volumes the volume must exist, as on Databricks (no
+        folders are made up for a catalog, schema or volume that was never created)."""
+        bare = path[len("file:"):] if path.startswith("file:") else path
+        if bare.startswith("/Volumes/"):
+            missing = unity.missing_volume(self._paths, bare)
+            if missing:
+                raise FileNotFoundError(f"{missing} does not exist: cannot write {path}")
+        return self._local(path)
+
     def ls(self, dir: str) -> list[FileInfo]:
         local = self._local(dir)
         if not local.exists():
@@ -177,18 +188,18 @@ class FsUtil(_Strict):
             return handle.read(maxBytes).decode("utf-8", errors="replace")
 
     def put(self, file: str, contents: str, overwrite: bool = False) -> bool:
-        local = self._local(file)
+        local = self._writable(file)
         if local.exists() and not overwrite:
             raise FileExistsError(f"File {file} already exists; pass overwrite=True")
         _write_atomically(local, contents.encode("utf-8"))
         return True
 
     def mkdirs(self, dir: str) -> bool:
-        self._local(dir).mkdir(parents=True, exist_ok=True)
+        self._writable(dir).mkdir(parents=True, exist_ok=True)
         return True
 
     def cp(self, from_: str, to: str, recurse: bool = False) -> bool:
-        source, target = self._local(from_), self._local(to)
+        source, target = self._local(from_), self._writable(to)
         if source.is_dir():
             if not recurse:
                 raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
@@ -201,7 +212,7 @@ class FsUtil(_Strict):
         return True
 
     def mv(self, from_: str, to: str, recurse: bool = False) -> bool:
-        source, target = self._local(from_), self._local(to)
+        source, target = self._local(from_), self._writable(to)
         if source.is_dir() and not recurse:
             raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
         if target.is_dir():

@@ -4,8 +4,9 @@ Fast tests need SQL steps (create schema, count rows) without a JVM, and noteboo
 the python engine must see the same tables as the sql room's statements. One sqlite file
 under the emulator's root, opened per session in WAL mode with a busy timeout, gives both
 processes (the emulator and each notebook child) one shared store. ``cat.schema.table``
-becomes the sqlite table ``cat__schema__table``; catalogs and schemas live in two small
-metadata tables so CREATE/DROP/SHOW behave as they do on Databricks.
+becomes the sqlite table ``cat__schema__table``; catalogs, schemas and volumes are the
+Unity Catalog folders every part of localspace shares (unity/models.py), so CREATE/DROP/SHOW
+here and the Unity Catalog REST API see the same namespaces.
 """
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..config import DEFAULT_CATALOG, DEFAULT_SCHEMA
 from ..paths import Paths
+from ..unity import models as unity
 from .base import SqlColumn, SqlError, SqlResult
 from .sqltext import (DELTA_MESSAGE, NamespaceStatement, parse_namespace_statement,
                       rewrite_tables, table_refs, tokenize, uses_delta)
 
-DEFAULT_CATALOG = "main"
-DEFAULT_SCHEMA = "default"
 SEPARATOR = "__"
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE")  # statements whose commit is recorded
 
@@ -45,11 +46,51 @@ def _type_name(values: list) -> str:
 
 
 def _text(value) -> Optional[str]:
+    """As the Statement API writes values: booleans are "true"/"false"."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, bytes):
         return value.hex()
     return str(value)
+
+
+_PREDICATE_WORDS = {"IS", "IN", "LIKE", "BETWEEN", "EXISTS", "NOT", "AND", "OR", "TRUE", "FALSE", "RLIKE"}
+_COMPARISONS = {"=", "==", "<>", "!=", "<", ">", "<=", ">="}
+_SELECT_END = {"FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "UNION", "HAVING", "EXCEPT", "INTERSECT"}
+
+
+def _boolean_items(sql: str, count: int) -> list[bool]:
+    """Which result columns of a SELECT are predicates (``a > 1``, ``x IS NULL``, ``true``):
+    sqlite answers them as 0/1, Databricks as BOOLEAN "true"/"false". Read from the select
+    list (outside parentheses and CASE ... END); unknown (``*``, not a SELECT) is all False."""
+    tokens = [t for t in tokenize(sql) if t.kind not in ("ws", "comment")]
+    if not tokens or tokens[0].upper != "SELECT":
+        return [False] * count
+    items: list[list] = [[]]
+    depth = 0
+    for token in tokens[1:]:
+        word = token.upper if token.kind == "word" else token.text
+        if depth == 0 and word in _SELECT_END:
+            break
+        if word in ("(", "CASE"):
+            depth += 1
+        elif word in (")", "END"):
+            depth -= 1
+        elif depth == 0 and word == ",":
+            items.append([])
+            continue
+        items[-1].append((depth, word))
+    if len(items) != count or any(word == "*" for item in items for _, word in item[-1:]):
+        return [False] * count
+    flags = []
+    for item in items:
+        if len(item) >= 2 and item[-2][1] == "AS":
+            item = item[:-2]
+        top = [word for depth, word in item if depth == 0]
+        flags.append(any(w in _COMPARISONS or w in _PREDICATE_WORDS for w in top) and "DISTINCT" not in top)
+    return flags
 
 
 def _quote(name: str) -> str:
@@ -64,9 +105,6 @@ class SqlStore:
         self.file = paths.root / "sql" / "warehouse.sqlite"
         self.file.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
-            connection.execute("CREATE TABLE IF NOT EXISTS _ls_catalogs (name TEXT PRIMARY KEY)")
-            connection.execute("CREATE TABLE IF NOT EXISTS _ls_schemas (catalog TEXT, name TEXT, "
-                               "PRIMARY KEY (catalog, name))")
             connection.execute("CREATE TABLE IF NOT EXISTS _ls_commits (name TEXT, at REAL)")
 
     def connect(self) -> sqlite3.Connection:
@@ -138,11 +176,12 @@ class SqlSession:
         return re.sub(r"\b(\w+?)__(\w+?)__(\w+)\b", r"`\1`.`\2`.`\3`", message)
 
     def _schema_exists(self, catalog: str, schema: str) -> bool:
-        if schema == DEFAULT_SCHEMA:
-            return True
-        row = self.connection.execute("SELECT 1 FROM _ls_schemas WHERE catalog=? AND name=?",
-                                      (catalog, schema)).fetchone()
-        return row is not None
+        return unity.exists(self.store.paths, catalog, schema)
+
+    def _catalog_exists(self, catalog: str) -> None:
+        if not unity.exists(self.store.paths, catalog):
+            raise SqlError(f"[NO_SUCH_CATALOG_EXCEPTION] Catalog '{catalog}' was not found. Please verify "
+                           "the catalog name and then retry the query or command again.")
 
     def _tables_in(self, catalog: str, schema: str) -> list[str]:
         prefix = f"{catalog}{SEPARATOR}{schema}{SEPARATOR}"
@@ -256,18 +295,24 @@ class SqlSession:
             return SqlResult(columns=[], rows=[])
         rows = cursor.fetchall()
         names = [d[0] for d in cursor.description]
-        columns = [SqlColumn(name, _type_name([r[i] for r in rows])) for i, name in enumerate(names)]
+        flags = _boolean_items(sql, len(names))
+        for i, flag in enumerate(flags):
+            if flag and all(r[i] in (0, 1, None) for r in rows):
+                rows = [tuple(bool(v) if j == i and v is not None else v for j, v in enumerate(r)) for r in rows]
+        columns = [SqlColumn(name, "BOOLEAN" if flags[i] else _type_name([r[i] for r in rows]))
+                   for i, name in enumerate(names)]
         return SqlResult(columns=columns, rows=[[_text(v) for v in row] for row in rows])
 
     # ---- catalogs, schemas, volumes ------------------------------------------------------
 
     def _namespace(self, ns: NamespaceStatement) -> SqlResult:
-        db = self.connection
+        paths = self.store.paths
         if ns.action == "use":
             if ns.kind == "catalog":
+                self._catalog_exists(ns.parts[-1])
                 self.catalog = ns.parts[-1]
             else:
-                catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, ns.parts[0])
+                catalog, schema = self._schema_name(ns.parts)
                 if not self._schema_exists(catalog, schema):
                     raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
                 self.catalog, self.schema = catalog, schema
@@ -277,74 +322,79 @@ class SqlSession:
         if ns.kind == "catalog":
             name = ns.parts[-1]
             if ns.action == "create":
-                db.execute("INSERT OR IGNORE INTO _ls_catalogs VALUES (?)", (name,))
+                if unity.exists(paths, name) and not ns.if_not_exists:
+                    raise SqlError(f"[CATALOG_ALREADY_EXISTS] Cannot create catalog `{name}` because it "
+                                   "already exists.")
+                unity.ensure_catalog(paths, name)
                 return SqlResult([], [])
-            schemas = [r[0] for r in db.execute("SELECT name FROM _ls_schemas WHERE catalog=?", (name,))]
-            for schema in schemas + [DEFAULT_SCHEMA]:
+            if not unity.exists(paths, name):
+                if ns.if_exists:
+                    return SqlResult([], [])
+                self._catalog_exists(name)
+            for schema in unity.children(unity.catalog_dir(paths, name)):
                 self._drop_schema(name, schema, cascade=ns.cascade, if_exists=True)
-            db.execute("DELETE FROM _ls_catalogs WHERE name=?", (name,))
+            shutil.rmtree(unity.catalog_dir(paths, name), ignore_errors=True)
             return SqlResult([], [])
         if ns.kind == "schema":
-            catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, ns.parts[0])
+            catalog, schema = self._schema_name(ns.parts)
             if ns.action == "create":
-                if self._schema_exists(catalog, schema) and not ns.if_not_exists and schema != DEFAULT_SCHEMA:
+                self._catalog_exists(catalog)
+                if self._schema_exists(catalog, schema) and not ns.if_not_exists:
                     raise SqlError(f"[SCHEMA_ALREADY_EXISTS] Cannot create schema `{schema}` because it already exists.")
-                db.execute("INSERT OR IGNORE INTO _ls_catalogs VALUES (?)", (catalog,))
-                db.execute("INSERT OR IGNORE INTO _ls_schemas VALUES (?, ?)", (catalog, schema))
+                unity.schema_dir(paths, catalog, schema).mkdir(parents=True, exist_ok=True)
                 return SqlResult([], [])
             self._drop_schema(catalog, schema, cascade=ns.cascade, if_exists=ns.if_exists)
             return SqlResult([], [])
-        # volumes: folders under the volumes root
         parts = ns.parts if len(ns.parts) == 3 else [self.catalog, self.schema][:3 - len(ns.parts)] + ns.parts
-        folder = self.store.paths.volume("/Volumes/" + "/".join(parts))
+        parts = [p.lower() for p in parts]
+        folder = unity.volume_dir(paths, *parts)
         if ns.action == "create":
             if not self._schema_exists(parts[0], parts[1]):
                 raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{parts[0]}`.`{parts[1]}` cannot be found.")
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=True)
         elif folder.exists():
             shutil.rmtree(folder)
         elif not ns.if_exists:
             raise SqlError(f"[VOLUME_NOT_FOUND] Volume `{'`.`'.join(parts)}` does not exist.")
         return SqlResult([], [])
 
+    def _schema_name(self, parts: list[str]) -> tuple[str, str]:
+        catalog, schema = (parts[-2], parts[-1]) if len(parts) > 1 else (self.catalog, (parts or [self.schema])[0])
+        return catalog.lower(), schema.lower()
+
     def _drop_schema(self, catalog: str, schema: str, cascade: bool, if_exists: bool) -> None:
         if not self._schema_exists(catalog, schema):
             if if_exists:
                 return
             raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
+        folder = unity.schema_dir(self.store.paths, catalog, schema)
         tables = self._tables_in(catalog, schema)
-        if tables and not cascade:
+        if (tables or unity.children(folder)) and not cascade:
             raise SqlError(f"[SCHEMA_NOT_EMPTY] Cannot drop a schema `{schema}` because it contains "
                            "objects. Use DROP SCHEMA ... CASCADE to drop the schema and all its objects.")
         for table in tables:
-            name = _quote(SEPARATOR.join((catalog, schema, table)))
-            kind = self.connection.execute("SELECT type FROM sqlite_master WHERE name=?",
-                                           (SEPARATOR.join((catalog, schema, table)),)).fetchone()[0]
-            self.connection.execute(f"DROP {kind.upper()} IF EXISTS {name}")
-        self.connection.execute("DELETE FROM _ls_schemas WHERE catalog=? AND name=?", (catalog, schema))
-        volumes = self.store.paths.volume(f"/Volumes/{catalog}/{schema}")
-        if cascade and volumes.exists():
-            shutil.rmtree(volumes)
+            name = SEPARATOR.join((catalog, schema, table))
+            kind = self.connection.execute("SELECT type FROM sqlite_master WHERE name=?", (name,)).fetchone()[0]
+            self.connection.execute(f"DROP {kind.upper()} IF EXISTS {_quote(name)}")
+        shutil.rmtree(folder, ignore_errors=True)
         if self.catalog == catalog and self.schema == schema:
             self.schema = DEFAULT_SCHEMA
 
     def _show(self, ns: NamespaceStatement) -> SqlResult:
-        db = self.connection
+        paths = self.store.paths
         if ns.kind == "catalogs":
-            names = {r[0] for r in db.execute("SELECT name FROM _ls_catalogs")} | {DEFAULT_CATALOG}
-            return SqlResult([SqlColumn("catalog", "STRING")], [[n] for n in sorted(names)])
+            return SqlResult([SqlColumn("catalog", "STRING")], [[n] for n in unity.children(paths.volumes_root)])
         if ns.kind == "schemas":
             catalog = ns.parts[-1] if ns.parts else self.catalog
-            names = {r[0] for r in db.execute("SELECT name FROM _ls_schemas WHERE catalog=?", (catalog,))}
+            self._catalog_exists(catalog)
             return SqlResult([SqlColumn("databaseName", "STRING")],
-                             [[n] for n in sorted(names | {DEFAULT_SCHEMA})])
+                             [[n] for n in unity.children(unity.catalog_dir(paths, catalog))])
+        catalog, schema = self._schema_name(ns.parts)
+        if not self._schema_exists(catalog, schema):
+            raise SqlError(f"[SCHEMA_NOT_FOUND] The schema `{catalog}`.`{schema}` cannot be found.")
         if ns.kind == "volumes":
-            catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, (ns.parts or [self.schema])[0])
-            folder = self.store.paths.volume(f"/Volumes/{catalog}/{schema}")
-            names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
             return SqlResult([SqlColumn("database", "STRING"), SqlColumn("volume_name", "STRING")],
-                             [[schema, n] for n in names])
-        catalog, schema = (ns.parts[-2], ns.parts[-1]) if len(ns.parts) > 1 else (self.catalog, (ns.parts or [self.schema])[0])
+                             [[schema, n] for n in unity.children(unity.schema_dir(paths, catalog, schema))])
         return SqlResult([SqlColumn("database", "STRING"), SqlColumn("tableName", "STRING"),
                           SqlColumn("isTemporary", "BOOLEAN")],
                          [[schema, t, "false"] for t in self._tables_in(catalog, schema)])

@@ -11,11 +11,13 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from localspace.errors import (AlreadyExists, DirectoryNotEmpty, InvalidParameterValue,
                                MaxBlockSizeExceeded, NotFound, ResourceAlreadyExists,
                                ResourceDoesNotExist)
 from localspace.paths import PathOutsideRoot, Paths
+from localspace.unity import models as unity
 
 MAX_BLOCK = 1024 * 1024
 
@@ -34,8 +36,9 @@ def _entry(path: str, local: Path) -> Entry:
 
 
 class VolumesModel:
-    """Files API semantics: uploads create parent folders; a volume path is
-    /Volumes/<catalog>/<schema>/<volume>/..."""
+    """Files API semantics: a volume path is /Volumes/<catalog>/<schema>/<volume>/...; the
+    volume must exist (Unity Catalog, see unity/models.py) before anything is written in it,
+    and inside it uploads create parent folders."""
 
     def __init__(self, paths: Paths):
         self.paths = paths
@@ -51,8 +54,16 @@ class VolumesModel:
         except PathOutsideRoot:
             raise InvalidParameterValue(f"Path {path} is not valid.") from None
 
+    def _in_volume(self, path: str, *, file: bool = False) -> Path:
+        """For writes: 404 NOT_FOUND when the catalog, schema or volume does not exist."""
+        local = self._local(path, file=file)
+        missing = unity.missing_volume(self.paths, path)
+        if missing:
+            raise NotFound(f"{missing} does not exist.")
+        return local
+
     def upload(self, path: str, data: bytes, overwrite: bool) -> None:
-        local = self._local(path, file=True)
+        local = self._in_volume(path, file=True)
         if local.is_dir():
             raise AlreadyExists(f"The path {path} is a directory.")
         if local.exists() and not overwrite:
@@ -72,7 +83,7 @@ class VolumesModel:
         self.file(path).unlink()
 
     def mkdirs(self, path: str) -> None:
-        local = self._local(path)
+        local = self._in_volume(path)
         if local.is_file():
             raise AlreadyExists(f"A file exists at {path}")
         local.mkdir(parents=True, exist_ok=True)
@@ -109,9 +120,19 @@ class DbfsModel:
         if not path or not (path.startswith("/") or path.startswith("dbfs:/")):
             raise InvalidParameterValue(f"Path must be absolute: {path}")
         try:
-            return self.paths.dbfs(path)
+            bare = _display(path)
+            return self.paths.volume(bare) if bare.startswith("/Volumes/") else self.paths.dbfs(path)
         except PathOutsideRoot:
             raise InvalidParameterValue(f"Path {path} is not valid.") from None
+
+    def _writable(self, path: str) -> Path:
+        """``dbfs:/Volumes/c/s/v/...`` is a Unity Catalog volume: it must exist to be written."""
+        bare = _display(path)
+        if bare.startswith("/Volumes/"):
+            missing = unity.missing_volume(self.paths, bare)
+            if missing:
+                raise ResourceDoesNotExist(f"{missing} does not exist.")
+        return self._local(path)
 
     def _existing(self, path: str) -> Path:
         local = self._local(path)
@@ -120,7 +141,7 @@ class DbfsModel:
         return local
 
     def _prepare_write(self, path: str, overwrite: bool) -> Path:
-        local = self._local(path)
+        local = self._writable(path)
         if local.is_dir():
             raise ResourceAlreadyExists(f"A directory already exists at {path}.")
         if local.exists() and not overwrite:
@@ -128,8 +149,9 @@ class DbfsModel:
         local.parent.mkdir(parents=True, exist_ok=True)
         return local
 
-    def put(self, path: str, data: bytes, overwrite: bool) -> None:
-        if len(data) > MAX_BLOCK:
+    def put(self, path: str, data: bytes, overwrite: bool, limit: Optional[int] = MAX_BLOCK) -> None:
+        """``limit`` is the 1 MB of an inline (JSON) put; a multipart put has none."""
+        if limit is not None and len(data) > limit:
             raise MaxBlockSizeExceeded("The contents of a put request may not exceed 1 MB; use create/add-block/close.")
         self._prepare_write(path, overwrite).write_bytes(data)
 
@@ -182,7 +204,7 @@ class DbfsModel:
         return [_entry(f"{base}/{child.name}", child) for child in sorted(local.iterdir())]
 
     def mkdirs(self, path: str) -> None:
-        local = self._local(path)
+        local = self._writable(path)
         if local.is_file():
             raise ResourceAlreadyExists(f"A file exists at {path}.")
         local.mkdir(parents=True, exist_ok=True)
@@ -200,7 +222,7 @@ class DbfsModel:
 
     def move(self, source: str, destination: str) -> None:
         src = self._existing(source)
-        dst = self._local(destination)
+        dst = self._writable(destination)
         if dst.exists():
             raise ResourceAlreadyExists(f"A file or directory already exists at {destination}.")
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 from localspace.errors import InvalidParameterValue
 from localspace.files.models import MAX_BLOCK, DbfsModel, VolumesModel
-from localspace.web import Reply, Request, coerce
+from localspace.web import Reply, Request, coerce, form_fields
 
 
 class FilesResponses:
@@ -63,6 +63,16 @@ class FilesResponses:
     # -- DBFS --------------------------------------------------------------------------------
 
     def dbfs_put(self, req: Request) -> dict:
+        """JSON with base64 ``contents`` (at most 1 MB), or multipart/form-data with the bytes in
+        a ``file`` part, which databricks-cli 0.18 sends for ``fs cp`` (files under 2 GB)."""
+        if req.headers.get("Content-Type", "").startswith("multipart/form-data"):
+            fields = form_fields(req)
+            path = fields.get("path", b"").decode("utf-8")
+            if not path:
+                raise InvalidParameterValue("Missing required field: path")
+            overwrite = coerce("overwrite", fields.get("overwrite", b"false").decode(), bool)
+            self.dbfs.put(path, fields.get("file", b""), overwrite, limit=None)
+            return {}
         data = _b64(req.field("contents", default=""))
         self.dbfs.put(req.field("path", required=True), data, req.field("overwrite", bool, default=False))
         return {}

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from localspace.engine.base import NotebookResult, NotebookTask
 from localspace.errors import InvalidParameterValue, InvalidState, JobDoesNotExist
-from localspace.jobs.settings import check_settings, check_tasks, merge_update
+from localspace.jobs.settings import JobRules, merge_update, single_task
 
 TERMINAL = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 CANCEL_GRACE = 10.0        # after this long, a notebook that ignores cancel is marked CANCELED anyway
@@ -112,6 +112,7 @@ class Run:
     stop_reason: Optional[str] = None   # USER | TIMEOUT | DELETED | SERVER
     fail_message: Optional[str] = None  # fault: the run fails without running
     stuck_pending: bool = False         # fault: the cluster never comes up
+    job_deleted: bool = False           # its job was deleted: the run is gone for every reader
     creator: str = USER
 
     @property
@@ -204,11 +205,12 @@ def _resolve_refs(value: str, run: Run, task: TaskRun, job_params: dict[str, str
 
 
 class JobsModel:
-    def __init__(self, engine, workspace, base_url: str, pending: float):
+    def __init__(self, engine, workspace, base_url: str, pending: float, rules: JobRules):
         self.engine = engine
         self.workspace = workspace
         self.base_url = base_url
         self.pending = pending
+        self.rules = rules
         self._jobs: dict[int, Job] = {}
         self._runs: dict[int, Run] = {}
         self._task_runs: dict[int, TaskRun] = {}
@@ -222,7 +224,7 @@ class JobsModel:
     # -- jobs ---------------------------------------------------------------------------------
 
     def create_job(self, settings: dict, api_version: str, creator: str = USER) -> Job:
-        settings = check_settings(settings, api_version)
+        settings = self.rules.check(settings, api_version)
         with self._cond:
             job = Job(next(self._job_ids), settings, now_ms(), creator)
             self._jobs[job.job_id] = job
@@ -247,21 +249,25 @@ class JobsModel:
                    api_version: str) -> None:
         with self._cond:
             job = self.job(job_id)
-            job.settings = check_settings(merge_update(job.settings, new_settings, fields_to_remove), api_version)
+            job.settings = self.rules.check(merge_update(job.settings, new_settings, fields_to_remove), api_version)
         self._continuous(job_id)
 
     def reset_job(self, job_id: int, new_settings: dict, api_version: str) -> None:
         with self._cond:
             job = self.job(job_id)
-            job.settings = check_settings(new_settings, api_version)
+            job.settings = self.rules.check(new_settings, api_version)
         self._continuous(job_id)
 
     def delete_job(self, job_id: int) -> None:
-        """The job goes at once; its active runs are cancelled in the background."""
+        """The job goes at once, and its runs with it (runs/get answers "Run: N in job: M doesn't
+        exist"); active runs are cancelled in the background."""
         with self._cond:
             self.job(job_id)
             del self._jobs[job_id]
-            active = [r for r in self._runs.values() if r.job_id == job_id and not r.done]
+            runs = [r for r in self._runs.values() if r.job_id == job_id]
+            for run in runs:
+                run.job_deleted = True
+            active = [r for r in runs if not r.done]
         for run in active:
             self._request_stop(run, "DELETED")
 
@@ -294,14 +300,13 @@ class JobsModel:
             return self._launch(run, values, notebook_params or {}, idempotency_token, faults)
 
     def submit(self, body: dict, faults: Optional[dict] = None) -> Run:
-        tasks = body.get("tasks")
-        if tasks is None and isinstance(body.get("notebook_task"), dict):
-            tasks = [{"task_key": "task", "notebook_task": body["notebook_task"]}]
-        check_tasks(tasks)
-        settings = check_settings({"name": body.get("run_name") or "Untitled", "tasks": tasks,
-                                   "timeout_seconds": body.get("timeout_seconds") or 0,
-                                   "environments": body.get("environments"), "tags": body.get("tags") or {},
-                                   "max_concurrent_runs": 0}, "2.1")
+        body = single_task(body)
+        settings = {"name": body.get("run_name") or "Untitled", "tasks": body.get("tasks"),
+                    "timeout_seconds": body.get("timeout_seconds") or 0, "tags": body.get("tags") or {},
+                    "max_concurrent_runs": 0}
+        if body.get("environments") is not None:
+            settings["environments"] = body["environments"]
+        settings = self.rules.check(settings, "2.1")  # a SubmitTask is a Task of a one-time job
         with self._cond:
             existing = self._idempotent(body.get("idempotency_token"))
             if existing:
@@ -316,7 +321,13 @@ class JobsModel:
         if not isinstance(token, str) or len(token) > 64:
             raise InvalidParameterValue("idempotency_token must be a string of at most 64 characters.")
         run_id = self._idempotency.get(token)
-        return self._runs.get(run_id) if run_id is not None else None
+        if run_id is None:
+            return None
+        run = self._runs.get(run_id)
+        if run is None or run.job_deleted:
+            raise InvalidParameterValue(f"The run {run_id} started with idempotency token {token} has been "
+                                        "deleted; use a new idempotency token to start a new run.")
+        return run
 
     def _launch(self, run: Run, job_values: dict, notebook_params: dict, token: Optional[str],
                 faults: Optional[dict]) -> Run:
@@ -406,14 +417,16 @@ class JobsModel:
     def _pending_for(self, run: Run) -> Optional[float]:
         """How long the run waits for its compute (None: until stopped, the stuck fault).
 
-        As on Databricks: tasks on an ``existing_cluster_id`` (an all-purpose cluster, here
-        the engine, which is always up) start at once; job clusters, new clusters and
-        serverless start for the run, which is what ``pending`` stands for."""
+        As on Databricks: job clusters, new clusters and serverless start for the run, which
+        is what ``pending`` stands for; an ``existing_cluster_id`` (an all-purpose cluster)
+        is started if it is terminated, and the run waits until it is RUNNING."""
         if run.stuck_pending:
             return None
-        if all(task.spec.get("existing_cluster_id") for task in run.tasks):
-            return 0.0
-        return self.pending
+        existing = {task.spec["existing_cluster_id"] for task in run.tasks if task.spec.get("existing_cluster_id")}
+        waits = [self.rules.clusters.seconds_to_running(cluster_id) for cluster_id in sorted(existing)]
+        if len(existing) < len(run.tasks):
+            waits.append(self.pending)
+        return max(waits, default=0.0)
 
     def _admit(self, run: Run) -> bool:
         """QUEUED while the job is at max_concurrent_runs (or SKIPPED when it does not queue)."""
@@ -641,18 +654,25 @@ class JobsModel:
             run = self._runs.get(run_id)
         if run is None:
             raise JobDoesNotExist(f"Run {run_id} does not exist.")
+        _check_not_deleted(run_id, run)
         return run
 
     def task_run(self, run_id: int) -> Optional[TaskRun]:
         with self._cond:
-            return self._task_runs.get(run_id)
+            task = self._task_runs.get(run_id)
+        if task is not None:
+            _check_not_deleted(run_id, task.parent)
+        return task
 
     def list_runs(self, job_id: Optional[int], active_only: bool, completed_only: bool,
-                  run_type: Optional[str]) -> list[Run]:
+                  run_type: Optional[str], with_deleted: bool = False) -> list[Run]:
+        """runs/list; ``with_deleted`` adds runs whose job was deleted (gone for clients, still
+        ending in the background: what tests of cleanup look at)."""
         if active_only and completed_only:
             raise InvalidParameterValue("active_only and completed_only cannot both be true.")
         with self._cond:
             runs = sorted(self._runs.values(), key=lambda r: r.run_id, reverse=True)
+        runs = [r for r in runs if with_deleted or not r.job_deleted]
         if job_id is not None:
             runs = [r for r in runs if r.job_id == job_id]
         if active_only:
@@ -719,6 +739,12 @@ class JobsModel:
         with self._cond:
             while self._threads and time.time() < deadline:
                 self._cond.wait(0.2)
+
+
+def _check_not_deleted(run_id: int, run: Run) -> None:
+    """The second form of "gone" the SDK knows (errors/overrides.py, Job Runs override)."""
+    if run.job_deleted:
+        raise JobDoesNotExist(f"Run: {run_id} in job: {run.job_id} doesn't exist")
 
 
 def _task_done(task: TaskRun) -> bool:

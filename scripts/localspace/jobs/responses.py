@@ -1,4 +1,4 @@
-"""HTTP side of the jobs room (/api/2.1 and /api/2.2 jobs/*): parse, call the model, render."""
+"""HTTP side of the jobs room (/api/2.0, 2.1 and 2.2 jobs/*): parse, call the model, render."""
 from __future__ import annotations
 
 import base64
@@ -6,6 +6,7 @@ import binascii
 
 from localspace.errors import InvalidParameterValue
 from localspace.jobs.models import JobsModel, TaskRun
+from localspace.jobs.settings import single_task
 from localspace.web import Request
 
 MAX_OUTPUT = 5 * 1024 * 1024
@@ -21,7 +22,7 @@ class JobsResponses:
     # -- jobs ----------------------------------------------------------------------------------
 
     def create(self, req: Request) -> dict:
-        settings = {k: v for k, v in req.json().items() if k not in _NOT_SETTINGS}
+        settings = single_task({k: v for k, v in req.json().items() if k not in _NOT_SETTINGS})
         job = self.model.create_job(settings, req.params["version"], creator=req.principal or "")
         return {"job_id": job.job_id}
 
@@ -50,7 +51,7 @@ class JobsResponses:
 
     def reset(self, req: Request) -> dict:
         self.model.reset_job(req.field("job_id", int, required=True),
-                             req.field("new_settings", dict, required=True), req.params["version"])
+                             single_task(req.field("new_settings", dict, required=True)), req.params["version"])
         return {}
 
     def delete(self, req: Request) -> dict:
@@ -110,8 +111,9 @@ class JobsResponses:
 
     def list_runs(self, req: Request) -> dict:
         limit = req.field("limit", int, default=20)
-        if not 1 <= limit <= 25:
-            raise InvalidParameterValue("limit must be between 1 and 25.")
+        # "This value must be greater than 0 and less than 25" (SDK service/jobs.py, JobsAPI.list_runs)
+        if not 0 < limit < 25:
+            raise InvalidParameterValue(f"limit must be greater than 0 and less than 25, got {limit}.")
         job_id = req.field("job_id", int)
         if job_id is not None:
             self.model.job(job_id)

@@ -9,9 +9,19 @@ import copy
 import re
 from typing import Any, Optional
 
-from localspace.errors import InvalidParameterValue
+from localspace.errors import ClusterDoesNotExist, InvalidParameterValue
+from localspace.jobs.jobschema import check_schema
 
-MAX_TAGS = 25
+MAX_TAGS = 25              # "A maximum of 25 tags can be added to the job" (SDK jobs.JobSettings.tags)
+# Job tags "are subject to the same limitations as cluster tags" (same docstring); cluster tag
+# keys are 1-127 characters and values at most 255 (Databricks docs, "Monitor usage using tags").
+MAX_TAG_KEY, MAX_TAG_VALUE = 127, 255
+COMPUTE = ("job_cluster_key", "new_cluster", "existing_cluster_id", "environment_key")
+NEEDS_COMPUTE = ("notebook_task", "spark_python_task", "python_wheel_task", "spark_jar_task",
+                 "spark_submit_task")
+# The exact text Databricks answers for a task without compute where serverless jobs compute
+# is off (quoted in databricks/cli#1039 for runs/submit, terraform-provider-databricks#3414 for create).
+NO_COMPUTE = "One of job_cluster_key, new_cluster, or existing_cluster_id must be specified."
 _KEYED_ARRAYS = {"tasks": "task_key", "job_clusters": "job_cluster_key",
                  "environments": "environment_key", "parameters": "name"}
 
@@ -61,18 +71,74 @@ def _check_acyclic(tasks: list[dict]) -> None:
         done.update(ready)
 
 
-def check_settings(settings: Any, api_version: str) -> dict:
+class JobRules:
+    """What this workspace accepts as a job: JobSettings' schema, then the rules a schema cannot
+    say (keys that refer to each other, compute per task, clusters that exist)."""
+
+    def __init__(self, serverless: bool, clusters):
+        self.serverless = serverless
+        self.clusters = clusters
+
+    def check(self, settings: Any, api_version: str) -> dict:
+        """A complete copy of ``settings`` (defaults filled in), or 400 with Databricks' reason."""
+        if not isinstance(settings, dict):
+            raise InvalidParameterValue("Job settings must be an object.")
+        check_schema(settings)
+        settings = check_settings(settings, api_version)
+        self._check_compute(settings)
+        return settings
+
+    def _check_compute(self, settings: dict) -> None:
+        job_clusters = _unique_keys(settings.get("job_clusters"), "job_cluster_key", "Job cluster key")
+        environments = _unique_keys(settings.get("environments"), "environment_key", "Environment key")
+        for task in settings["tasks"]:
+            key, chosen = task["task_key"], [k for k in COMPUTE if task.get(k)]
+            if len(chosen) > 1:
+                raise InvalidParameterValue(f"Task {key} may name only one of {', '.join(COMPUTE)}; "
+                                            f"it names {' and '.join(chosen)}.")
+            if not chosen:
+                if any(kind in task for kind in NEEDS_COMPUTE) and not self.serverless:
+                    raise InvalidParameterValue(NO_COMPUTE)
+                continue
+            kind, value = chosen[0], task[chosen[0]]
+            if kind == "job_cluster_key" and value not in job_clusters:
+                raise InvalidParameterValue(f"Task {key} refers to job cluster {value}, which is not "
+                                            "defined in job_clusters.")
+            if kind == "environment_key":
+                if value not in environments:
+                    raise InvalidParameterValue(f"Task {key} refers to environment {value}, which is "
+                                                "not defined in environments.")
+                if not self.serverless:
+                    raise InvalidParameterValue(NO_COMPUTE)
+            if kind == "existing_cluster_id" and not self.clusters.exists(value):
+                raise ClusterDoesNotExist(f"Cluster {value} does not exist")
+
+
+def _unique_keys(items: Any, name: str, label: str) -> set:
+    keys: set = set()
+    for item in items or []:
+        key = item.get(name) if isinstance(item, dict) else None
+        if key in keys:
+            raise InvalidParameterValue(f"{label} {key} is not unique.")
+        keys.add(key)
+    return keys
+
+
+def check_settings(settings: dict, api_version: str) -> dict:
     """A complete copy of ``settings`` with the defaults a real jobs/get shows."""
-    if not isinstance(settings, dict):
-        raise InvalidParameterValue("Job settings must be an object.")
     settings = copy.deepcopy(settings)
-    if "tasks" in settings:
-        check_tasks(settings["tasks"])
+    check_tasks(settings.get("tasks"))
     tags = settings.get("tags") or {}
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
         raise InvalidParameterValue("tags must map names to strings.")
     if len(tags) > MAX_TAGS:
         raise InvalidParameterValue(f"A job may have at most {MAX_TAGS} tags.")
+    for name, value in tags.items():
+        if not 1 <= len(name) <= MAX_TAG_KEY:
+            raise InvalidParameterValue(f"Tag keys must be between 1 and {MAX_TAG_KEY} characters; "
+                                        f"{name[:20]}... has {len(name)}.")
+        if len(value) > MAX_TAG_VALUE:
+            raise InvalidParameterValue(f"The value of tag {name} must be at most {MAX_TAG_VALUE} characters.")
     for field in ("timeout_seconds", "max_concurrent_runs"):
         value = settings.get(field)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -95,6 +161,24 @@ def check_settings(settings: Any, api_version: str) -> dict:
         if isinstance(task.get("notebook_task"), dict):
             task["notebook_task"].setdefault("source", "WORKSPACE")
     return settings
+
+
+_TASK_FIELDS = ("existing_cluster_id", "new_cluster", "libraries", "max_retries", "min_retry_interval_millis",
+                "retry_on_timeout")
+
+
+def single_task(body: dict) -> dict:
+    """Jobs API 2.0 (what databricks-cli 0.18 speaks without ``--version=2.1``) defines a job or
+    a one-time run as one task at the top level: ``notebook_task`` beside ``existing_cluster_id``
+    or ``new_cluster``. Seen as 2.1, that is a job of one task named ``task``."""
+    if not isinstance(body, dict) or body.get("tasks") is not None:
+        return body
+    kinds = [k for k in body if k.endswith("_task")]
+    if not kinds:
+        return body
+    moved = set(kinds) | {k for k in _TASK_FIELDS if k in body}
+    task = {"task_key": "task", **{k: body[k] for k in body if k in moved}}
+    return {**{k: v for k, v in body.items() if k not in moved}, "tasks": [task]}
 
 
 def merge_update(current: dict, new_settings: Optional[dict], fields_to_remove: Optional[list]) -> dict:

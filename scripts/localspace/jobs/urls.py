@@ -1,5 +1,6 @@
-"""Routes of the jobs room: (method, path regex, responses method). Both API versions."""
-_V = r"/api/(?P<version>2\.[12])/jobs"
+"""Routes of the jobs room: (method, path regex, responses method). API 2.0 (legacy clients such
+as databricks-cli 0.18 without --version=2.1), 2.1 and 2.2 share one set of handlers."""
+_V = r"/api/(?P<version>2\.[012])/jobs"
 URLS = [
     ("POST", _V + r"/create", "create"),
     ("GET", _V + r"/get", "get"),

@@ -8,6 +8,7 @@ eventual result is dropped.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -17,16 +18,24 @@ from typing import Optional
 from localspace.engine.base import SqlError, SqlResult
 from localspace.errors import ResourceDoesNotExist
 from localspace.sql.params import bind
+from localspace.sql.warehouses import WarehousesModel
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
 CHUNK_ROWS = 10_000        # rows per result chunk (the real limit is by bytes; rows are simpler)
 TYPE_TEXT = {"LONG": "BIGINT", "SHORT": "SMALLINT", "BYTE": "TINYINT"}
+# "Statements with disposition=INLINE are limited to 25 MiB and will fail when this limit is
+# exceeded" (SDK service/sql.py, StatementExecutionAPI docstring, "Limits and limitations").
+INLINE_LIMIT = 25 * 1024 * 1024
+INLINE_LIMIT_MESSAGE = (f"Inline byte limit exceeded. Statements executed with disposition=INLINE can have a "
+                        f"result size of at most {INLINE_LIMIT} bytes. Please use disposition=EXTERNAL_LINKS "
+                        "to fetch result sets of arbitrary size.")
 
 
 @dataclass
 class Statement:
     statement_id: str
     text: str
+    warehouse_id: str
     catalog: Optional[str]
     schema: Optional[str]
     row_limit: Optional[int] = None
@@ -43,17 +52,19 @@ class Statement:
 
 
 class SqlModel:
-    def __init__(self, engine):
+    def __init__(self, engine, warehouses: WarehousesModel):
         self.engine = engine
+        self.warehouses = warehouses
         self._statements: dict[str, Statement] = {}
         self._lock = threading.Lock()
         self._threads: set[threading.Thread] = set()
 
-    def submit(self, text: str, catalog: Optional[str], schema: Optional[str], parameters: Optional[list],
-               row_limit: Optional[int]) -> Statement:
+    def submit(self, warehouse_id: str, text: str, catalog: Optional[str], schema: Optional[str],
+               parameters: Optional[list], row_limit: Optional[int]) -> Statement:
+        self.warehouses.get(warehouse_id)  # an unknown warehouse is refused on submit
         bound = bind(text, parameters)  # a bad parameter is a 400 on submit, as on Databricks
-        stmt = Statement(statement_id=_statement_id(), text=bound, catalog=catalog, schema=schema,
-                         row_limit=row_limit)
+        stmt = Statement(statement_id=_statement_id(), text=bound, warehouse_id=warehouse_id, catalog=catalog,
+                         schema=schema, row_limit=row_limit)
         thread = threading.Thread(target=self._execute, args=(stmt,), daemon=True,
                                   name=f"localspace-sql-{stmt.statement_id[:8]}")
         with self._lock:
@@ -63,7 +74,9 @@ class SqlModel:
         return stmt
 
     def _execute(self, stmt: Statement) -> None:
+        """PENDING while the warehouse starts (cancel ends the wait), RUNNING in the engine."""
         try:
+            stmt.done.wait(self.warehouses.seconds_to_running(stmt.warehouse_id))
             with self._lock:
                 if stmt.state != "PENDING":
                     return
@@ -76,7 +89,10 @@ class SqlModel:
                     if stmt.row_limit is not None and len(result.rows) > stmt.row_limit:
                         result = SqlResult(result.columns, result.rows[: stmt.row_limit])
                         stmt.truncated = True
-                    stmt.result, stmt.state = result, "SUCCEEDED"
+                    if _inline_size(result) > INLINE_LIMIT:
+                        stmt.state, stmt.error = "FAILED", ("BAD_REQUEST", INLINE_LIMIT_MESSAGE)
+                    else:
+                        stmt.result, stmt.state = result, "SUCCEEDED"
         except SqlError as err:
             self._fail(stmt, err.error_code, str(err))
         except Exception as exc:  # an engine bug still ends the statement
@@ -119,6 +135,11 @@ class SqlModel:
         deadline = time.time() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.time()))
+
+
+def _inline_size(result: SqlResult) -> int:
+    """Bytes of the rows as JSON_ARRAY would carry them (the real limit counts internal bytes)."""
+    return sum(len(json.dumps(row, separators=(",", ":"))) for row in result.rows)
 
 
 def _statement_id() -> str:

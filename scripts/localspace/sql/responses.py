@@ -13,7 +13,7 @@ class SqlResponses:
         self.model = model
 
     def execute(self, req: Request) -> dict:
-        req.field("warehouse_id", required=True)
+        warehouse_id = req.field("warehouse_id", required=True)
         text = req.field("statement", required=True)
         wait = _wait_timeout(req.field("wait_timeout", default="10s"))
         on_timeout = req.field("on_wait_timeout", default="CONTINUE").upper()
@@ -24,8 +24,8 @@ class SqlResponses:
         if req.field("format", default="JSON_ARRAY").upper() != "JSON_ARRAY":
             raise InvalidParameterValue("The INLINE disposition supports format JSON_ARRAY only.")
         row_limit = req.field("row_limit", int)
-        stmt = self.model.submit(text, req.field("catalog"), req.field("schema"), req.field("parameters", list),
-                                 row_limit)
+        stmt = self.model.submit(warehouse_id, text, req.field("catalog"), req.field("schema"),
+                                 req.field("parameters", list), row_limit)
         if wait and not stmt.done.wait(wait) and on_timeout == "CANCEL":
             self.model.cancel(stmt.statement_id)
         return _render(stmt, req.base_url)
@@ -44,6 +44,22 @@ class SqlResponses:
 
     def cancel(self, req: Request) -> dict:
         self.model.cancel(req.params["statement_id"])
+        return {}
+
+    # -- warehouses --------------------------------------------------------------------------
+
+    def list_warehouses(self, req: Request) -> dict:
+        return {"warehouses": [w.to_dict(req.base_url) for w in self.model.warehouses.list()]}
+
+    def get_warehouse(self, req: Request) -> dict:
+        return self.model.warehouses.get(req.params["warehouse_id"]).to_dict(req.base_url)
+
+    def start_warehouse(self, req: Request) -> dict:
+        self.model.warehouses.start(req.params["warehouse_id"])
+        return {}
+
+    def stop_warehouse(self, req: Request) -> dict:
+        self.model.warehouses.stop(req.params["warehouse_id"])
         return {}
 
 

@@ -9,6 +9,7 @@ Paths are accepted with and without the ``/Workspace`` prefix and answered witho
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import threading
 from dataclasses import dataclass
@@ -140,11 +141,13 @@ class WorkspaceModel:
             target, data = canonical, _as_notebook(content, language, canonical)
         elif fmt == "AUTO":
             target, data, language = _auto(canonical, content)
+        elif fmt == "JUPYTER":
+            target, data, language = _strip(canonical, ".ipynb"), *from_jupyter(content, canonical)
         elif fmt == "RAW":
             target, data, language = canonical, content, None
         else:
             raise InvalidParameterValue(f"Import format {fmt} is not supported by localspace "
-                                        "(use SOURCE, AUTO or RAW).")
+                                        "(use SOURCE, AUTO, JUPYTER or RAW).")
         with self._lock:
             parent = target.rsplit("/", 1)[0] or "/"
             if not self._local(parent).is_dir():
@@ -216,11 +219,43 @@ def _as_notebook(content: bytes, language: str, path: str) -> bytes:
 
 
 def _auto(path: str, content: bytes) -> tuple[str, bytes, Optional[str]]:
-    """AUTO: a source file whose first line is the notebook header becomes a notebook named
-    without its extension; anything else is kept as a file."""
+    """AUTO: a source file whose first line is the notebook header, or a Jupyter ``.ipynb``,
+    becomes a notebook named without its extension; anything else is kept as a file."""
     first = content.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     lower = path.lower()
+    if lower.endswith(".ipynb"):
+        return (_strip(path, ".ipynb"), *from_jupyter(content, path))
     for language, (header, extension) in HEADERS.items():
         if lower.endswith(extension) and first == header:
             return path[: -len(extension)], content, language
     return path, content, None
+
+
+def _strip(path: str, extension: str) -> str:
+    return path[: -len(extension)] if path.lower().endswith(extension) else path
+
+
+def from_jupyter(content: bytes, path: str) -> tuple[bytes, str]:
+    """A Jupyter notebook as source format (what engines read): code cells split by
+    ``# COMMAND ----------``, markdown cells as ``%md`` magic; the language from its kernel."""
+    try:
+        notebook = json.loads(content)
+        cells = notebook["cells"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidParameterValue(f"{path} is not a valid Jupyter notebook.") from None
+    metadata = notebook.get("metadata") or {}
+    kernel = ((metadata.get("language_info") or {}).get("name")
+              or (metadata.get("kernelspec") or {}).get("language") or "python").upper()
+    language = kernel if kernel in HEADERS else "PYTHON"
+    prefix = "--" if language == "SQL" else "//" if language == "SCALA" else "#"
+    blocks = []
+    for cell in cells:
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") == "markdown":
+            text = "\n".join([f"{prefix} MAGIC %md"] + [f"{prefix} MAGIC {line}" for line in text.splitlines()])
+        elif cell.get("cell_type") != "code":
+            continue
+        blocks.append(text.rstrip("\n"))
+    body = f"\n\n{prefix} COMMAND ----------\n\n".join(blocks)
+    return f"{HEADERS[language][0]}\n{body}\n".encode("utf-8"), language

@@ -1,0 +1,1 @@
+"""Unity Catalog room: catalogs, schemas, volumes and tables (/api/2.1/unity-catalog/*)."""
