@@ -213,3 +213,23 @@ def test_widgets_exit_errors_and_logs(engine, ws):
     failed = finish(start(engine, "/Shared/s/main", {"n": "0"}))
     assert failed.error == "ZeroDivisionError: integer division or modulo by zero"
     assert 'File "<notebook /Shared/s/lib, cell 1>", line 2, in check' in failed.error_trace
+
+
+def test_serverless_runs_only_streams_that_end_and_clusters_bring_their_spark_conf(engine, ws):
+    """Serverless compute runs Trigger.AvailableNow/Once only (Databricks, "Serverless compute
+    limitations"); a job cluster's spark_conf reaches the run's session."""
+    stream = ("spark.readStream.format('rate').load().writeStream.format('memory').queryName('{name}')"
+              ".option('checkpointLocation', 'dbfs:/checkpoints/serverless/{name}'){trigger}.start()"
+              ".awaitTermination(60)")
+    ws.add("/Shared/s/endless", notebook(stream.format(name="endless", trigger="")))
+    ws.add("/Shared/s/finite", notebook(stream.format(name="finite", trigger=".trigger(availableNow=True)")))
+    endless = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/endless", serverless=True)))
+    assert endless.result_state == "FAILED"
+    assert "[INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] Trigger type ProcessingTime" in endless.error
+    finite = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/finite", serverless=True)))
+    assert finite.result_state == "SUCCESS", finite.error
+    ws.add("/Shared/s/conf", notebook("dbutils.notebook.exit(spark.conf.get('spark.sql.shuffle.partitions'))"))
+    configured = finish(engine.start_notebook(NotebookTask(
+        next(_run_ids), "/Shared/s/conf", spark_conf={"spark.sql.shuffle.partitions": "7",
+                                                      "spark.executor.memory": "2g"})))
+    assert (configured.result_state, configured.exit_value) == ("SUCCESS", "7"), configured.error

@@ -58,7 +58,7 @@ def test_errors_read_like_databricks(store):
         run(store, "SELECT * FROM dev.sbit.nope")
     with pytest.raises(SqlError, match=r"\[SCHEMA_NOT_FOUND\] The schema `dev`.`nope`"):
         run(store, "CREATE TABLE dev.nope.t (id INT)")
-    with pytest.raises(SqlError, match="Delta tables are not available on localspace"):
+    with pytest.raises(SqlError, match="^localspace does not emulate Delta Lake on the python engine"):
         run(store, "CREATE TABLE t (id INT) USING DELTA")
 
 

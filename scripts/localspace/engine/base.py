@@ -19,6 +19,8 @@ class NotebookTask:
     run_id: int                      # the task run's id (what get-output is asked with)
     notebook_path: str               # absolute workspace path, e.g. /Workspace/Shared/x/run or /Shared/x/run
     parameters: dict[str, str] = field(default_factory=dict)  # base_parameters overlaid by notebook_params
+    spark_conf: dict[str, str] = field(default_factory=dict)  # the task's cluster's spark_conf
+    serverless: bool = False         # the task names no compute: serverless jobs compute
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import logging
 from typing import Optional
 
 from ..paths import Paths
@@ -22,6 +23,8 @@ from .shared import LocalEngine
 from .spark_run import SparkRun
 from .spark_session import catalog_conf, start_session, stop_session, user_facing
 from .spark_writes import StreamBatches
+
+log = logging.getLogger("localspace.engine")
 
 # pyspark DataType class name -> the type_name the Statement Execution API reports.
 _TYPE_NAMES = {
@@ -96,8 +99,14 @@ class SparkEngine(LocalEngine):
         return session
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
-        return SparkRun(program, task.run_id, self._session(None, None), self.paths,
-                        dict(task.parameters), self.secrets)
+        session = self._session(None, None)
+        for key, value in task.spark_conf.items():
+            try:
+                session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver
+            except Exception:  # noqa: BLE001 - a JVM-wide setting: this cluster's is shared
+                log.info("spark_conf %s cannot change on localspace's shared cluster", key)
+        return SparkRun(program, task.run_id, session, self.paths, dict(task.parameters),
+                        self.secrets, serverless=task.serverless)
 
     def execute_sql(self, statement: str, catalog: Optional[str] = None,
                     schema: Optional[str] = None) -> SqlResult:

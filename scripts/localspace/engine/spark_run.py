@@ -22,6 +22,8 @@ import types
 import uuid
 from typing import Optional
 
+from pyspark.sql.streaming import StreamingQueryListener
+
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult
 from .dbutils import DBUtils
@@ -67,9 +69,12 @@ def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
 
 class SparkRun(NotebookHandle):
     def __init__(self, program: Program, run_id: int, session, paths: Paths,
-                 parameters: dict[str, str], secrets: dict):
+                 parameters: dict[str, str], secrets: dict, serverless: bool = False):
         self.program = program
         self.session = session
+        self._refused: Optional[str] = None  # why serverless stopped one of the run's streams
+        if serverless:
+            session.streams.addListener(_ServerlessTriggers(self))
         self.group = f"localspace-run-{run_id}-{uuid.uuid4().hex[:8]}"
         self._paths = paths
         self._parameters = parameters
@@ -136,6 +141,8 @@ class SparkRun(NotebookHandle):
             outcome = Outcome("FAILED", error=one_line(exc), error_trace=repr(exc))
         finally:
             release_thread_output()
+        if self._refused and outcome.state != "CANCELED":
+            outcome = Outcome("FAILED", error=self._refused, error_trace=self._refused)
         if self._cancel.is_set():
             return  # the canceller cleans up and reports
         self._stop_streams()  # streams never outlive their run
@@ -200,6 +207,41 @@ class SparkRun(NotebookHandle):
         self._stop_streams()  # any query a last cell started after the first stop
         note = "" if not self._thread.is_alive() else "\n[localspace: the notebook thread did not stop]\n"
         self._finish(NotebookResult("CANCELED", logs=self._log.text() + note))
+
+
+# Databricks: "Serverless compute limitations" (streaming: only Trigger.AvailableNow and
+# Trigger.Once), error class INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED.
+_FINITE_TRIGGERS = ("AvailableNowTrigger", "OneTimeTrigger")
+
+
+class _ServerlessTriggers(StreamingQueryListener):
+    """On serverless compute a stream must end by itself: a query with a processing-time,
+    default or continuous trigger is stopped as it starts, and fails its run."""
+
+    def __init__(self, run: "SparkRun"):
+        self._run = run
+
+    def onQueryStarted(self, event) -> None:
+        query = self._run.session.streams.get(str(event.id))
+        if query is None:
+            return
+        trigger = query._jsq.streamingQuery().trigger().getClass().getSimpleName().rstrip("$")
+        if trigger in _FINITE_TRIGGERS:
+            return
+        kind = trigger.removesuffix("Trigger") or trigger
+        self._run._refused = (
+            f"AnalysisException: [INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] Trigger type {kind} "
+            "is not supported for this cluster type. Use a different trigger type e.g. AvailableNow, Once.")
+        query.stop()
+
+    def onQueryProgress(self, event) -> None:
+        pass
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass
 
 
 def _raise_in_thread(ident: Optional[int], exc_type: type) -> None:

@@ -285,13 +285,7 @@ def uses_delta(sql: str) -> bool:
     return any(a.upper == "USING" and b.upper == "DELTA" for a, b in zip(tokens, tokens[1:]))
 
 
-DELTA_MESSAGE = ("Delta tables are not available on localspace (no Delta jars here): use the parquet "
-                 "format instead, e.g. set the notebook's format widget to parquet when running on "
-                 "localspace and to delta on a real workspace")
+DELTA_MESSAGE = ("localspace does not emulate Delta Lake on the python engine (README section "
+                 "'What each engine does'): start localspace with --engine spark, the default "
+                 "when Java is present")
 
-
-class DeltaNotAvailable(Exception):
-    """A notebook or statement asked for Delta, which the emulator cannot provide."""
-
-    def __init__(self, message: str = DELTA_MESSAGE):
-        super().__init__(message)

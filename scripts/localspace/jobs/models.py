@@ -528,7 +528,8 @@ class JobsModel:
                                   message=f"Notebook not found: {path}")
         if self.engine is None:
             return self._end_task(task, NotebookResult("FAILED", error="localspace has no engine to run notebooks."))
-        handle = self.engine.start_notebook(NotebookTask(task.run_id, path, dict(task.parameters)))
+        handle = self.engine.start_notebook(NotebookTask(task.run_id, path, dict(task.parameters),
+                                                         **_compute(run, task.spec)))
         with self._cond:
             task.handle = handle
         self._spawn(self._watch, run, task, name=f"localspace-task-{task.run_id}")
@@ -749,3 +750,16 @@ def _check_not_deleted(run_id: int, run: Run) -> None:
 
 def _task_done(task: TaskRun) -> bool:
     return task.life in TERMINAL
+
+
+def _compute(run: "Run", spec: dict) -> dict:
+    """What the engine needs of a task's compute: its cluster's ``spark_conf`` (a new_cluster
+    or a job cluster), or that it runs on serverless (no compute named)."""
+    cluster = spec.get("new_cluster")
+    if spec.get("job_cluster_key"):
+        cluster = next((c.get("new_cluster") for c in run.settings.get("job_clusters") or []
+                        if c.get("job_cluster_key") == spec["job_cluster_key"]), None)
+    named = any(spec.get(k) for k in ("new_cluster", "job_cluster_key", "existing_cluster_id"))
+    return {"spark_conf": {str(k): str(v) for k, v in ((cluster or {}).get("spark_conf") or {}).items()},
+            "serverless": not named}
+
