@@ -259,10 +259,12 @@ class Runner:
     """``streamtest run`` (or the fixed-poll variant) as a child process, watched live."""
 
     def __init__(self, space: LocalSpace, plan: Path, run_id: str, policy: str = "streamtest",
-                 extra: tuple[str, ...] = ()):
+                 extra: tuple[str, ...] = (), command: Optional[tuple[str, ...]] = None):
         self.policy = policy
-        command = [sys.executable, "-m", "streamtest"] if policy != "fixed-5s" else \
-            [sys.executable, str(BENCHMARKS / "fixed_poll.py"), "5"]
+        if command is None:
+            command = (sys.executable, "-m", "streamtest") if policy != "fixed-5s" else \
+                (sys.executable, str(BENCHMARKS / "fixed_poll.py"), "5")
+        command = list(command)
         folder = plan.parent
         command += ["run", "-c", str(plan), "--run-id", run_id, "--state", str(folder / f"state-{run_id}.json"),
                     "--junit", str(folder / f"junit-{run_id}.xml"),

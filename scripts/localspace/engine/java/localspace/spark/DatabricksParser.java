@@ -26,7 +26,7 @@ import scala.collection.immutable.Seq;
 /**
  * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
  * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
- * VOLUMES} (Databricks SQL reference, "Unity Catalog" statements), and {@code GRANT}/{@code
+ * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements), and {@code GRANT}/{@code
  * REVOKE}, which are accepted and do nothing here because localspace has one user who owns
  * everything. Statements about objects localspace does not emulate (external locations,
  * storage credentials, shares, connections) fail with a line that says so.
@@ -51,6 +51,7 @@ public class DatabricksParser implements ParserInterface {
       compile("SHOW\\s+VOLUMES(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern PERMANENT_VIEW =
       compile("CREATE\\s+(OR\\s+REPLACE\\s+)?VIEW\\s+.*");
+  private static final Pattern SHOW_CATALOGS = compile("SHOW\\s+CATALOGS(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
@@ -227,6 +228,22 @@ public class DatabricksParser implements ParserInterface {
         return delegate.parsePlan("SELECT CAST(NULL AS STRING) AS database_name, CAST(NULL AS STRING) AS volume_name WHERE false");
       }
       return delegate.parsePlan("SELECT * FROM VALUES " + rows + " AS volumes(database_name, volume_name) ORDER BY volume_name");
+    }
+    if ((m = SHOW_CATALOGS.matcher(sql)).matches()) {
+      // The catalogs that exist (folders), not only those Spark has loaded, and never
+      // Spark's own spark_catalog.
+      String[] names = volumesRoot().list((d, n) -> new File(d, n).isDirectory());
+      Arrays.sort(names == null ? new String[0] : names);
+      String like = m.group(1);
+      StringBuilder rows = new StringBuilder();
+      for (String n : names == null ? new String[0] : names) {
+        if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
+          rows.append(rows.length() == 0 ? "" : ", ").append("('").append(n).append("')");
+        }
+      }
+      return delegate.parsePlan(rows.length() == 0
+          ? "SELECT CAST(NULL AS STRING) AS catalog WHERE false"
+          : "SELECT * FROM VALUES " + rows + " AS catalogs(catalog)");
     }
     if (PERMANENT_VIEW.matcher(sql).matches()) {
       // Apache Spark 4.1 has no permanent views outside its own session catalog.
