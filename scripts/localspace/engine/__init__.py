@@ -17,8 +17,10 @@ ENGINE_NAMES = ("auto", "python", "spark")
 
 
 def spark_available() -> bool:
-    """True when the spark engine can start: pyspark importable and ``java`` on PATH."""
-    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
+    """True when the spark engine can start: pyspark and delta-spark importable and ``java``
+    on PATH (Delta's jars and localspace's classes come from engine/jvm.py)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("pyspark", "delta")) \
+        and shutil.which("java") is not None
 
 
 def make_engine(name: str, paths: Paths, read_notebook: NotebookReader,
@@ -37,7 +39,7 @@ def _construct(name: str, paths: Paths, read_notebook: NotebookReader,
         name = "spark" if spark_available() else "python"
     if name == "spark":
         if not spark_available():
-            raise RuntimeError("The spark engine needs pyspark and Java 17 (`java` on PATH); "
+            raise RuntimeError("The spark engine needs pyspark, delta-spark and Java 17 (`java` on PATH); "
                                "install a JDK (e.g. apt-get install openjdk-17-jre-headless) "
                                "or start localspace with --engine python")
         from .spark_engine import SparkEngine
