@@ -134,4 +134,4 @@ def test_what_is_not_emulated_says_so(w):
     output = w.jobs.get_run_output(run.tasks[0].run_id)
     assert "localspace does not emulate external location" in output.error
     assert "What each engine does" in output.error
-    assert 'File "<notebook /Shared/conformance/not_emulated, cell 2>", line 1' in output.error_trace
+    assert 'File "<notebook /Shared/conformance/not_emulated, cell 3>", line 1' in output.error_trace

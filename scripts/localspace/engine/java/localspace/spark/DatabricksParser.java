@@ -49,6 +49,7 @@ public class DatabricksParser implements ParserInterface {
       compile("DROP\\s+VOLUME\\s+(IF\\s+EXISTS\\s+)?" + QUALIFIED);
   private static final Pattern SHOW_VOLUMES =
       compile("SHOW\\s+VOLUMES(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
+  private static final Pattern COPY_INTO = compile("COPY\\s+INTO\\s+.*");
   private static final Pattern PERMANENT_VIEW =
       compile("CREATE\\s+(OR\\s+REPLACE\\s+)?VIEW\\s+.*");
   private static final Pattern SHOW_CATALOGS = compile("SHOW\\s+CATALOGS(?:\\s+LIKE\\s+'([^']*)')?");
@@ -244,6 +245,10 @@ public class DatabricksParser implements ParserInterface {
       return delegate.parsePlan(rows.length() == 0
           ? "SELECT CAST(NULL AS STRING) AS catalog WHERE false"
           : "SELECT * FROM VALUES " + rows + " AS catalogs(catalog)");
+    }
+    if (COPY_INTO.matcher(sql).matches()) {
+      throw error("localspace does not emulate COPY INTO; load the files with Auto Loader and "
+          + "trigger(availableNow=True) (README section 'What each engine does')");
     }
     if (PERMANENT_VIEW.matcher(sql).matches()) {
       // Apache Spark 4.1 has no permanent views outside its own session catalog.
