@@ -68,17 +68,47 @@ job:
         notebook_path: ${{var.root}}/run
         base_parameters: {{landing: "${{var.landing}}", schema: "${{var.schema}}"}}
 start: {{timeout: {start}}}
-compute: {{warehouse_id: localspace}}
-before:
+{compute}before:
   - {{name: schema, sql: "CREATE SCHEMA IF NOT EXISTS main.${{var.schema}}"}}
   - {{name: landing volume, sql: "CREATE VOLUME IF NOT EXISTS main.${{var.schema}}.landing"}}
 """
 
 
+DEFAULT_COMPUTE = "compute: {warehouse_id: localspace}\n"
+
+
+def _top_level_block(text: str, key: str) -> tuple[str, Optional[list[str]]]:
+    """``text`` without its top-level ``key:`` block, and that block's lines below the key
+    (None when there is none)."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{key}:"), None)
+    if start is None:
+        if any(line.startswith(f"{key}:") for line in lines):
+            raise ValueError(f"stream_plan: write the body's {key!r} as a block (\"{key}:\" on its own line)")
+        return text, None
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].strip() and not lines[i][0].isspace()), len(lines))
+    return "".join(lines[:start] + lines[end:]), lines[start + 1:end]
+
+
 def stream_plan(name: str, body: str, start: str = "30s", job_extra: str = "") -> str:
-    """A plan on the fixture's stream notebook; ``body`` adds steps, ``job_extra`` job settings."""
+    """A plan on the fixture's stream notebook; ``body`` adds steps, ``job_extra`` job settings.
+
+    The plan always creates its schema and landing volume first (volumes must exist before
+    uploads). A ``before:`` in ``body`` adds its steps after those two; a ``compute:`` in
+    ``body`` replaces the default ``{warehouse_id: localspace}``."""
     extra = "".join(f"  {line}\n" for line in textwrap.dedent(job_extra).splitlines() if line.strip())
-    return STREAM_JOB.format(name=name, start=start, job_extra=extra) + textwrap.dedent(body)
+    plan = STREAM_JOB.format(name=name, start=start, job_extra=extra, compute=DEFAULT_COMPUTE)
+    body = textwrap.dedent(body)
+    if any(line.startswith("compute:") for line in body.splitlines()):
+        plan = plan.replace(DEFAULT_COMPUTE, "")
+    body, steps = _top_level_block(body, "before")
+    if steps:
+        items = [line for line in steps if line.strip()]
+        shift = 2 - (len(items[0]) - len(items[0].lstrip()))
+        plan += "".join((" " * shift + line if shift >= 0 else line[-shift:]) if line.strip() else line
+                        for line in steps)
+    return plan + body
 
 
 def project(tmp_path: Path, plan_text: Optional[str] = None, plan_name: str = "streamtest.yml") -> Path:

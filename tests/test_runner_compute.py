@@ -49,13 +49,13 @@ def test_a_compute_less_notebook_step_without_serverless_names_compute_cluster_i
 def test_compute_new_cluster_goes_into_the_one_time_run(localspace, workspace_env, tmp_path, capsys, monkeypatch):
     plan = project(tmp_path, stream_plan("new-cluster", """
         compute:
-          warehouse_id: local
+          warehouse_id: localspace
           new_cluster: {spark_version: 15.4.x-scala2.12, node_type_id: i3.xlarge, num_workers: 0}
         before:
           - notebook: ${var.root}/setup
             parameters: {schema: "${var.schema}"}
             expect: clean
-    """).replace("compute: {warehouse_id: local}\n", ""))
+    """))
     result = run(plan, capsys, monkeypatch=monkeypatch)
     assert result.code == 0, result.err
     run_id = re.search(r"notebook run (\d+): ", result.err).group(1)
@@ -74,7 +74,7 @@ def test_a_warehouse_that_does_not_exist_ends_the_run_before_anything_is_created
         space_factory, tmp_path, capsys, monkeypatch):
     space = space_factory(**{WAREHOUSES: ["wh1"] if WAREHOUSES == "warehouses" else "wh1"})
     result = run(project(tmp_path, stream_plan("no-warehouse", "setup: [{sql: SELECT 1, expect: 1}]\n")
-                         .replace("warehouse_id: local", "warehouse_id: nope")), capsys, monkeypatch=monkeypatch)
+                         .replace("warehouse_id: localspace}", "warehouse_id: nope}")), capsys, monkeypatch=monkeypatch)
     assert result.code == 3
     assert "warehouse nope does not exist" in result.junit["setup"]["start compute ahead"].result[0].message
     assert clean(space) and space.leftovers()["workspace_objects"] == 0

@@ -170,7 +170,7 @@ def test_the_warehouse_is_started_before_the_job(localspace, workspace_env, tmp_
     result = run(project(tmp_path), capsys, "--iterations", "0", monkeypatch=monkeypatch)
     assert result.code == 0, result.err
     calls = [(method, path) for method, path, _ in localspace.request_log]
-    start = calls.index(("POST", "/api/2.0/sql/warehouses/local/start"))
+    start = calls.index(("POST", "/api/2.0/sql/warehouses/localspace/start"))
     assert start < calls.index(("POST", "/api/2.2/jobs/create"))
     assert list(result.junit["setup"])[0] == "start compute ahead"
     assert result.junit["setup"]["start compute ahead"].is_passed  # started, or said why not
