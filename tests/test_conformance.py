@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.spark,
               pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
 
 CORPUS = Path(__file__).parent / "conformance"
-WAREHOUSE = "local"
+WAREHOUSE = "localspace"
 
 
 @pytest.fixture(scope="module")
