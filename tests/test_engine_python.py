@@ -98,7 +98,8 @@ def test_unsupported_features_fail_clearly(engine, ws):
     assert result.error.startswith("NotSupportedOnLocalspace: %pip installs packages")
     ws.add("/Shared/p/stream", notebook("spark.readStream.format('json').load('/Volumes/x')"))
     result = run(engine, "/Shared/p/stream")
-    assert "spark.readStream is not available on localspace's python engine" in result.error
+    assert "localspace does not emulate spark.readStream on the python engine" in result.error
+    assert "What each engine does" in result.error
     assert "--engine spark" in result.error
 
 

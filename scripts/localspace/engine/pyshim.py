@@ -95,8 +95,9 @@ class LocalFrame:
         if name.startswith("__"):
             raise AttributeError(name)
         raise NotSupportedOnLocalspace(
-            f"DataFrame.{name} is not available on localspace's python engine (its spark.sql "
-            "returns computed rows only); run localspace with --engine spark for full DataFrames")
+            f"localspace does not emulate DataFrame.{name} on the python engine, whose spark.sql "
+            "returns computed rows only (README section 'What each engine does'); start "
+            "localspace with --engine spark for full DataFrames")
 
 
 class _Conf:
@@ -124,7 +125,8 @@ class LocalSpark:
 
     def sql(self, sqlQuery: str, args: Optional[dict] = None, **kwargs) -> LocalFrame:
         if args or kwargs:
-            raise NotSupportedOnLocalspace("spark.sql parameters are not supported on the python engine")
+            raise NotSupportedOnLocalspace("localspace does not emulate spark.sql parameters on the python "
+                                           "engine (README section 'What each engine does')")
         try:
             return LocalFrame(self._session.execute(sqlQuery))
         except SqlError as exc:
@@ -137,8 +139,9 @@ class LocalSpark:
         if name.startswith("__"):
             raise AttributeError(name)
         raise NotSupportedOnLocalspace(
-            f"spark.{name} is not available on localspace's python engine (it runs SQL only); "
-            "start localspace with --engine spark (needs Java) for DataFrames and streaming")
+            f"localspace does not emulate spark.{name} on the python engine, which runs SQL only "
+            "(README section 'What each engine does'); start localspace with --engine spark "
+            "(needs Java) for DataFrames and streaming")
 
 
 class AnalysisException(Exception):
