@@ -49,6 +49,9 @@ SPARK_CONF = {
     # DBFS is a Databricks cluster's default file system; bare paths are DBFS paths.
     "spark.hadoop.fs.defaultFS": "dbfs:///",
     "spark.hadoop.fs.dbfs.impl": "localspace.spark.DbfsFileSystem",
+    # Hadoop caches file systems per JVM, and a JVM outlives a stopped engine: a cached one
+    # would keep the root of the emulator that started first.
+    "spark.hadoop.fs.dbfs.impl.disable.cache": "true",
     # Delta picks its log store by scheme; dbfs: is a local disk here.
     "spark.delta.logStore.dbfs.impl": "io.delta.storage.LocalLogStore",
     "spark.sql.warehouse.dir": "dbfs:/user/hive/warehouse",
