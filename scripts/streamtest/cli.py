@@ -215,7 +215,7 @@ def _refuse_unclean_state(path: Path) -> None:
     except StateError:
         return
     if not previous.get("cleaned") and (previous.get("job_id") or previous.get("deployed")
-                                        or previous.get("one_time_runs")):
+                                        or previous.get("one_time_runs") or previous.get("scratch")):
         raise UsageError(f"{path} records a run that was not cleaned up; run "
                          f"`streamtest cleanup --state {path}` first, or pass another --state")
 
