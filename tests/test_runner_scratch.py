@@ -206,3 +206,22 @@ def test_a_lost_create_reply_makes_one_schema_and_drops_it(space_factory, tmp_pa
     assert len(creates) == 1  # recovered by looking the schema up (this run's comment), not re-created
     assert not schema_exists(space, "dev.st_lost1")
     assert nothing_left(space), space.leftovers()
+
+
+def test_the_schema_is_not_dropped_while_the_run_may_still_write(space_factory, tmp_path, capsys, monkeypatch):
+    # runs/cancel keeps failing, so the run (of a job kept by delete_job: false) never ends in cleanup
+    space = space_factory(catalogs=["dev"], pending=0.2, faults=[
+        {"path": r"/jobs/runs/cancel$", "kind": "503", "retry_after": 0}])
+    monkeypatch.setenv("STREAMTEST_RETRY_BUDGET", "1")
+    plan = scratch_plan(tmp_path, "scratch-busy", extra=TEARDOWN_SEES_THE_TABLES + """
+cleanup: {delete_job: false, timeout: 1s}
+""")
+    result = run(plan, capsys, "--run-id", "busy1", monkeypatch=monkeypatch)
+    assert result.code == 3, result.err
+    assert "not dropped while a run may still write into it" in result.err
+    assert "did not end" in result.junit["cleanup"]["bronze is still there"].result[0].message
+    assert schema_exists(space, "dev.st_busy1") and not result.state.get("cleaned")
+    space.fault_plan.rules.clear()  # the workspace heals; the always() step runs
+    assert main(["cleanup", "--state", str(result.workdir / "state.json")]) == 0
+    assert not schema_exists(space, "dev.st_busy1")
+    assert space.leftovers()["active_runs"] == 0 and space.leftovers()["jobs"] == 1  # delete_job: false

@@ -35,12 +35,12 @@ Action = Callable[[str, float, float, bool, str], None]  # name, started, durati
 class Cleaner:
     def __init__(self, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
                  on_action: Optional[Action] = None, clock: Callable[[], float] = time.time,
-                 keep: bool = False, teardown: Optional[Callable[[], None]] = None):
+                 keep: bool = False, teardown: Optional[Callable[[bool], None]] = None):
         self.ws, self.state, self.log, self.poller = ws, state, log, poller
         self.on_action = on_action
         self.clock = clock
         self.keep = keep
-        self.teardown = teardown      # runs (and records) the plan's teardown steps; never raises
+        self.teardown = teardown      # teardown(ended): the plan's teardown steps, recorded; never raises
         self.ok = True
 
     def run(self) -> bool:
@@ -81,7 +81,7 @@ class Cleaner:
             ended = self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
                              ", ".join(str(r) for r in cancelled))
         if self.teardown and not keep:
-            self.teardown()
+            self.teardown(ended)
         entry = self.state.get("scratch")
         if entry and not keep:
             if ended:

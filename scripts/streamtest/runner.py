@@ -213,13 +213,16 @@ class Runner:
         if keep:
             self._announce_kept()  # outside the cleanup fold, so it is seen
 
-    def _teardown(self) -> None:
-        """The plan's teardown steps, called by the Cleaner once the job's run has ended and
-        before the scratch schema is dropped; a failed step is recorded, never raised. They
-        do not run when nothing was created, nor, with a ``scratch:`` section, when this run
-        did not create the scratch schema (``${scratch.*}`` would name a schema not ours)."""
+    def _teardown(self, ended: bool) -> None:
+        """The plan's teardown steps, called by the Cleaner after the job's run was stopped
+        and before the scratch schema is dropped; a failed step is recorded, never raised.
+        They do not run while the run may still be writing (``ended`` false), when nothing
+        was created, nor, with a ``scratch:`` section, when this run did not create the
+        scratch schema (``${scratch.*}`` would name a schema not ours)."""
         blocker = ""
-        if self.plan.scratch and not (self.state.get("scratch") or {}).get("created"):
+        if not ended:
+            blocker = "not run: the job's run did not end within cleanup.timeout"
+        elif self.plan.scratch and not (self.state.get("scratch") or {}).get("created"):
             blocker = "not run: this run created no scratch schema"
         elif not any(self.state.get(key) for key in ("deployed", "job_name", "scratch")):
             blocker = "not run: nothing was created"
