@@ -13,9 +13,9 @@ fully cleaned state is marked and skipped.
 
 ``keep`` (``--keep-on-failure`` after a failed check) leaves the job, the deployed folder and
 the scratch schema for debugging and marks the state ``kept``, not ``cleaned``: a later
-``streamtest cleanup --state PATH`` (which never keeps) removes them. The run is cancelled all the same: in
-Actions the state file dies with the runner, and a kept run would bill until the dead-man
-timeout; its run page stays readable after it ends.
+``streamtest cleanup --state PATH`` (which never keeps) removes them. The run is cancelled
+all the same: in Actions the state file dies with the runner, and a kept run would bill
+until the dead-man timeout; its run page stays readable after it ends.
 """
 from __future__ import annotations
 

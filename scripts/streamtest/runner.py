@@ -227,11 +227,15 @@ class Runner:
         elif not any(self.state.get(key) for key in ("deployed", "job_name", "scratch")):
             blocker = "not run: nothing was created"
         if blocker:
-            for index, entry in enumerate(self.schedule):
-                if entry.stage == schedule.TEARDOWN and index not in self._torn_down:
-                    self.slots[index].message = blocker
+            self._skip_teardown(blocker)
             return
         self._walk(schedule.TEARDOWN)
+
+    def _skip_teardown(self, why: str) -> None:
+        """Teardown steps that will not run say why in the reports (instead of 'not reached')."""
+        for index, entry in enumerate(self.schedule):
+            if entry.stage == schedule.TEARDOWN and index not in self._torn_down:
+                self.slots[index].message = why
 
     def _announce_kept(self) -> None:
         """Say what was kept, until when, and the one command that removes it."""
@@ -240,9 +244,7 @@ class Runner:
             kept.append(f"deployed folder {self.state.get('deployed')['path']}")
         if (self.state.get("scratch") or {}).get("created"):
             kept.append(f"scratch schema {self.state.get('scratch')['schema']} (with its tables and volumes)")
-        for index, entry in enumerate(self.schedule):
-            if entry.stage == schedule.TEARDOWN:
-                self.slots[index].message = "not run: kept for debugging (--keep-on-failure)"
+        self._skip_teardown("not run: kept for debugging (--keep-on-failure)")
         if not kept:
             return
         message = f"kept for debugging (--keep-on-failure): {', '.join(kept)}."
