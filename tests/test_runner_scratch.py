@@ -11,7 +11,7 @@ import pytest
 from databricks.sdk.errors import NotFound
 
 from conftest import TEST_TOKEN
-from e2e_support import clean, project, run, running
+from e2e_support import Result, clean, project, run, running
 from localspace_helpers import client, make_volume
 from streamtest.cli import main
 from waiting import wait_until
@@ -137,6 +137,31 @@ def test_sigterm_mid_iteration_tears_down_and_drops(localspace, workspace_env, t
     assert main(["cleanup", "--state", state]) == 0  # the action's always() step: nothing more to do
     assert "already done" in capsys.readouterr().err
     assert nothing_left(localspace)
+
+
+def test_a_signal_during_teardown_still_drops_the_schema(localspace, workspace_env, tmp_path):
+    plan = scratch_plan(tmp_path, "scratch-late", extra="""
+        teardown:
+          - name: a slow teardown step
+            sleep: 30s
+          - name: the next step still runs
+            sql: SELECT 1
+            expect: 1
+    """)
+    with running(plan, workspace_env, localspace, "--run-id", "late1") as process:
+        # the job is deleted and the schema still there: cleanup is in the teardown's sleep
+        wait_until(lambda: localspace.leftovers()["jobs"] == 0 and schema_exists(localspace, "dev.st_late1"),
+                   30, "the teardown step to be running")
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+        err = process.stderr.read()
+    assert code == 1, err
+    assert "interrupted by SIGTERM during cleanup; finishing cleanup" in err
+    cleanup = Result(code, err, "", plan.parent).junit["cleanup"]
+    assert "cancelled" in cleanup["a slow teardown step"].result[0].message
+    assert cleanup["the next step still runs"].is_passed  # the rest of teardown, within cleanup.timeout
+    assert "dropped schema dev.st_late1" in err and not schema_exists(localspace, "dev.st_late1")
+    assert nothing_left(localspace), localspace.leftovers()
 
 
 def test_sigkill_mid_iteration_then_cleanup_drops_the_schema(localspace, workspace_env, tmp_path, capsys):
