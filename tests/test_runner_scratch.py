@@ -80,6 +80,16 @@ def indexes(space, method: str, suffix: str) -> list[int]:
     return [i for i, (m, path, _) in enumerate(space.request_log) if m == method and path.endswith(suffix)]
 
 
+def terminated(plan, env, space, run_id: str, ready, what: str) -> tuple[int, str]:
+    """``streamtest run`` as a process, SIGTERM once ``ready()``; its exit code and stderr. It
+    must exit by itself within GitHub's window (SIGKILL comes 10 s after the first signal)."""
+    with running(plan, env, space, "--run-id", run_id) as process:
+        wait_until(ready, 30, what)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+        return code, process.stderr.read()
+
+
 def test_pass_creates_uses_and_drops_the_schema(localspace, workspace_env, tmp_path, capsys, monkeypatch):
     result = run(scratch_plan(tmp_path, "scratch-pass"), capsys, "--run-id", "sp1", monkeypatch=monkeypatch)
     assert result.code == 0, result.err
@@ -124,11 +134,7 @@ def test_fail_still_tears_down_and_drops(localspace, workspace_env, tmp_path, ca
 def test_sigterm_mid_iteration_tears_down_and_drops(localspace, workspace_env, tmp_path, capsys):
     plan = scratch_plan(tmp_path, "scratch-term", expected=99, within="10m")
     landed = localspace.paths.local("/Volumes/dev/st_term1/landing/users-1.csv")
-    with running(plan, workspace_env, localspace, "--run-id", "term1") as process:
-        wait_until(landed.exists, 30, "payload 1 in the scratch volume")
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)  # within GitHub's window: SIGKILL comes 10 s after the first signal
-        err = process.stderr.read()
+    code, err = terminated(plan, workspace_env, localspace, "term1", landed.exists, "payload 1 in the scratch volume")
     assert code == 1, err
     assert "interrupted by SIGTERM" in err and "dropped schema dev.st_term1" in err
     assert "bronze is still there" in err and not schema_exists(localspace, "dev.st_term1")
@@ -148,13 +154,9 @@ def test_a_signal_during_teardown_still_drops_the_schema(localspace, workspace_e
             sql: SELECT 1
             expect: 1
     """)
-    with running(plan, workspace_env, localspace, "--run-id", "late1") as process:
-        # the job is deleted and the schema still there: cleanup is in the teardown's sleep
-        wait_until(lambda: localspace.leftovers()["jobs"] == 0 and schema_exists(localspace, "dev.st_late1"),
-                   30, "the teardown step to be running")
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-        err = process.stderr.read()
+    # the job is deleted and the schema still there: cleanup is in the teardown's sleep
+    code, err = terminated(plan, workspace_env, localspace, "late1", lambda: localspace.leftovers()["jobs"] == 0
+                           and schema_exists(localspace, "dev.st_late1"), "the teardown step to be running")
     assert code == 1, err
     assert "interrupted by SIGTERM during cleanup; finishing cleanup" in err
     cleanup = Result(code, err, "", plan.parent).junit["cleanup"]
