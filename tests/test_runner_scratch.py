@@ -11,7 +11,7 @@ import pytest
 from databricks.sdk.errors import NotFound
 
 from conftest import TEST_TOKEN
-from e2e_support import Result, clean, project, run, running
+from e2e_support import Result, clean, project, run, running, spawn
 from localspace_helpers import client, make_volume
 from streamtest.cli import main
 from waiting import wait_until
@@ -181,6 +181,26 @@ def test_sigkill_mid_iteration_then_cleanup_drops_the_schema(localspace, workspa
     assert nothing_left(localspace), localspace.leftovers()
     assert main(["cleanup", "--state", str(state)]) == 0
     assert "already done" in capsys.readouterr().err
+
+
+def test_sigkill_while_the_create_is_on_the_wire_then_cleanup_finds_the_schema(space_factory, tmp_path, capsys):
+    space = space_factory(catalogs=["dev"], pending=0.2, faults=[
+        {"path": r"/unity-catalog/schemas$", "kind": "delay", "delay": 3, "count": 1}])
+    plan = scratch_plan(tmp_path, "scratch-wire")
+    process = spawn(plan, {}, "--run-id", "wire1")
+    try:
+        wait_until(lambda: space.fault_plan.rules[0].matches >= 1, 30, "the schema create on the wire")
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        process.stdout.close()
+        process.stderr.close()
+    state = plan.parent / "state.json"
+    assert json.loads(state.read_text())["scratch"]["created"] is False  # only the intent was written
+    wait_until(lambda: schema_exists(space, "dev.st_wire1"), 10, "the held create to land")
+    assert main(["cleanup", "--state", str(state)]) == 0  # finds it by this run's comment
+    assert not schema_exists(space, "dev.st_wire1")
+    assert nothing_left(space), space.leftovers()
 
 
 def test_a_schema_that_already_exists_is_refused_and_kept(localspace, workspace_env, tmp_path, capsys, monkeypatch):
