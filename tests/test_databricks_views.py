@@ -162,3 +162,20 @@ File \x1b[0;32m<command-4426281734537416>, line 3\x1b[0m
 def test_ipython_frames_keep_the_marked_line_without_colours():
     assert failures.notebook_frames(IPYTHON_TRACE) == [
         "File <command-4426281734537416>, line 3", '    ----> 3 raise ValueError("bronze is empty")']
+
+
+def test_unity_catalog_views_read_schema_and_volume_infos():
+    from streamtest.databricks.unity import parse_schema, parse_volume
+    schema = parse_schema({"name": "sbit_1", "catalog_name": "dev", "full_name": "dev.sbit_1",
+                           "comment": "streamtest run 1: ...", "owner": "me", "metastore_id": "m"})
+    assert schema.full_name == "dev.sbit_1" and schema.comment == "streamtest run 1: ..."
+    assert parse_schema({"name": "s", "catalog_name": "c"}).full_name == "c.s"  # no full_name in the reply
+    volume = parse_volume({"catalog_name": "dev", "schema_name": "sbit_1", "name": "landing",
+                           "volume_type": "MANAGED", "storage_location": "s3://b/x"})
+    assert volume.full_name == "dev.sbit_1.landing" and volume.path == "/Volumes/dev/sbit_1/landing"
+
+
+@pytest.mark.parametrize("name, ok", [("sbit_1", True), ("_x", True), ("Sbit", True), ("1abc", False),
+                                      ("sbit-1", False), ("a.b", False), ("", False), ("x" * 256, False)])
+def test_scratch_names_are_usable_unquoted(name, ok):
+    assert bool(paths.UC_NAME.fullmatch(name)) is ok

@@ -231,3 +231,51 @@ def test_a_missing_or_mistyped_scheme_names_the_url_meant(host, meant):
     with pytest.raises(SchemeError) as info:
         normalize_host(host)
     assert str(info.value).endswith(f"set DATABRICKS_HOST={meant}") and "hunter22" not in str(info.value)
+
+
+def test_scratch_names_resolve_everywhere_after_it(tmp_path):
+    path = write(tmp_path, """
+        vars: {prefix: sbit}
+        scratch: {catalog: Dev, schema: "${var.prefix}_${run.id}", volumes: [landing, Checkpoints]}
+        compute: {warehouse_id: w}
+        job:
+          tasks:
+            - task_key: a
+              notebook_task:
+                notebook_path: /Shared/x/run
+                base_parameters: {schema: "${scratch.schema}", cp: "${scratch.volume.checkpoints}"}
+        iterations:
+          - produce: [{sleep: 1s, name: "in ${scratch.catalog} #${iteration.number}"}]
+        teardown:
+          - sql: DROP TABLE IF EXISTS ${scratch.schema}.gold
+    """)
+    plan = load_plan(path, env={}, run_id="R_7")
+    assert plan.scratch.full_name == "dev.sbit_r_7" and plan.scratch.volumes == ("landing", "checkpoints")
+    assert plan.job["tasks"][0]["notebook_task"]["base_parameters"] == {
+        "schema": "dev.sbit_r_7", "cp": "/Volumes/dev/sbit_r_7/checkpoints"}
+    assert plan.iterations[0].produce[0].name == "in dev #1"
+    assert plan.teardown[0].sql == "DROP TABLE IF EXISTS dev.sbit_r_7.gold"
+
+
+def test_a_bad_scratch_section_is_reported_once(tmp_path):
+    path = write(tmp_path, """
+        scratch: {catalog: dev, schema: "has space"}
+        job: {tasks: [{task_key: a, notebook_task: {notebook_path: /x/y, base_parameters: {s: "${scratch.schema}"}}}]}
+    """)
+    with pytest.raises(PlanInvalid) as info:
+        load_plan(path, env={}, run_id="r")
+    assert [p.message for p in info.value.problems] == [
+        "scratch.schema 'has space' is not a valid name: letters, digits and _, starting with a letter or _, "
+        "at most 255 (it is used unquoted in SQL and in /Volumes paths)"]
+
+
+def test_check_prints_the_scratch_namespace(tmp_path, capsys):
+    path = write(tmp_path, """
+        scratch: {catalog: dev, schema: "s_${run.id}", volumes: [landing]}
+        job: {tasks: [{task_key: a}]}
+        teardown: [{sleep: 1s}]
+    """)
+    assert main(["check", "-c", str(path), "--run-id", "c1"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["scratch"] == {"catalog": "dev", "schema": "dev.s_c1", "volumes": {"landing": "/Volumes/dev/s_c1/landing"}}
+    assert printed["teardown"][0]["sleep"] == 1.0

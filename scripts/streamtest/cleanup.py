@@ -4,20 +4,25 @@
 Order matters under a cancelled workflow (about 10 s before SIGKILL): first stop what bills
 (pause a continuous job, so that ending its run does not start another; cancel the job's
 run, one-time runs and statements), then delete the job, then the deployed folder, and only
-then wait, bounded, for the cancelled runs to end. Every action tolerates "already gone",
-so cleanup can run any number of times; a fully cleaned state is marked and skipped.
+then wait, bounded, for the cancelled runs to end. Then the plan's ``teardown`` steps (the
+runner passes them in; ``streamtest cleanup --state`` has no plan and runs none), and only
+then the scratch schema is dropped with everything in it: a stream still running would
+write into it. With teardown steps the deployed folder goes last, as they may run its
+notebooks. Every action tolerates "already gone", so cleanup can run any number of times; a
+fully cleaned state is marked and skipped.
 
-``keep`` (``--keep-on-failure`` after a failed check) leaves the job and the deployed folder
-for debugging and marks the state ``kept``, not ``cleaned``: a later ``streamtest cleanup
---state PATH`` (which never keeps) removes them. The run is cancelled all the same: in
-Actions the state file dies with the runner, and a kept run would bill until the dead-man
-timeout; its run page stays readable after it ends.
+``keep`` (``--keep-on-failure`` after a failed check) leaves the job, the deployed folder and
+the scratch schema for debugging and marks the state ``kept``, not ``cleaned``: a later
+``streamtest cleanup --state PATH`` (which never keeps) removes them. The run is cancelled
+all the same: in Actions the state file dies with the runner, and a kept run would bill
+until the dead-man timeout; its run page stays readable after it ends.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable, Optional
 
+from streamtest import scratch
 from streamtest.client import ApiError
 from streamtest.databricks.workspace import Workspace, is_gone
 from streamtest.durations import format_duration
@@ -30,15 +35,17 @@ Action = Callable[[str, float, float, bool, str], None]  # name, started, durati
 class Cleaner:
     def __init__(self, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
                  on_action: Optional[Action] = None, clock: Callable[[], float] = time.time,
-                 keep: bool = False):
+                 keep: bool = False, teardown: Optional[Callable[[bool], None]] = None):
         self.ws, self.state, self.log, self.poller = ws, state, log, poller
         self.on_action = on_action
         self.clock = clock
         self.keep = keep
+        self.teardown = teardown      # teardown(ended): the plan's teardown steps, recorded; never raises
         self.ok = True
 
     def run(self) -> bool:
-        """True when everything recorded is gone (with ``keep``: all but the job and folder)."""
+        """True when everything recorded is gone (with ``keep``: all but the job, the folder
+        and the scratch schema)."""
         if self.state.get("cleaned"):
             self.log("cleanup: already done")
             return True
@@ -65,11 +72,26 @@ class Cleaner:
             else:
                 self.log(f"cleanup: keeping job {job_id} (delete_job: false)")
         deployed = self.state.get("deployed")
-        if deployed and not keep and policy.get("delete_deployed", True):
+        if not (deployed and not keep and policy.get("delete_deployed", True)):
+            deployed = None
+        if deployed and not self.teardown:
             self._do("delete deployed folder", lambda: self._delete_deployed(deployed), deployed["path"])
+        ended = True
         if cancelled:
-            self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
-                     ", ".join(str(r) for r in cancelled))
+            ended = self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
+                             ", ".join(str(r) for r in cancelled))
+        if self.teardown and not keep:
+            self.teardown(ended)
+        entry = self.state.get("scratch")
+        if entry and not keep:
+            if ended:
+                self._do("drop scratch schema", lambda: scratch.drop(self.ws, self.state), entry["schema"])
+            else:  # a run still writing into it would recreate what the drop removed
+                self.ok = False
+                self.log(f"cleanup: schema {entry['schema']} not dropped while a run may still write into it; "
+                         "`streamtest cleanup --state PATH` drops it once the run has ended")
+        if deployed and self.teardown:
+            self._do("delete deployed folder", lambda: self._delete_deployed(deployed), deployed["path"])
         if self.ok:
             done = {"kept": True} if keep else {"cleaned": True}
             self.state.set(**done, one_time_runs=[], statements=[])

@@ -104,8 +104,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, metavar="PATH", default=Path(DEFAULT_STATE),
                      help=f"state file (default {DEFAULT_STATE})")
     run.add_argument("--keep-on-failure", action="store_true",
-                     help="when a check fails, keep the job and the deployed folder for debugging "
-                          "(the run is still cancelled); `cleanup --state` removes them later")
+                     help="when a check fails, keep the job, the deployed folder and the scratch schema for "
+                          "debugging (the run is still cancelled); `cleanup --state` removes them later")
     check = sub.add_parser("check", help="validate the plan offline and print it resolved")
     plan_args(check)
     clean = sub.add_parser("cleanup", help="remove what a run created, from its state file")
@@ -215,7 +215,7 @@ def _refuse_unclean_state(path: Path) -> None:
     except StateError:
         return
     if not previous.get("cleaned") and (previous.get("job_id") or previous.get("deployed")
-                                        or previous.get("one_time_runs")):
+                                        or previous.get("one_time_runs") or previous.get("scratch")):
         raise UsageError(f"{path} records a run that was not cleaned up; run "
                          f"`streamtest cleanup --state {path}` first, or pass another --state")
 

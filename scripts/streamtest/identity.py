@@ -49,6 +49,12 @@ def expires_at(tags: Mapping[str, str]) -> float | None:
         return None
 
 
+def scratch_comment(run_id: str) -> str:
+    """The comment of the scratch schema a run creates: how cleanup tells the schema this run
+    made (its create reply lost) from one of the same name that was there before."""
+    return f"streamtest run {run_id}: dropped with everything in it when the run ends"
+
+
 def idempotency_token(run_id: str, purpose: str) -> str:
     """A stable token (<= 64 chars) for run-now/runs-submit: a retried call returns the same run."""
     digest = hashlib.sha256(f"{run_id}/{purpose}".encode()).hexdigest()[:40]

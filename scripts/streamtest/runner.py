@@ -1,7 +1,8 @@
 """The test flow: deploy, create the job, start it, check, iterate, and always clean up.
 
-stream mode: deploy → before → create job → run-now → wait RUNNING (start.timeout) →
-setup checks → per iteration: produce, validate → after → cleanup. While a step runs the
+stream mode: deploy → scratch namespace → before → create job → run-now → wait RUNNING
+(start.timeout) → setup checks → per iteration: produce, validate → after → cleanup (stop
+the run, wait for it to end, teardown steps, drop the scratch schema). While a step runs the
 job's run is watched; if it leaves RUNNING the test fails at once with the reason.
 batch mode: the job runs to completion after ``before`` and in every iteration between
 ``produce`` and ``validate``.
@@ -18,11 +19,11 @@ import time
 import traceback
 from typing import Callable, Iterator, Optional
 
-from streamtest import failures, identity, schedule
+from streamtest import failures, identity, schedule, scratch
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
 from streamtest.databricks.runs import Run
-from streamtest.databricks.workspace import NoCompute, Workspace, has_compute, is_gone
+from streamtest.databricks.workspace import NoCompute, Unservable, Workspace, has_compute, is_gone
 from streamtest.durations import format_duration
 from streamtest.log import Progress
 from streamtest.plan.model import Plan
@@ -75,6 +76,8 @@ class Runner:
         self.run_id: Optional[int] = None
         self.run_url = ""
         self._last_watch = 0.0
+        self._torn_down: set[int] = set()     # teardown entries already started (cleanup may run twice)
+        self._cleanup_deadline = float("inf")
         self.schedule = schedule.build(plan, iterations)
         self.slots = [self._announce(entry) for entry in self.schedule]
 
@@ -90,7 +93,7 @@ class Runner:
         interrupted: Optional[Interrupted] = None
         try:
             try:
-                self._walk(after=False)
+                self._walk(schedule.MAIN)
             except (StepFailed, ApiError, Deadline):
                 pass  # already recorded on its step
             except Interrupted as exc:
@@ -99,7 +102,7 @@ class Runner:
             except Exception:  # a bug must still leave nothing behind
                 self.log(traceback.format_exc())
             if interrupted is None:
-                self._walk(after=True)
+                self._walk(schedule.AFTER)
         except Interrupted as exc:
             interrupted = interrupted or exc
             self.log(f"{exc}: cleaning up")
@@ -114,14 +117,21 @@ class Runner:
                 self.recorder.record("cleanup", "interrupted", FAILED, f"cancelled: {interrupted}")
         return self.recorder.verdict()
 
-    def _walk(self, after: bool) -> None:
-        """Run the schedule's main steps (the first failure stops them) or its ``after``
-        steps (each runs even when one before it failed), each log section in its own fold."""
+    def _walk(self, stage: str) -> None:
+        """Run the schedule's entries of one stage, each log section in its own fold: the
+        main steps (the first failure stops them), or the ``after`` or ``teardown`` steps
+        (each runs even when one before it failed). Teardown steps run once each, and not
+        past the cleanup deadline (``cleanup.timeout`` from the start of cleanup)."""
         with contextlib.ExitStack() as fold:
             section = None
             for index, entry in enumerate(self.schedule):
-                if entry.after != after or entry.skipped:
+                if entry.stage != stage or entry.skipped or index in self._torn_down:
                     continue
+                if stage == schedule.TEARDOWN:
+                    if self.clock() >= self._cleanup_deadline:
+                        self.slots[index].message = "not run: cleanup.timeout was reached"
+                        continue
+                    self._torn_down.add(index)
                 if entry.section != section:
                     fold.close()
                     fold.enter_context(self.log.phase(entry.section))
@@ -129,7 +139,7 @@ class Runner:
                 try:
                     self._perform(index, entry)
                 except Exception as exc:
-                    if not after:
+                    if stage == schedule.MAIN:
                         raise
                     if not isinstance(exc, (StepFailed, ApiError, Deadline)):  # not recorded on its step
                         self.log(traceback.format_exc())
@@ -144,6 +154,8 @@ class Runner:
             elif entry.action == schedule.DEPLOY:
                 count = deploy(self.ws, self.plan.deploy.source, self.plan.deploy.to, self.state, self.log)
                 result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
+            elif entry.action == schedule.SCRATCH:
+                result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log)
             elif entry.action == schedule.CREATE:
                 self._create_job()
                 result.message = f"job {self.job_id}"
@@ -176,31 +188,63 @@ class Runner:
         return "; ".join(said)
 
     def _cleanup(self, keep: bool) -> None:
-        """Remove what the run created; ``keep`` leaves the job and the deployed folder."""
+        """Remove what the run created; ``keep`` leaves the job, the deployed folder and the
+        scratch schema (and runs no teardown steps: they would remove what is kept)."""
+        self._cleanup_deadline = self.clock() + self.plan.cleanup.timeout
         with self.log.phase("cleanup"):
             def record(name: str, started: float, duration: float, ok: bool, message: str) -> None:
                 self.recorder.record("cleanup", name, PASSED if ok else ERROR, message, started=started,
                                      duration=duration)
 
+            def cleaner(keep: bool) -> Cleaner:
+                return Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock,
+                               keep=keep, teardown=None if keep else self._teardown)
+
             try:
                 try:
-                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock,
-                            keep=keep).run()
+                    cleaner(keep).run()
                 except Interrupted as exc:  # the first signal came during cleanup: finish it, keeping nothing
                     self.log(f"{exc} during cleanup; finishing cleanup")
                     keep = False
-                    Cleaner(self.ws, self.state, self.log, self.poller, on_action=record, clock=self.clock).run()
+                    cleaner(keep).run()
             except Exception as exc:  # never let cleanup mask the verdict; the always() step retries
                 self.log(f"cleanup failed: {exc}")
                 self.recorder.record("cleanup", "cleanup", ERROR, f"cleanup failed: {exc}")
         if keep:
             self._announce_kept()  # outside the cleanup fold, so it is seen
 
+    def _teardown(self, ended: bool) -> None:
+        """The plan's teardown steps, called by the Cleaner after the job's run was stopped
+        and before the scratch schema is dropped; a failed step is recorded, never raised.
+        They do not run while the run may still be writing (``ended`` false), when nothing
+        was created, nor, with a ``scratch:`` section, when this run did not create the
+        scratch schema (``${scratch.*}`` would name a schema not ours)."""
+        blocker = ""
+        if not ended:
+            blocker = "not run: the job's run did not end within cleanup.timeout"
+        elif self.plan.scratch and not (self.state.get("scratch") or {}).get("created"):
+            blocker = "not run: this run created no scratch schema"
+        elif not any(self.state.get(key) for key in ("deployed", "job_name", "scratch")):
+            blocker = "not run: nothing was created"
+        if blocker:
+            self._skip_teardown(blocker)
+            return
+        self._walk(schedule.TEARDOWN)
+
+    def _skip_teardown(self, why: str) -> None:
+        """Teardown steps that will not run say why in the reports (instead of 'not reached')."""
+        for index, entry in enumerate(self.schedule):
+            if entry.stage == schedule.TEARDOWN and index not in self._torn_down:
+                self.slots[index].message = why
+
     def _announce_kept(self) -> None:
         """Say what was kept, until when, and the one command that removes it."""
         kept = [f"job {self.job_id}"] if self.job_id else []
         if self.state.get("deployed"):
             kept.append(f"deployed folder {self.state.get('deployed')['path']}")
+        if (self.state.get("scratch") or {}).get("created"):
+            kept.append(f"scratch schema {self.state.get('scratch')['schema']} (with its tables and volumes)")
+        self._skip_teardown("not run: kept for debugging (--keep-on-failure)")
         if not kept:
             return
         message = f"kept for debugging (--keep-on-failure): {', '.join(kept)}."
@@ -228,7 +272,7 @@ class Runner:
         except Interrupted as exc:
             self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.run_url))
             raise
-        except NoCompute as exc:  # a plan setting the workspace cannot serve: the fix, nothing else
+        except Unservable as exc:  # a plan setting the workspace cannot serve: the fix, nothing else
             self._end(result, ERROR, Outcome(False, exc.message))
             raise
         except ApiError as exc:

@@ -1,8 +1,10 @@
 """The plan's steps as one list, built once: what the runner announces, runs and reports.
 
 Each ``Entry`` says which report phase and log fold it belongs to, what it does (deploy,
-create the job, start it, run the batch job, or a plan step) and whether it is skipped on
-purpose (iterations past ``--iterations N``). The announcement (every entry is recorded up
+create the scratch namespace, create the job, start it, run the batch job, or a plan step),
+when it runs (``stage``: the main flow, which the first failure stops; ``after``, each step
+even when one before it failed; ``teardown``, inside cleanup once the job's run has ended)
+and whether it is skipped on purpose (iterations past ``--iterations N``). The announcement (every entry is recorded up
 front, so unreached steps show as skipped), the flow and the reports all walk this list, so
 they cannot disagree about what the test is.
 """
@@ -13,18 +15,19 @@ from typing import Optional
 
 from streamtest.plan.model import Iteration, Plan, Step
 
-WARM, DEPLOY, CREATE, START, BATCH, STEP = "warm", "deploy", "create", "start", "batch", "step"
+WARM, DEPLOY, SCRATCH, CREATE, START, BATCH, STEP = "warm", "deploy", "scratch", "create", "start", "batch", "step"
+MAIN, AFTER, TEARDOWN = "main", "after", "teardown"   # stages
 
 
 @dataclass(frozen=True)
 class Entry:
     phase: str                    # report phase: "setup", an iteration's phase name, "cleanup"
-    section: str                  # log fold: "setup", "iteration 1: name", "after"
+    section: str                  # log fold: "setup", "iteration 1: name", "after", "teardown"
     name: str                     # the step's name in the log and the reports
-    action: str                   # WARM | DEPLOY | CREATE | START | BATCH | STEP
+    action: str                   # WARM | DEPLOY | SCRATCH | CREATE | START | BATCH | STEP
     step: Optional[Step] = None   # the plan step, for STEP
     watch: bool = False           # watch the streaming run while it runs
-    after: bool = False           # an ``after`` step: runs even when the test already failed
+    stage: str = MAIN             # MAIN | AFTER | TEARDOWN
     skipped: str = ""             # why it will not run (empty: it will, when reached)
 
 
@@ -35,6 +38,8 @@ def build(plan: Plan, iterations: Optional[int] = None) -> list[Entry]:
         entries.append(Entry("setup", "setup", "start compute ahead", WARM))
     if plan.deploy:
         entries.append(Entry("setup", "setup", f"deploy {plan.deploy.source.name} to {plan.deploy.to}", DEPLOY))
+    if plan.scratch:
+        entries.append(Entry("setup", "setup", f"create scratch schema {plan.scratch.full_name}", SCRATCH))
     entries += [Entry("setup", "setup", s.name, STEP, s) for s in plan.before]
     entries.append(Entry("setup", "setup", "create job", CREATE))
     entries.append(Entry("setup", "setup", "start job (wait for RUNNING)" if plan.mode == "stream" else "run job", START))
@@ -46,7 +51,8 @@ def build(plan: Plan, iterations: Optional[int] = None) -> list[Entry]:
         if plan.mode == "batch":
             entries.append(Entry(phase, section, "run job", BATCH, skipped=skipped))
         entries += [Entry(phase, section, s.name, STEP, s, watch=True, skipped=skipped) for s in it.validate]
-    entries += [Entry("cleanup", "after", s.name, STEP, s, after=True) for s in plan.after]
+    entries += [Entry("cleanup", "after", s.name, STEP, s, stage=AFTER) for s in plan.after]
+    entries += [Entry("cleanup", "teardown", s.name, STEP, s, stage=TEARDOWN) for s in plan.teardown]
     return entries
 
 

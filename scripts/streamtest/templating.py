@@ -1,5 +1,6 @@
 """Plan templating: exactly ``${var.X}``, ``${env.X}``, ``${env.X:-default}``, ``${run.id}``,
-``${iteration.number}``, ``${iteration.name}``, and ``$$`` for a literal ``$``.
+``${iteration.number}``, ``${iteration.name}``, ``${scratch.catalog}``, ``${scratch.schema}``,
+``${scratch.volume.NAME}``, and ``$$`` for a literal ``$``.
 
 Nothing else is evaluated: no expressions, no nesting, no shell. A ``$`` that starts none of
 these forms is kept as it is, so SQL and regexes survive; ``${...}`` with anything else
@@ -25,16 +26,23 @@ class TemplateError(ValueError):
 
 @dataclass
 class Context:
-    """What templates may refer to. ``iteration`` is None outside ``iterations``."""
+    """What templates may refer to. ``iteration`` is None outside ``iterations``.
+
+    ``scratch`` maps ``scratch.schema``-style references to their values once the plan's
+    ``scratch:`` section is named ({} when the plan has none). It is None while ``vars`` and
+    ``scratch:`` itself are rendered: the namespace's name is built from them, not the
+    other way round.
+    """
 
     vars: Mapping[str, str]
     env: Mapping[str, str]
     run_id: str
     iteration: Optional[tuple[int, str]] = None
     used_secrets: set = field(default_factory=set)
+    scratch: Optional[Mapping[str, str]] = None
 
     def with_iteration(self, number: int, name: str) -> "Context":
-        return Context(self.vars, self.env, self.run_id, (number, name), self.used_secrets)
+        return Context(self.vars, self.env, self.run_id, (number, name), self.used_secrets, self.scratch)
 
 
 def render(text: str, ctx: Context) -> str:
@@ -54,6 +62,8 @@ def _resolve(expr: str, ctx: Context) -> str:
             raise TemplateError(f"${{{expr}}} is only defined inside iterations")
         number, name = ctx.iteration
         return str(number) if expr == "iteration.number" else name
+    if expr.startswith("scratch."):
+        return _scratch(expr, ctx.scratch)
     match = _VAR.fullmatch(expr)
     if match:
         name = match.group(1)
@@ -73,7 +83,25 @@ def _resolve(expr: str, ctx: Context) -> str:
             ctx.used_secrets.add(name)
         return value
     raise TemplateError(f"unknown reference ${{{expr}}}: use var.NAME, env.NAME, env.NAME:-default, "
-                        "run.id, iteration.number or iteration.name ($$ for a literal $)")
+                        "run.id, iteration.number, iteration.name or scratch.* ($$ for a literal $)")
+
+
+def _scratch(expr: str, scratch: Optional[Mapping[str, str]]) -> str:
+    """``scratch.catalog``, ``scratch.schema`` (catalog.schema) or ``scratch.volume.NAME``
+    (its /Volumes path), each only for what the plan's ``scratch:`` section declares."""
+    if scratch is None:
+        raise TemplateError(f"${{{expr}}} cannot be used in vars: or scratch: (the scratch namespace is named "
+                            "from them); write it where the value is used")
+    if expr in scratch:
+        return scratch[expr]
+    if not scratch:
+        raise TemplateError(f"${{{expr}}} needs a scratch: section (catalog, schema, volumes) in the plan")
+    volumes = sorted(key[len("scratch.volume."):] for key in scratch if key.startswith("scratch.volume."))
+    if expr.startswith("scratch.volume."):
+        listed = ", ".join(volumes) if volumes else "none"
+        raise TemplateError(f"${{{expr}}}: '{expr[len('scratch.volume.'):]}' is not in scratch.volumes "
+                            f"(declared: {listed})")
+    raise TemplateError(f"unknown reference ${{{expr}}}: use scratch.catalog, scratch.schema or scratch.volume.NAME")
 
 
 def resolve_vars(raw: Mapping[str, str], ctx: Context) -> tuple[dict[str, str], dict[str, str]]:

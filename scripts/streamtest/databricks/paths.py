@@ -1,15 +1,24 @@
-"""Databricks path rules, without any HTTP: where uploads may go and which workspace
-folders are top-level (never ours to create or delete).
+"""Databricks path and name rules, without any HTTP: where uploads may go, which workspace
+folders are top-level (never ours to create or delete), which Unity Catalog names a
+scratch namespace may have.
 
 The plan checker refuses a deploy into a top-level folder; deploy and cleanup use ``depth``
 to know which missing ancestors a run creates and may remove again.
 """
 from __future__ import annotations
 
+import re
+
 UPLOAD_TARGETS = ("/Volumes/", "dbfs:/", "/Workspace/")  # where an upload step may write
 # folders every workspace has; '/Workspace/...' and the legacy form without it name the same
 TOP_LEVEL = ("/", "/Workspace", "/Workspace/Shared", "/Workspace/Users", "/Workspace/Repos",
              "/Shared", "/Users", "/Repos")
+
+
+# a Unity Catalog name streamtest creates: usable unquoted in SQL (`dev.sbit_1.bronze`) and in
+# /Volumes paths; Unity Catalog itself allows more, but a name that needs backticks would
+# break every `${scratch.schema}` in a statement
+UC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 def workspace_relative(path: str) -> str:

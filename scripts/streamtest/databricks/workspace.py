@@ -2,7 +2,8 @@
 
 Everything above this module speaks in plain Python and typed views (``runs.Run``,
 ``statements.Statement``, job ids, bytes to upload); everything below is ``HttpClient.call``.
-Jobs use API 2.2; workspace, files, DBFS and SQL use 2.0, as the real workspace does.
+Jobs use API 2.2; workspace, files, DBFS and SQL use 2.0, Unity Catalog 2.1, as the real
+workspace does.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from streamtest.databricks import paths
 from streamtest.databricks.jobs import Job, parse_job
 from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
 from streamtest.databricks.statements import Statement, parse_statement
+from streamtest.databricks.unity import Schema, Volume, parse_schema, parse_volume
 from streamtest.identity import TAG_RUN
 
 JOBS = "/api/2.2/jobs"
+UC = "/api/2.1/unity-catalog"
 # OAuth (used by auth.py): where the token endpoint is discovered, and its documented default
 OIDC_DISCOVERY = "/oidc/.well-known/oauth-authorization-server"
 OIDC_TOKEN = "/oidc/v1/token"
@@ -30,13 +33,22 @@ DBFS_INLINE_LIMIT = 1024 * 1024
 DBFS_BLOCK = 1024 * 1024
 
 
-class NoCompute(ApiError):
-    """The workspace cannot give the compute a task asks for: no serverless jobs compute for a
-    task that names none, or a warehouse or cluster that does not exist. The caller knows
-    which plan setting that was, and re-raises it with the one-line fix (``with_fix``)."""
+class Unservable(ApiError):
+    """The workspace cannot serve what a plan setting asks for. The caller knows which
+    setting that was, and re-raises it with the one-line fix (``with_fix``); the runner
+    reports only that fix."""
 
-    def with_fix(self, fix: str) -> "NoCompute":
-        return NoCompute(self.error_code, fix, self.status, self.endpoint)
+    def with_fix(self, fix: str) -> "Unservable":
+        return type(self)(self.error_code, fix, self.status, self.endpoint)
+
+
+class NoCompute(Unservable):
+    """No serverless jobs compute for a task that names none, or a warehouse or cluster
+    that does not exist."""
+
+
+class AlreadyExists(Unservable):
+    """A schema of that name is there and this run did not make it: never ours to use or drop."""
 
 
 def is_gone(exc: ApiError) -> bool:
@@ -270,6 +282,65 @@ class Workspace:
         except ApiError as exc:
             if not is_gone(exc):
                 raise
+
+    # -- Unity Catalog -----------------------------------------------------------------------
+    def create_schema(self, catalog: str, name: str, comment: str) -> Schema:
+        """schemas create, never mistaking someone else's schema for ours: ``comment`` names
+        this run, so a schema met under that name after a lost reply (or as a 409) is ours
+        only when it carries the same comment. One that does not raises ``AlreadyExists``."""
+        full_name = f"{catalog}.{name}"
+
+        def ours() -> Optional[dict]:
+            found = self._get_or_none(f"{UC}/schemas/{quote(full_name, safe='')}")
+            if found is not None and parse_schema(found).comment != comment:
+                raise AlreadyExists("SCHEMA_ALREADY_EXISTS", f"schema {full_name} already exists",
+                                    409, f"POST {UC}/schemas")
+            return found
+
+        return parse_schema(self._create(f"{UC}/schemas", {"catalog_name": catalog, "name": name,
+                                                           "comment": comment}, ours))
+
+    def get_schema(self, full_name: str) -> Optional[Schema]:
+        found = self._get_or_none(f"{UC}/schemas/{quote(full_name, safe='')}")
+        return None if found is None else parse_schema(found)
+
+    def delete_schema(self, full_name: str) -> bool:
+        """Drop a schema with everything in it (``force``: its tables and volumes, as
+        ``DROP SCHEMA ... CASCADE``). True when dropped now, False when it was already gone."""
+        return _unless_gone(lambda: self.client.call("DELETE", f"{UC}/schemas/{quote(full_name, safe='')}",
+                                                     params={"force": "true"}))
+
+    def create_volume(self, catalog: str, schema: str, name: str) -> Volume:
+        """A managed volume in a schema this run created: one already there under that name
+        (a retried create whose first reply was lost) can only be this run's."""
+        full_name = f"{catalog}.{schema}.{name}"
+        body = {"catalog_name": catalog, "schema_name": schema, "name": name, "volume_type": "MANAGED"}
+        return parse_volume(self._create(f"{UC}/volumes", body,
+                                         lambda: self._get_or_none(f"{UC}/volumes/{quote(full_name, safe='')}")))
+
+    def _create(self, path: str, body: dict, found: Callable[[], Optional[dict]]) -> dict:
+        """POST that creates a named object, never blindly repeated: after a reply that may
+        have been lost, or a 409 already-exists, ``found()`` (the object by its name, None
+        when absent; it raises when the object is not ours) stands for the reply."""
+        try:
+            return self.client.call("POST", path, json=body, idempotent=False, recover=found)
+        except Unservable:
+            raise
+        except ApiError as exc:
+            if exc.status != 409 and "ALREADY_EXISTS" not in exc.error_code:
+                raise
+            existing = found()
+            if existing is None:  # gone again between the two calls
+                raise
+            return existing
+
+    def _get_or_none(self, path: str) -> Optional[dict]:
+        try:
+            return self.client.call("GET", path)
+        except ApiError as exc:
+            if is_gone(exc):
+                return None
+            raise
 
     # -- first contact ---------------------------------------------------------------------
     def reach(self) -> None:

@@ -19,8 +19,8 @@ from streamtest.plan import expected_file, jobsettings, model
 from streamtest.plan.source import Locations, Problem, load_yaml, read_text
 from streamtest.localfiles import deployed_as, local_files
 
-TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
-            "setup", "iterations", "after", "cleanup")
+TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "scratch", "job", "start", "compute", "before",
+            "setup", "iterations", "after", "teardown", "cleanup")
 STEP_KEYS = {
     "notebook": ("parameters", "expect", "within", "timeout"),
     "sql": ("expect", "rows", "within", "timeout"),
@@ -131,6 +131,9 @@ class Checker:
             self.problem(root, "a plan must be a YAML mapping (version, job, iterations, ...)")
             return None
         self.keys(raw, root, TOP_KEYS, "the plan", required=("job",))
+        scratch = self.scratch(raw["scratch"]) if "scratch" in raw else None
+        # a scratch section with a problem is reported once, not again at every ${scratch.*}
+        self.ctx.scratch = scratch.references() if scratch else (_Unresolved() if "scratch" in raw else {})
         version = raw.get("version", 1)
         if version != 1:
             self.problem(("version",), f"version must be 1, not {version!r}")
@@ -161,12 +164,14 @@ class Checker:
         setup = self.steps(raw.get("setup"), ("setup",), "setup")
         iterations = self.iterations(raw.get("iterations"))
         after = self.steps(raw.get("after"), ("after",), "after")
+        teardown = self.steps(raw.get("teardown"), ("teardown",), "teardown")
         cleanup = self.cleanup(raw.get("cleanup"))
 
         plan = model.Plan(file=self.file, name=name, mode=mode, run_id=self.ctx.run_id,
                           vars=dict(self.ctx.vars), job=job, deploy=deploy,
                           start_timeout=start_timeout or 0.0, compute=compute, before=before,
-                          setup=setup, iterations=iterations, after=after, cleanup=cleanup)
+                          setup=setup, iterations=iterations, after=after, cleanup=cleanup,
+                          scratch=scratch, teardown=teardown)
         self.cross_checks(plan)
         return plan
 
@@ -188,6 +193,43 @@ class Checker:
         elif to and paths.is_top_level(to):
             self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
         return model.Deploy(folder, to) if folder and to else None
+
+    def scratch(self, raw) -> Optional[model.Scratch]:
+        """``scratch: {catalog, schema, volumes}``, rendered before everything else that may
+        refer to it (with vars, env and run.id; not with ``${scratch.*}``)."""
+        path = ("scratch",)
+        if raw is None:
+            self.problem(path, "scratch needs 'catalog' and 'schema'")
+            return None
+        raw = self.mapping(raw, path, "scratch")
+        self.keys(raw, path, ("catalog", "schema", "volumes"), "scratch", required=("catalog", "schema"))
+        before = len(self.problems)
+        names = {key: self.uc_name(raw.get(key), path + (key,), f"scratch.{key}")
+                 for key in ("catalog", "schema") if key in raw}
+        volumes: list[str] = []
+        for index, item in enumerate(self.sequence(raw.get("volumes"), path + ("volumes",), "scratch.volumes")):
+            name = self.uc_name(item, path + ("volumes", index), "a scratch volume")
+            if name and name in volumes:
+                self.problem(path + ("volumes", index), f"scratch.volumes names '{name}' twice")
+            elif name:
+                volumes.append(name)
+        if len(self.problems) > before or len(names) < 2:
+            return None
+        file, line = self.loc.of(path)
+        return model.Scratch(names["catalog"], names["schema"], tuple(volumes), f"{file}:{line}")
+
+    def uc_name(self, raw, path, what: str) -> str:
+        """A Unity Catalog name streamtest will create or use, lower-cased as Unity Catalog
+        stores it; one that would need quoting in SQL is a problem now, not a failed run."""
+        before = len(self.problems)
+        value = self.text(raw, path, what)
+        if len(self.problems) > before:
+            return ""
+        if not paths.UC_NAME.fullmatch(value):
+            self.problem(path, f"{what} '{value}' is not a valid name: letters, digits and _, starting with a "
+                         "letter or _, at most 255 (it is used unquoted in SQL and in /Volumes paths)")
+            return ""
+        return value.lower()
 
     def job(self, raw, plan_name: str, job_file_loader) -> dict:
         path = ("job",)
@@ -449,6 +491,16 @@ class Checker:
                     self.problems.append(Problem(file, int(line), message))
                 else:
                     self.problem(at, message)
+
+
+class _Unresolved(dict):
+    """``${scratch.*}`` of a scratch section that has a problem: kept as written."""
+
+    def __contains__(self, key) -> bool:
+        return True
+
+    def __getitem__(self, key) -> str:
+        return "${" + key + "}"
 
 
 def default_name(step: model.Step) -> str:

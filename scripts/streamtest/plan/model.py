@@ -63,6 +63,29 @@ class Compute:
 
 
 @dataclass
+class Scratch:
+    """``scratch:``: a schema of its own for one test run, created after deploy and dropped
+    with everything in it once the job's run has ended. Names are lower-cased, as Unity
+    Catalog stores them, so ``${scratch.schema}`` reads what the workspace shows."""
+    catalog: str
+    schema: str                   # the schema's own name (without the catalog)
+    volumes: tuple = ()           # volume names, created in it in this order
+    where: str = ""               # "FILE:LINE" of the section
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog}.{self.schema}"
+
+    def volume_path(self, volume: str) -> str:
+        return f"/Volumes/{self.catalog}/{self.schema}/{volume}"
+
+    def references(self) -> dict:
+        """What ``${scratch.*}`` resolves to (templating.Context.scratch)."""
+        return {"scratch.catalog": self.catalog, "scratch.schema": self.full_name,
+                **{f"scratch.volume.{v}": self.volume_path(v) for v in self.volumes}}
+
+
+@dataclass
 class CleanupPolicy:
     delete_job: bool = True
     delete_deployed: bool = True
@@ -85,13 +108,15 @@ class Plan:
     iterations: list[Iteration] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
     cleanup: CleanupPolicy = field(default_factory=CleanupPolicy)
+    scratch: Optional[Scratch] = None
+    teardown: list[Step] = field(default_factory=list)  # after the job's run ended, before the drop
 
     @property
     def base_dir(self) -> Path:
         return self.file.parent
 
     def all_steps(self) -> list[Step]:
-        steps = list(self.before) + list(self.setup) + list(self.after)
+        steps = list(self.before) + list(self.setup) + list(self.after) + list(self.teardown)
         for iteration in self.iterations:
             steps += iteration.produce + iteration.validate
         return steps
@@ -122,6 +147,9 @@ def describe(plan: Plan) -> dict:
                  "vars": dict(plan.vars)}
     if plan.deploy:
         out["deploy"] = {"from": str(plan.deploy.source), "to": plan.deploy.to}
+    if plan.scratch:
+        out["scratch"] = {"catalog": plan.scratch.catalog, "schema": plan.scratch.full_name,
+                          "volumes": {v: plan.scratch.volume_path(v) for v in plan.scratch.volumes}}
     out["job"] = plan.job
     out["start"] = {"timeout": plan.start_timeout}
     out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}
@@ -132,6 +160,8 @@ def describe(plan: Plan) -> dict:
     out["iterations"] = [{"name": it.name, "produce": [step(s) for s in it.produce],
                           "validate": [step(s) for s in it.validate]} for it in plan.iterations]
     out["after"] = [step(s) for s in plan.after]
+    if plan.teardown:
+        out["teardown"] = [step(s) for s in plan.teardown]
     out["cleanup"] = {"delete_job": plan.cleanup.delete_job, "delete_deployed": plan.cleanup.delete_deployed,
                       "timeout": plan.cleanup.timeout}
     return out

@@ -66,11 +66,14 @@ class Recorder:
         return result
 
     def phases(self) -> list[tuple[str, list[StepResult]]]:
-        """Results grouped by phase, in the order phases were first announced."""
+        """Results grouped by phase, in the order phases were first announced; within a phase
+        the steps that ran in the order they started (cleanup's teardown steps, announced up
+        front, run between cleanup actions recorded as they happen), then those that did not."""
         order: dict[str, list[StepResult]] = {}
         for result in self.results:
             order.setdefault(result.phase, []).append(result)
-        return list(order.items())
+        return [(phase, sorted(results, key=lambda r: (r.started is None, r.started or 0.0)))
+                for phase, results in order.items()]
 
     def verdict(self) -> str:
         """passed | failed | error: a failed check outranks an error in a later step."""
