@@ -1,10 +1,12 @@
 """The SBIT example end to end: the real ``streamtest`` CLI runs examples/sbit's plans against
-a localspace whose spark engine really streams.
+a localspace whose spark engine really streams, on Delta Lake.
 
 One emulator (one JVM) serves the module, as one workspace serves a team; every plan's
 ``before`` drops and recreates ``dev.sbit``, so the plans do not see each other's tables.
 The expected numbers are the hand-computed ones of examples/sbit/README.md, written here
-again so the test does not trust the plan it checks.
+again so the test does not trust the plan it checks. Beyond the counts, the tables' Delta
+history shows how each layer wrote (bronze streamed appends, silver and gold MERGE), and the
+bronze rows name the volume file they came from, as a Databricks path.
 """
 from __future__ import annotations
 
@@ -45,6 +47,15 @@ FINAL_WORKOUTS = [
     ["9", "6", "1", "140.0", "150.0", "160.0", "3"],
 ]
 PHASES = ["setup", "payload 1", "payload 2", "cleanup"]
+BRONZE = {"registered_users_bz": "registered_users", "gym_logins_bz": "gym_logins",
+          "kafka_multiplex_bz": "kafka_multiplex"}
+# Each layer's write, as DESCRIBE HISTORY names it: Auto Loader appends, foreachBatch MERGEs.
+WRITES = {**{table: "STREAMING UPDATE" for table in BRONZE},
+          **{table: "MERGE" for table in ("users", "gym_logs", "heart_rate", "workouts",
+                                          "gym_summary", "workout_bpm_summary")}}
+LANDED = {"registered_users_bz": ["users-0.csv", "users-1.csv", "users-2.csv"],
+          "gym_logins_bz": ["logins-0.csv", "logins-1.csv", "logins-2.csv"],
+          "kafka_multiplex_bz": ["events-0.json", "events-1.json", "events-2.json"]}
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +95,13 @@ def sql_rows(space: LocalSpace, statement: str) -> list[list[str]]:
 
 
 def nothing_running(space: LocalSpace) -> bool:
-    """No job, run or statement left, and no streaming query thread alive in the JVM."""
+    """No job, run or statement left, no streaming query thread alive in the JVM, and nothing
+    left of the deployed notebooks."""
     jvm = space.engine.spark._jvm
     threads = [str(t.getName()) for t in jvm.java.lang.Thread.getAllStackTraces().keySet()]
-    return clean(space) and not [t for t in threads if t.startswith("stream execution thread")]
+    deployed = space.paths.workspace_root / "Shared" / "streamtest"
+    return (clean(space) and not [t for t in threads if t.startswith("stream execution thread")]
+            and not (deployed.exists() and any(deployed.iterdir())))
 
 
 def assert_passed(result: Result, plan: str) -> None:
@@ -111,6 +125,24 @@ def assert_final_tables(space: LocalSpace) -> None:
                            "ORDER BY user_id, workout_id") == FINAL_WORKOUTS
 
 
+def assert_written_as_designed(space: LocalSpace) -> None:
+    """Delta tables, each written the way its layer writes (DESCRIBE HISTORY), and bronze rows
+    that name their landing file by its /Volumes path, never the emulator's folder."""
+    for table, operation in WRITES.items():
+        detail = sql_rows(space, f"DESCRIBE DETAIL dev.sbit.{table}")
+        assert detail[0][0] == "delta", (table, detail)
+        history = sql_rows(space, f"DESCRIBE HISTORY dev.sbit.{table}")
+        operations = {row[4] for row in history}
+        assert operation in operations, (table, operations)
+        assert operations <= {"CREATE TABLE", operation}, (table, operations)
+    for table, source in BRONZE.items():
+        files = [row[0] for row in sql_rows(space, f"SELECT DISTINCT source_file FROM dev.sbit.{table} "
+                                                   "ORDER BY source_file")]
+        folder = f"/Volumes/dev/sbit/landing/{source}/"
+        assert [f.rsplit("/", 1)[-1] for f in files] == LANDED[table], files
+        assert all(folder in f and str(space.root) not in f for f in files), files
+
+
 @pytest.mark.parametrize("plan", ["streamtest.yml", "streamtest-batch.yml"])
 def test_sbit_plan_passes_with_hand_computed_counts(space, tmp_path, plan):
     result = streamtest(space, plan, tmp_path)
@@ -118,6 +150,7 @@ def test_sbit_plan_passes_with_hand_computed_counts(space, tmp_path, plan):
     assert result.code == 0, result.err[-4000:]
     assert_passed(result, plan)
     assert_final_tables(space)
+    assert_written_as_designed(space)
     wait_until(lambda: nothing_running(space), 15, "the emulator to have nothing running")
 
 

@@ -95,10 +95,14 @@ class Gold():
                             F.sum(F.expr("timestampdiff(MINUTE, login, logout)")).alias("minutes_in_gym")))
 
     def refresh(self, df_changes, batch_id):
-        """Both summaries from the silver tables as they are now, merged into gold."""
+        """The summaries whose silver inputs changed, recomputed from the silver tables as they
+        are now and merged into gold."""
         session = df_changes.sparkSession
-        self.workout_bpm_summary_upserter.upsert(self.workout_bpm_summary(session), batch_id)
-        self.gym_summary_upserter.upsert(self.gym_summary(session), batch_id)
+        changed = {row.silver_table for row in df_changes.select("silver_table").distinct().collect()}
+        if changed & {"users", "workouts", "heart_rate"}:
+            self.workout_bpm_summary_upserter.upsert(self.workout_bpm_summary(session), batch_id)
+        if changed & {"users", "gym_logs"}:
+            self.gym_summary_upserter.upsert(self.gym_summary(session), batch_id)
 
     def upsert(self, once=True, processing_time="5 seconds"):
         import time
@@ -108,7 +112,7 @@ class Gold():
         print(f"\nExecuting gold layer upsert ...")
         df_changes = reduce(lambda left, right: left.unionByName(right), [
             spark.readStream.option("readChangeFeed", "true").table(self.table(name))
-                 .select(F.lit(name).alias("silver_table"), "_change_type", "_commit_version")
+                 .select(F.lit(name).alias("silver_table"), "_change_type")
             for name in self.SILVER])
         stream_writer = (df_changes.writeStream
                                    .foreachBatch(self.refresh)

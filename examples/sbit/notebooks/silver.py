@@ -37,15 +37,17 @@ class Silver():
         self.db_name = self.Conf.db_name
         spark.sql(f"USE {self.catalog}.{self.db_name}")
 
-    def read_bronze(self, table_name, startingVersion=0):
+    def read_bronze(self, table_name, startingVersion=None):
         # Bronze is insert-only; ignoreDeletes lets a retention job delete old bronze rows
-        # without stopping these streams. startingVersion applies to a new checkpoint only.
-        return (spark.readStream
-                     .option("startingVersion", startingVersion)
-                     .option("ignoreDeletes", True)
-                     .table(f"{self.catalog}.{self.db_name}.{table_name}"))
+        # without stopping these streams. A startingVersion (to replay bronze from a given
+        # table version) applies to a new checkpoint only; by default a new stream starts
+        # with the table as it is, then its changes.
+        reader = spark.readStream.option("ignoreDeletes", True)
+        if startingVersion is not None:
+            reader = reader.option("startingVersion", startingVersion)
+        return reader.table(f"{self.catalog}.{self.db_name}.{table_name}")
 
-    def kafka_topic(self, topic, schema, startingVersion=0):
+    def kafka_topic(self, topic, schema, startingVersion=None):
         """The decoded `value` of one topic's records in the multiplexed bronze table."""
         from pyspark.sql import functions as F
         return (self.read_bronze("kafka_multiplex_bz", startingVersion)
@@ -62,7 +64,7 @@ class Silver():
         spark.sparkContext.setLocalProperty("spark.scheduler.pool", pool)
         return stream_writer.trigger(**self.Conf.trigger(once, processing_time)).start()
 
-    def upsert_users(self, once=True, processing_time="5 seconds", startingVersion=0):
+    def upsert_users(self, once=True, processing_time="5 seconds", startingVersion=None):
         # Idempotent: a user registers once; a registration sent again is ignored.
         query = f"""
             MERGE INTO {self.catalog}.{self.db_name}.users a
@@ -77,7 +79,7 @@ class Silver():
         return self.write_upserts(df_delta, Upserter(query, "users_delta"), "users",
                                   once, processing_time, "silver_p2")
 
-    def upsert_gym_logs(self, once=True, processing_time="5 seconds", startingVersion=0):
+    def upsert_gym_logs(self, once=True, processing_time="5 seconds", startingVersion=None):
         # Idempotent: insert a visit once, if its logout is after its login; a later logout of
         # the same visit (same mac, gym and login) moves the logout.
         query = f"""
@@ -95,7 +97,7 @@ class Silver():
         return self.write_upserts(df_delta, Upserter(query, "gym_logs_delta"), "gym_logs",
                                   once, processing_time, "silver_p3")
 
-    def upsert_heart_rate(self, once=True, processing_time="5 seconds", startingVersion=0):
+    def upsert_heart_rate(self, once=True, processing_time="5 seconds", startingVersion=None):
         # Idempotent: one reading per device and time; a reading of 0 or less is a sensor glitch.
         query = f"""
             MERGE INTO {self.catalog}.{self.db_name}.heart_rate a
@@ -109,7 +111,7 @@ class Silver():
         return self.write_upserts(df_delta, Upserter(query, "heart_rate_delta"), "heart_rate",
                                   once, processing_time, "silver_p2")
 
-    def upsert_workouts(self, once=True, processing_time="5 seconds", startingVersion=0):
+    def upsert_workouts(self, once=True, processing_time="5 seconds", startingVersion=None):
         # Idempotent: a workout session starts once and stops once; redelivered events are ignored.
         query = f"""
             MERGE INTO {self.catalog}.{self.db_name}.workouts a
