@@ -128,6 +128,19 @@ public class DatabricksParser implements ParserInterface {
     return new String[] {catalog, schema, p.get(p.size() - 1)};
   }
 
+  /** The sub-folders of {@code dir} whose names match a SHOW ... LIKE pattern, sorted. */
+  private static List<String> folders(File dir, String like) {
+    String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
+    List<String> out = new ArrayList<>();
+    for (String n : names == null ? new String[0] : names) {
+      if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
+        out.add(n);
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
   private static RuntimeException error(String message) {
     return new IllegalArgumentException(message);
   }
@@ -217,13 +230,9 @@ public class DatabricksParser implements ParserInterface {
       if (!dir.isDirectory()) {
         throw error("[SCHEMA_NOT_FOUND] The schema `" + catalog + "`.`" + schema + "` cannot be found.");
       }
-      String like = m.group(m.groupCount());
-      String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
       StringBuilder rows = new StringBuilder();
-      for (String n : names == null ? new String[0] : names) {
-        if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
-          rows.append(rows.length() == 0 ? "" : ", ").append("('").append(schema).append("', '").append(n).append("')");
-        }
+      for (String n : folders(dir, m.group(m.groupCount()))) {
+        rows.append(rows.length() == 0 ? "" : ", ").append("('").append(schema).append("', '").append(n).append("')");
       }
       if (rows.length() == 0) {
         return delegate.parsePlan("SELECT CAST(NULL AS STRING) AS database_name, CAST(NULL AS STRING) AS volume_name WHERE false");
@@ -233,14 +242,9 @@ public class DatabricksParser implements ParserInterface {
     if ((m = SHOW_CATALOGS.matcher(sql)).matches()) {
       // The catalogs that exist (folders), not only those Spark has loaded, and never
       // Spark's own spark_catalog.
-      String[] names = volumesRoot().list((d, n) -> new File(d, n).isDirectory());
-      Arrays.sort(names == null ? new String[0] : names);
-      String like = m.group(1);
       StringBuilder rows = new StringBuilder();
-      for (String n : names == null ? new String[0] : names) {
-        if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
-          rows.append(rows.length() == 0 ? "" : ", ").append("('").append(n).append("')");
-        }
+      for (String n : folders(volumesRoot(), m.group(1))) {
+        rows.append(rows.length() == 0 ? "" : ", ").append("('").append(n).append("')");
       }
       return delegate.parsePlan(rows.length() == 0
           ? "SELECT CAST(NULL AS STRING) AS catalog WHERE false"
