@@ -245,40 +245,6 @@ def parse_namespace_statement(sql: str) -> Optional[NamespaceStatement]:
     return None
 
 
-_ROW_WRITES = {"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE"}
-_QUERY_STARTS = {"SELECT", "WITH", "VALUES", "FROM", "TABLE"}
-
-
-def written_table(sql: str) -> Optional[list[str]]:
-    """The name parts of the table whose rows a statement changes, else None.
-
-    Row writes (INSERT [OVERWRITE], UPDATE, DELETE, MERGE, TRUNCATE), tables created or
-    replaced with rows (``CREATE [OR REPLACE] TABLE ... AS query``), and ``ALTER TABLE ...
-    SET LOCATION`` (the table now reads other files). A plain CREATE TABLE has no rows yet."""
-    sql = re.sub(r"^INSERT\s+OVERWRITE\s+(?!TABLE\b)", "INSERT OVERWRITE TABLE ", _strip_comments(sql),
-                 flags=re.I)
-    tokens = tokenize(sql)
-    code = [t for t in tokens if t.kind not in ("ws", "comment")]
-    words = [t.upper or t.text for t in code]
-    if not words:
-        return None
-    first = words[0]
-    if first in _ROW_WRITES:
-        pass
-    elif first in ("CREATE", "REPLACE"):
-        as_query = any(a == "AS" and (b in _QUERY_STARTS or b == "(") for a, b in zip(words, words[1:]))
-        if "TABLE" not in words[:6] or not as_query:
-            return None
-    elif first == "ALTER":
-        if words[1:2] != ["TABLE"] or not any(a == "SET" and b == "LOCATION"
-                                               for a, b in zip(words, words[1:])):
-            return None
-    else:
-        return None
-    refs = table_refs(tokens)
-    return refs[0].parts if refs else None
-
-
 def uses_delta(sql: str) -> bool:
     """True when a statement asks for the Delta format (USING DELTA)."""
     tokens = [t for t in tokenize(sql) if t.kind not in ("ws", "comment")]
