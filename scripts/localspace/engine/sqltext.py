@@ -1,11 +1,12 @@
-"""Just enough SQL lexing to run Unity Catalog SQL on engines without Unity Catalog.
+"""Just enough SQL lexing for the python engine, whose SQLite store has no Unity Catalog.
 
-Neither sqlite nor Spark's default session catalog understands ``catalog.schema.table``, so
-both engines rewrite table references into names they do understand. Finding those
-references needs to tell strings, comments and quoted identifiers from code, and table
-positions (``FROM x``, ``INTO x``, ``TABLE x``) from column references (``u.name``). This
-module does only that; each engine supplies the mapping. Namespace statements (catalogs,
-schemas, volumes) are recognised here too, because each engine answers them itself.
+SQLite does not understand ``catalog.schema.table``, so the python engine (sqlstore.py)
+rewrites table references into names it does understand; the spark engine needs none of
+this (Spark resolves the names itself, spark_session.py). Finding those references needs to
+tell strings, comments and quoted identifiers from code, and table positions (``FROM x``,
+``INTO x``, ``TABLE x``) from column references (``u.name``). Namespace statements
+(catalogs, schemas, volumes) are recognised here too. ``split_statements`` also serves
+``%sql`` cells on both engines.
 """
 from __future__ import annotations
 
