@@ -271,6 +271,11 @@ class Workspace:
             if not is_gone(exc):
                 raise
 
+    # -- who we are ------------------------------------------------------------------------
+    def current_user(self) -> str:
+        """The caller's SCIM ``userName`` (what bundles call ``workspace.current_user.userName``)."""
+        return str(self.client.call("GET", "/api/2.0/preview/scim/v2/Me").get("userName") or "")
+
     # -- first contact ---------------------------------------------------------------------
     def reach(self) -> None:
         """One cheap authenticated call before anything is created: an unreachable host, a
