@@ -145,7 +145,7 @@ def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] 
         return UNUSABLE
 
 
-def _plan(args, env):
+def _plan(args, env, progress: Optional[Progress] = None):
     overrides = {}
     for item in args.var:
         name, sep, value = item.partition("=")
@@ -155,7 +155,22 @@ def _plan(args, env):
     run_id = args.run_id or identity.new_run_id(env)
     if not identity.RUN_ID.fullmatch(run_id):
         raise UsageError(f"--run-id may hold only letters, digits and _ (max 48), not {run_id!r}")
-    return load_plan(args.config, env=env, run_id=run_id, overrides=overrides)
+    return load_plan(args.config, env=env, run_id=run_id, overrides=overrides,
+                     current_user=_current_user(env, progress) if env.get("DATABRICKS_HOST") else None)
+
+
+def _current_user(env, progress: Optional[Progress]):
+    """A bundle's ``${workspace.current_user.userName}`` (and development mode's name prefix)
+    is the workspace's answer to SCIM Me: asked once, only when the bundle refers to it, by
+    ``run`` and ``check`` alike when DATABRICKS_HOST is set. Without it, ``check`` reports the
+    reference as needing the workspace."""
+    def ask() -> str:
+        ws = _workspace(env, progress or Progress())
+        try:
+            return ws.current_user()
+        finally:
+            ws.client.close()
+    return ask
 
 
 def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:
@@ -167,7 +182,7 @@ def _workspace(env, progress: Progress, host: Optional[str] = None, answered_bef
 
 
 def cmd_check(args, env, progress: Progress) -> int:
-    plan = _plan(args, env)
+    plan = _plan(args, env, progress)
     text = yaml.safe_dump(_redacted(describe(plan)), sort_keys=False, allow_unicode=True, width=100)
     sys.stdout.write(redaction.redact(text))
     progress.write(f"streamtest: {args.config} is valid ({len(plan.iterations)} iteration(s), mode {plan.mode})")
@@ -186,7 +201,7 @@ def _redacted(value):
 
 
 def cmd_run(args, env, progress: Progress) -> int:
-    plan = _plan(args, env)
+    plan = _plan(args, env, progress)
     _refuse_unclean_state(args.state)
     ws = _workspace(env, progress)
     ws.reach()  # first contact: an unreachable host or a bad credential ends here, nothing created

@@ -1,0 +1,500 @@
+"""``job: {bundle: databricks.yml, resource: KEY, target: NAME}``: a job taken from a bundle.
+
+The resource's settings are resolved as the Databricks bundle tooling documents it, so the
+test runs the job the team deploys, not a copy that drifts:
+
+- ``include`` globs, relative to databricks.yml, add files whose top-level mappings are merged
+  (https://docs.databricks.com/dev-tools/bundles/settings, "include").
+- ``targets.<name>`` is merged over the top-level definitions: ``resources`` (mappings key by
+  key; a job's ``tasks`` by ``task_key`` and ``job_clusters`` by ``job_cluster_key``, as
+  https://docs.databricks.com/dev-tools/bundles/job-task-override and /cluster-override say),
+  ``variables``, ``workspace``, ``presets``, ``mode``. Without ``target`` the one marked
+  ``default: true`` is used ("targets" in the settings reference).
+- ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
+  value, else the ``default`` (the precedence order of
+  https://docs.databricks.com/dev-tools/bundles/variables); ``type: complex`` values are
+  mappings or lists, taken from the target or the default only. ``lookup`` needs the
+  workspace's object names and is refused as a plan error (pass the id with --var).
+- ``mode: development`` (https://docs.databricks.com/dev-tools/bundles/deployment-modes):
+  the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
+  and triggers paused, ``max_concurrent_runs`` 4; ``presets`` (``name_prefix``, ``tags``,
+  ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
+- Relative ``notebook_path`` / ``python_file`` values are resolved against the YAML file that
+  holds them and must lie inside the bundle's folder; the bundle tooling syncs them to
+  ``${workspace.file_path}``, streamtest instead deploys the folder they live in under the
+  run's own folder (the plan's ``deploy.to``), which is this run's ``workspace.root_path``,
+  with ``workspace.file_path`` = ``<root_path>/files`` as the tooling's default layout. The
+  deployed bundle and its job are never touched.
+
+Anything that cannot be resolved offline is a problem at the file and line that says it.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+from streamtest.localfiles import deployed_as
+from streamtest.plan import bundle_refs
+from streamtest.plan.source import Problem, load_yaml, read_text
+
+TOP_KEYS = ("bundle", "include", "variables", "workspace", "resources", "targets", "presets", "sync",
+            "artifacts", "permissions", "run_as", "experimental", "git", "python", "scripts")
+TARGET_KEYS = ("default", "mode", "variables", "workspace", "resources", "presets", "bundle", "sync",
+               "artifacts", "permissions", "run_as", "git", "cluster_id", "compute_id")
+VARIABLE_KEYS = ("default", "description", "type", "lookup")
+KEYED_LISTS = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments": "environment_key"}
+NOT_JOB_SETTINGS = ("permissions",)   # applied by the tooling after create; streamtest's job has its own
+PATH_FIELDS = (("notebook_task", "notebook_path"), ("spark_python_task", "python_file"))
+DEV_CONCURRENT_RUNS = 4
+NOT_FOUND = object()
+
+
+@dataclass
+class Resolved:
+    settings: dict                  # JobSettings, fully substituted
+    where: dict                     # path inside ``settings`` -> (file, line)
+    deploy_source: Optional[Path]   # the local folder the job's files live in
+    deploy_to: str = ""             # where it goes in this run's folder
+    target: str = ""
+
+
+@dataclass
+class _Config:
+    """The merged bundle: data plus where each path was written."""
+    data: dict = field(default_factory=dict)
+    where: dict = field(default_factory=dict)
+
+
+class BundleReader:
+    """Reads one bundle for one plan; problems are collected, never raised one by one."""
+
+    def __init__(self, file: Path, problems: list[Problem], overrides: Mapping[str, str], env: Mapping[str, str],
+                 current_user: Optional[Callable[[], str]], run_root: str, run_id: str):
+        self.file = file
+        self.root = file.parent
+        self.problems = problems
+        self.overrides, self.env = overrides, env
+        self.current_user = current_user
+        self.run_root = run_root.rstrip("/")
+        self.run_id = run_id
+        self.config = _Config()
+
+    def problem(self, at, message: str) -> None:
+        file, line = at if isinstance(at, tuple) and len(at) == 2 and isinstance(at[1], int) else self.where(at)
+        self.problems.append(Problem(file, line, message))
+
+    def where(self, path) -> tuple[str, int]:
+        path = tuple(path)
+        while path:
+            if path in self.config.where:
+                return self.config.where[path]
+            path = path[:-1]
+        return str(self.file), 1
+
+    # -- reading and merging -------------------------------------------------------------
+    def _load(self, path: Path) -> Optional[dict]:
+        text, unreadable = read_text(path, str(path), "the bundle file")
+        if unreadable:
+            self.problems.append(unreadable)
+            return None
+        data, locations, problems = load_yaml(text, str(path))
+        self.problems.extend(problems)
+        if problems:
+            return None
+        if not isinstance(data, dict):
+            self.problems.append(Problem(str(path), 1, "a bundle file must be a YAML mapping"))
+            return None
+        for key in data:
+            if key not in TOP_KEYS:
+                hint = difflib.get_close_matches(str(key), TOP_KEYS, n=1)
+                self.problems.append(Problem(*locations.of((key,)), f"unknown top-level key '{key}' in a bundle file"
+                                             + (f" (did you mean '{hint[0]}'?)" if hint else "")))
+        self.config.where.update(locations.where)
+        return data
+
+    def read(self) -> bool:
+        data = self._load(self.file)
+        if data is None:
+            return False
+        self.config.data = {k: v for k, v in data.items() if k != "include"}
+        includes = data.get("include") or []
+        if not isinstance(includes, list):
+            self.problem(("include",), "include must be a list of file globs")
+            includes = []
+        for index, pattern in enumerate(includes):
+            if not isinstance(pattern, str):
+                self.problem(("include", index), "include entries must be glob strings")
+                continue
+            matches = sorted(p for p in self.root.glob(pattern) if p.is_file())
+            if not matches:
+                self.problem(("include", index), f"include '{pattern}' matches no file under {self.root}")
+            for match in matches:
+                if not match.resolve().is_relative_to(self.root.resolve()):
+                    self.problem(("include", index), f"include '{pattern}': {match} is outside the bundle's folder")
+                    continue
+                if match.resolve() == self.file.resolve():
+                    continue
+                self._merge_file(match)
+        return True
+
+    def _merge_file(self, path: Path) -> None:
+        text, unreadable = read_text(path, str(path), "the bundle file")
+        if unreadable:
+            self.problems.append(unreadable)
+            return
+        data, locations, problems = load_yaml(text, str(path))
+        self.problems.extend(problems)
+        if problems or data is None:
+            return
+        if not isinstance(data, dict):
+            self.problems.append(Problem(str(path), 1, "an included bundle file must be a YAML mapping"))
+            return
+        for key, value in data.items():
+            if key == "include":
+                self.problems.append(Problem(*locations.of((key,)), "include is only read from databricks.yml"))
+                continue
+            if key == "resources" and isinstance(value, dict):
+                for kind, items in value.items():
+                    for name in (items or {}) if isinstance(items, dict) else {}:
+                        existing = self.config.data.get("resources", {}).get(kind, {}) or {}
+                        if name in existing:
+                            self.problems.append(Problem(*locations.of((key, kind, name)),
+                                                         f"resources.{kind}.{name} is already defined at "
+                                                         f"{':'.join(map(str, self.where(('resources', kind, name))))}"))
+            self._merge_into((), {key: value}, (), locations.where)
+
+    def _merge_into(self, at: tuple, over: Any, over_at: tuple, over_where: dict) -> None:
+        """Merge ``over`` (whose locations are ``over_where`` under ``over_at``) into the path ``at``."""
+        base = _get(self.config.data, at)
+        if isinstance(base, dict) and isinstance(over, dict):
+            for key, value in over.items():
+                self._place(at + (key,), over_at + (key,), over_where)
+                self._merge_into(at + (key,), value, over_at + (key,), over_where)
+            return
+        key_field = KEYED_LISTS.get(at[-1]) if at else None
+        if key_field and isinstance(base, list) and isinstance(over, list):
+            for j, item in enumerate(over):
+                name = item.get(key_field) if isinstance(item, dict) else None
+                index = next((i for i, b in enumerate(base) if isinstance(b, dict) and name is not None
+                              and b.get(key_field) == name), None)
+                if index is None:
+                    base.append({})
+                    index = len(base) - 1
+                self._place(at + (index,), over_at + (j,), over_where)
+                self._merge_into(at + (index,), item, over_at + (j,), over_where)
+            return
+        _set(self.config.data, at, _copy(over))
+        for path, place in over_where.items():
+            if path[:len(over_at)] == over_at and len(path) > len(over_at):
+                self.config.where[at + path[len(over_at):]] = place
+
+    def _place(self, at, over_at, over_where) -> None:
+        if over_at in over_where:
+            self.config.where[at] = over_where[over_at]
+
+    # -- the target ----------------------------------------------------------------------
+    def select_target(self, wanted: str) -> Optional[str]:
+        targets = self.config.data.get("targets") or {}
+        if not isinstance(targets, dict):
+            self.problem(("targets",), "targets must be a mapping of target names")
+            return None
+        if not wanted:
+            defaults = [name for name, t in targets.items() if isinstance(t, dict) and t.get("default") is True]
+            if len(defaults) == 1:
+                wanted = defaults[0]
+            elif not targets:
+                return "default"  # the tooling's name for a bundle without targets
+            else:
+                self.problem(("targets",), "the bundle marks no single target default: true; give job.target "
+                             f"(one of {', '.join(targets)})")
+                return None
+        if wanted not in targets:
+            hint = difflib.get_close_matches(wanted, list(targets), n=1)
+            self.problems.append(Problem(*self._target_at, f"job.target: the bundle has no target '{wanted}'"
+                                         + (f" (did you mean '{hint[0]}'?)" if hint else
+                                            f"; it has: {', '.join(targets) or 'none'}")))
+            return None
+        target = targets[wanted] or {}
+        if not isinstance(target, dict):
+            self.problem(("targets", wanted), f"targets.{wanted} must be a mapping")
+            return None
+        for key in target:
+            if key not in TARGET_KEYS:
+                self.problem(("targets", wanted, key), f"unknown key '{key}' in targets.{wanted}")
+        for key in ("resources", "workspace", "presets", "bundle", "run_as"):
+            if key in target:
+                self._merge_into((key,), target[key], ("targets", wanted, key), dict(self.config.where))
+        if "mode" in target:
+            self.config.data["mode"] = target["mode"]
+            self.config.where[("mode",)] = self.where(("targets", wanted, "mode"))
+        return wanted
+
+    _target_at: tuple = ("", 1)
+
+    # -- variables -----------------------------------------------------------------------
+    def variables(self, target: str) -> Callable[[str], Any]:
+        declared = self.config.data.get("variables") or {}
+        if not isinstance(declared, dict):
+            self.problem(("variables",), "variables must be a mapping")
+            declared = {}
+        target_values = ((self.config.data.get("targets") or {}).get(target) or {}).get("variables") or {}
+        resolved: dict[str, Any] = {}
+        resolving: list[str] = []
+
+        def value_of(name: str) -> Any:
+            if name in resolved:
+                return resolved[name]
+            if name not in declared:
+                raise bundle_refs.RefError(f"${{var.{name}}}: the bundle declares no variable '{name}' "
+                                           "(add it under variables:)")
+            if name in resolving:
+                raise bundle_refs.RefError("bundle variables refer to each other in a cycle: "
+                                           + " -> ".join(resolving + [name]))
+            spec = declared[name] if isinstance(declared[name], dict) else {"default": declared[name]}
+            complex_ = spec.get("type") == "complex"
+            override = self.overrides.get(name, self.env.get(f"BUNDLE_VAR_{name}"))
+            from_target = target_values.get(name, NOT_FOUND) if isinstance(target_values, dict) else NOT_FOUND
+            if isinstance(from_target, dict) and set(from_target) <= set(VARIABLE_KEYS) and from_target:
+                if "lookup" in from_target:
+                    raise bundle_refs.RefError(f"variable '{name}' uses lookup in target '{target}', which needs the "
+                                               f"workspace's object names; pass its value with --var {name}=...")
+                from_target = from_target.get("default", NOT_FOUND)
+            if override is not None and not complex_:
+                value = override
+            elif from_target is not NOT_FOUND:
+                value = from_target
+            elif "default" in spec:
+                value = spec["default"]
+            elif "lookup" in spec:
+                raise bundle_refs.RefError(f"variable '{name}' uses lookup, which needs the workspace's object names; "
+                                           f"pass its value with --var {name}=... or BUNDLE_VAR_{name}")
+            else:
+                raise bundle_refs.RefError(f"variable '{name}' has no value: give a default, a value in target "
+                                           f"'{target}', --var {name}=... or BUNDLE_VAR_{name}")
+            if complex_ and not isinstance(value, (dict, list)):
+                raise bundle_refs.RefError(f"variable '{name}' is type: complex but its value is not a mapping or a "
+                                           "list (complex variables cannot come from --var or BUNDLE_VAR_)")
+            if not complex_ and isinstance(value, (dict, list)):
+                raise bundle_refs.RefError(f"variable '{name}' has a complex value; declare it with type: complex")
+            resolving.append(name)
+            try:
+                resolved[name] = bundle_refs.substitute(value, self.scope)
+            finally:
+                resolving.pop()
+            return resolved[name]
+
+        for name, spec in declared.items():
+            if isinstance(spec, dict):
+                for key in spec:
+                    if key not in VARIABLE_KEYS:
+                        self.problem(("variables", name, key), f"unknown key '{key}' in variable '{name}'")
+                if spec.get("type") not in (None, "complex"):
+                    self.problem(("variables", name, "type"), f"variable '{name}': type must be complex, "
+                                 f"not {spec.get('type')!r}")
+        return value_of
+
+    # -- the resource --------------------------------------------------------------------
+    def resolve(self, resource: str, wanted_target: str, target_at: tuple) -> Optional[Resolved]:
+        self._target_at = target_at
+        if not self.read():
+            return None
+        bundle = self.config.data.get("bundle") or {}
+        name = bundle.get("name") if isinstance(bundle, dict) else None
+        if not name:
+            self.problem(("bundle",), "the bundle needs bundle.name")
+        target = self.select_target(wanted_target)
+        if target is None:
+            return None
+        user: dict[str, str] = {}
+
+        def user_name() -> str:
+            if "userName" not in user:
+                if self.current_user is None:
+                    raise bundle_refs.RefError("this needs the workspace's current user (SCIM Me); set DATABRICKS_HOST "
+                                               "and credentials so streamtest can ask")
+                user["userName"] = self.current_user()
+            return user["userName"]
+
+        root, files = self.run_root, f"{self.run_root}/files"
+        self.scope = bundle_refs.Scope({
+            "bundle.name": lambda: name or "", "bundle.target": lambda: target,
+            "workspace.root_path": lambda: root, "workspace.file_path": lambda: files,
+            "workspace.current_user.userName": user_name,
+            "workspace.current_user.short_name": lambda: bundle_refs.short_name(user_name()),
+        }, lambda n: variable(n))
+        variable = self.variables(target)
+
+        jobs = (self.config.data.get("resources") or {}).get("jobs") or {}
+        base = ("resources", "jobs", resource)
+        if resource not in jobs:
+            pipelines = (self.config.data.get("resources") or {}).get("pipelines") or {}
+            extra = " (it is a pipeline: pipeline: is not supported yet)" if resource in pipelines else ""
+            hint = difflib.get_close_matches(resource, list(jobs), n=1)
+            self.problems.append(Problem(*self._resource_at, f"job.resource: the bundle defines no job '{resource}'{extra}"
+                                         + (f" (did you mean '{hint[0]}'?)" if hint else
+                                            f"; its jobs: {', '.join(jobs) or 'none'}")))
+            return None
+        raw = jobs[resource]
+        if not isinstance(raw, dict):
+            self.problem(base, f"resources.jobs.{resource} must be a mapping of job settings")
+            return None
+        settings = self._substitute(raw, base)
+        for key in NOT_JOB_SETTINGS:
+            settings.pop(key, None)
+        where = {p[len(base):]: w for p, w in self.config.where.items() if p[:len(base)] == base}
+        local = self._paths(settings, base, files)
+        self._mode(settings, base, resource)
+        source = _common_folder(local, self.root) if local else None
+        to = files if source is None or source == self.root else \
+            posixpath.join(files, source.relative_to(self.root).as_posix())
+        return Resolved(settings, where, source, to if source is not None else "", target)
+
+    _resource_at: tuple = ("", 1)
+
+    def _substitute(self, value: Any, at: tuple) -> Any:
+        """Substitute leaf by leaf, so each problem names its own line."""
+        if isinstance(value, dict):
+            return {k: self._substitute(v, at + (k,)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._substitute(v, at + (i,)) for i, v in enumerate(value)]
+        if isinstance(value, str):
+            try:
+                return bundle_refs.substitute(value, self.scope)
+            except bundle_refs.RefError as exc:
+                self.problem(at, str(exc))
+        return value
+
+    def _paths(self, settings: dict, base: tuple, files: str) -> list[Path]:
+        """Relative task paths, resolved against the file that holds them, re-rooted under ``files``."""
+        found: list[Path] = []
+        for index, task in enumerate(_tasks(settings)):
+            for kind, key in PATH_FIELDS:
+                holder = task.get(kind)
+                if not isinstance(holder, dict) or not isinstance(holder.get(key), str):
+                    continue
+                value = holder[key]
+                if value.startswith("/") or "://" in value or holder.get("source") == "GIT" or settings.get("git_source"):
+                    continue
+                at = base + _task_path(settings, task) + (kind, key)
+                written_in = Path(self.where(at)[0]).parent
+                local = Path(os.path.normpath(written_in / value))
+                if not local.resolve().is_relative_to(self.root.resolve()):
+                    self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
+                    continue
+                if not local.is_file():
+                    self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
+                                     f"{written_in}, the folder of the file that holds them)")
+                    continue
+                rel = local.relative_to(self.root).as_posix()
+                name = deployed_as(local, rel, local.read_bytes())[0] if key == "notebook_path" else rel
+                holder[key] = f"{files}/{name}"
+                found.append(local)
+            for lib_index, library in enumerate(task.get("libraries") or []):
+                for kind in ("whl", "jar"):
+                    if isinstance(library, dict) and isinstance(library.get(kind), str) \
+                            and not library[kind].startswith(("/", "dbfs:", "s3:", "abfss:", "gs:")):
+                        self.problem(base + _task_path(settings, task) + ("libraries", lib_index, kind),
+                                     f"library {kind} '{library[kind]}' is a local build artifact; streamtest does not "
+                                     "build or upload bundle artifacts (give a workspace or volume path)")
+        return found
+
+    def _mode(self, settings: dict, base: tuple, resource: str) -> None:
+        """Development mode and presets, as deployment-modes documents them."""
+        mode = self.config.data.get("mode")
+        presets = self.config.data.get("presets") or {}
+        if mode not in (None, "development", "production"):
+            self.problem(("mode",), f"mode must be development or production, not {mode!r}")
+        dev = mode == "development"
+        if "name_prefix" in presets:
+            prefix = self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
+        elif dev:
+            prefix = self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
+        else:
+            prefix = ""
+        tags = dict(settings.get("tags") or {}) if isinstance(settings.get("tags"), dict) else settings.get("tags")
+        if isinstance(tags, dict):
+            if dev:
+                tags.setdefault("dev", self._substitute("${workspace.current_user.short_name}", ("mode",)))
+            extra = self._substitute(presets.get("tags") or {}, ("presets", "tags"))
+            if isinstance(extra, dict):
+                for key, value in extra.items():
+                    tags.setdefault(key, value)
+            if tags:
+                settings["tags"] = tags
+        pause = presets.get("trigger_pause_status", "PAUSED" if dev else None)
+        if pause:
+            for key in ("schedule", "trigger", "continuous"):
+                if isinstance(settings.get(key), dict) and "pause_status" not in settings[key]:
+                    settings[key]["pause_status"] = pause
+        runs = presets.get("jobs_max_concurrent_runs", DEV_CONCURRENT_RUNS if dev else None)
+        if runs and settings.get("max_concurrent_runs") in (None, 0, 1):
+            settings["max_concurrent_runs"] = runs
+        # streamtest's own job, never the deployed one: the run id keeps parallel runs apart
+        settings["name"] = f"{prefix}{settings.get('name') or resource}-{self.run_id}"
+
+
+def read_bundle(file: Path, resource: str, target: str, *, problems: list[Problem], overrides: Mapping[str, str],
+                env: Mapping[str, str], current_user: Optional[Callable[[], str]], run_root: str, run_id: str,
+                resource_at: tuple[str, int], target_at: tuple[str, int]) -> Optional[Resolved]:
+    """Resolve ``resources.jobs.<resource>`` of the bundle at ``file`` for ``target`` ('' = its default)."""
+    reader = BundleReader(file, problems, overrides, env, current_user, run_root, run_id)
+    reader._resource_at = resource_at
+    return reader.resolve(resource, target, target_at)
+
+
+def _tasks(settings: dict) -> list[dict]:
+    out = []
+    for task in settings.get("tasks") or []:
+        if isinstance(task, dict):
+            out.append(task)
+            inner = (task.get("for_each_task") or {}).get("task") if isinstance(task.get("for_each_task"), dict) else None
+            if isinstance(inner, dict):
+                out.append(inner)
+    return out
+
+
+def _task_path(settings: dict, task: dict) -> tuple:
+    for index, item in enumerate(settings.get("tasks") or []):
+        if item is task:
+            return ("tasks", index)
+        if isinstance(item, dict) and isinstance(item.get("for_each_task"), dict) and item["for_each_task"].get("task") is task:
+            return ("tasks", index, "for_each_task", "task")
+    return ("tasks",)
+
+
+def _common_folder(files: list[Path], root: Path) -> Path:
+    folders = [f.parent for f in files]
+    common = Path(os.path.commonpath([str(f) for f in folders]))
+    return common if common.is_relative_to(root) else root
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for key in path:
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
+            data = data[key]
+        else:
+            return NOT_FOUND
+    return data
+
+
+def _set(data: dict, path: tuple, value: Any) -> None:
+    for key in path[:-1]:
+        if isinstance(data, dict):
+            data = data.setdefault(key, {})
+        else:
+            data = data[key]
+    data[path[-1]] = value
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
