@@ -84,7 +84,7 @@ class BundleReader:
         self.config = _Config()
 
     def problem(self, at, message: str) -> None:
-        file, line = at if isinstance(at, tuple) and len(at) == 2 and isinstance(at[1], int) else self.where(at)
+        file, line = self.where(at)
         self.problems.append(Problem(file, line, message))
 
     def where(self, path) -> tuple[str, int]:
@@ -314,8 +314,9 @@ class BundleReader:
         def user_name() -> str:
             if "userName" not in user:
                 if self.current_user is None:
-                    raise bundle_refs.RefError("this needs the workspace's current user (SCIM Me); set DATABRICKS_HOST "
-                                               "and credentials so streamtest can ask")
+                    raise bundle_refs.RefError("${workspace.current_user.userName} (also behind short_name and "
+                                               "development mode's name prefix) needs the workspace's current user "
+                                               "(SCIM Me): set DATABRICKS_HOST and credentials, then check asks it")
                 user["userName"] = self.current_user()
             return user["userName"]
 
