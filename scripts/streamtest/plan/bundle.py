@@ -17,7 +17,7 @@ test runs the job the team deploys, not a copy that drifts:
   workspace's object names and is refused as a plan error (pass the id with --var).
 - ``mode: development`` (https://docs.databricks.com/dev-tools/bundles/deployment-modes):
   the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
-  and triggers paused, ``max_concurrent_runs`` 4; ``presets`` (``name_prefix``, ``tags``,
+  and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
   ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
 - Relative ``notebook_path`` / ``python_file`` values are resolved against the YAML file that
   holds them and must lie inside the bundle's folder; the bundle tooling syncs them to
@@ -416,7 +416,8 @@ class BundleReader:
             prefix = self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
         else:
             prefix = ""
-        tags = dict(settings.get("tags") or {}) if isinstance(settings.get("tags"), dict) else settings.get("tags")
+        tags = settings.get("tags") or {}
+        tags = dict(tags) if isinstance(tags, dict) else tags
         if isinstance(tags, dict):
             if dev:
                 tags.setdefault("dev", self._substitute("${workspace.current_user.short_name}", ("mode",)))
@@ -432,7 +433,7 @@ class BundleReader:
                 if isinstance(settings.get(key), dict) and "pause_status" not in settings[key]:
                     settings[key]["pause_status"] = pause
         runs = presets.get("jobs_max_concurrent_runs", DEV_CONCURRENT_RUNS if dev else None)
-        if runs and settings.get("max_concurrent_runs") in (None, 0, 1):
+        if runs and not settings.get("max_concurrent_runs"):  # an explicit 1 keeps runs one at a time
             settings["max_concurrent_runs"] = runs
         # streamtest's own job, never the deployed one: the run id keeps parallel runs apart
         settings["name"] = f"{prefix}{settings.get('name') or resource}-{self.run_id}"

@@ -1,0 +1,153 @@
+"""``job: {bundle, resource, target}`` resolved offline, field by field, against what the
+Databricks bundle docs say the tooling produces (settings, variables, deployment-modes,
+job-task-override and cluster-override pages); the current user from localspace's SCIM Me."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamtest.cli import main
+from streamtest.plan import PlanInvalid, load_plan
+from streamtest.plan.bundle_refs import short_name
+
+BUNDLES = Path(__file__).parent / "fixtures" / "bundles"
+
+
+def plan_for(tmp_path: Path, bundle: Path, resource: str, target: str = "", extra: str = "") -> Path:
+    plan = tmp_path / "streamtest.yml"
+    target_line = f", target: {target}" if target else ""
+    plan.write_text(f"version: 1\njob: {{bundle: {bundle}, resource: {resource}{target_line}}}\n{extra}")
+    return plan
+
+
+def never_asked() -> str:
+    raise AssertionError("the current user was asked for although nothing refers to it")
+
+
+def load(plan: Path, overrides=None, env=None, current_user=never_asked):
+    return load_plan(plan, env=env or {}, run_id="r1", overrides=overrides or {}, current_user=current_user)
+
+
+# -- a single-file bundle -----------------------------------------------------------------
+def test_single_file_default_target(tmp_path):
+    plan = load(plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream"))
+    job = plan.job
+    assert job["name"] == "sbit-stream-test-r1"          # ${bundle.target} of the default target, run id appended
+    assert job["tags"] == {"team": "data"}               # no dev tag: test is not a development target
+    assert "permissions" not in job                      # not JobSettings: the tooling applies it after create
+    task = job["tasks"][0]
+    assert task["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/ingest"
+    params = task["notebook_task"]["base_parameters"]
+    assert params == {"catalog": "main", "schema": "sbit_test", "landing": "/Volumes/main/sbit_test/landing",
+                      "files": "/Workspace/Shared/streamtest/r1/files/src"}
+    assert plan.deploy.source == BUNDLES / "single" / "src"
+    assert plan.deploy.to == "/Workspace/Shared/streamtest/r1/files/src"
+
+
+def test_other_target_overrides_variables(tmp_path):
+    params = load(plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream", "prod")) \
+        .job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert (params["catalog"], params["schema"], params["landing"]) == ("prod", "sbit", "/Volumes/prod/sbit/landing")
+
+
+def test_var_beats_environment_beats_target(tmp_path):
+    plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
+    env = {"BUNDLE_VAR_schema": "from_env", "BUNDLE_VAR_catalog": "env_catalog"}
+    params = load(plan, overrides={"schema": "from_cli"}, env=env).job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert params["schema"] == "from_cli" and params["catalog"] == "env_catalog"
+
+
+def test_deploy_to_is_the_runs_root_path(tmp_path):
+    plan = load(plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream",
+                         extra="deploy:\n  to: /Workspace/Shared/ci/${run.id}\n"))
+    assert plan.deploy.to == "/Workspace/Shared/ci/r1/files/src"
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/ci/r1/files/src/ingest"
+
+
+# -- included resource files, task overrides, complex variables ---------------------------
+def test_included_file_and_target_overrides(tmp_path):
+    job = load(plan_for(tmp_path, BUNDLES / "included" / "databricks.yml", "orders_stream", "test")).job
+    stream, helper = job["tasks"]
+    assert stream["task_key"] == "stream" and stream["max_retries"] == 0          # merged by task_key
+    assert stream["notebook_task"]["base_parameters"] == {"env": "ci", "warehouse": "test-wh", "mode": "test"}
+    # ../src from resources/orders.job.yml: relative to the file that holds it, under file_path
+    assert stream["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/stream/run"
+    assert helper["spark_python_task"]["python_file"] == "/Workspace/Shared/streamtest/r1/files/src/stream/helpers.py"
+    assert job["job_clusters"][0]["new_cluster"] == {"spark_version": "15.4.x-scala2.12", "node_type_id": "m5.large",
+                                                     "num_workers": 2}  # the target's complex value
+    assert job["tags"] == {"cost_center": "ci"}                                     # presets.tags
+    assert job["continuous"] == {} and job["max_concurrent_runs"] == 1             # not a development target
+
+
+def test_development_mode_prefix_tag_and_paused_triggers(tmp_path):
+    plan = load(plan_for(tmp_path, BUNDLES / "included" / "databricks.yml", "orders_stream", "dev"),
+                current_user=lambda: "jane.doe@example.com")
+    job = plan.job
+    assert job["name"] == "[dev jane_doe] orders-stream-r1"
+    assert job["tags"] == {"dev": "jane_doe"}
+    assert job["continuous"] == {"pause_status": "PAUSED"}
+    assert job["max_concurrent_runs"] == 1            # an explicit 1 keeps runs one at a time
+    assert job["job_clusters"][0]["new_cluster"]["node_type_id"] == "i3.xlarge"   # the complex default
+    assert job["tasks"][0]["notebook_task"]["base_parameters"]["warehouse"] == "dev-wh"
+
+
+def test_development_mode_without_a_workspace_is_a_plan_error(tmp_path):
+    with pytest.raises(PlanInvalid) as raised:
+        load(plan_for(tmp_path, BUNDLES / "included" / "databricks.yml", "orders_stream", "dev"), current_user=None)
+    assert any("needs the workspace's current user" in p.message and p.file.endswith("databricks.yml")
+               for p in raised.value.problems)
+
+
+def test_plan_templating_never_reads_bundle_syntax(tmp_path):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nresources:\n  jobs:\n    j:\n      description: ${env.HOME}\n"
+                      "      tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/nb}}]\n")
+    with pytest.raises(PlanInvalid) as raised:
+        load(plan_for(tmp_path, bundle, "j"), env={"HOME": "/root"})
+    [problem] = raised.value.problems
+    assert (problem.file, problem.line) == (str(bundle), 5) and "unknown bundle reference ${env.HOME}" in problem.message
+
+
+def test_target_adds_a_task_after_the_others(tmp_path):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nresources:\n  jobs:\n    j:\n"
+                      "      tasks: [{task_key: a, notebook_task: {notebook_path: /Workspace/a}}]\n"
+                      "targets:\n  t:\n    resources:\n      jobs:\n        j:\n"
+                      "          tasks: [{task_key: b, notebook_task: {notebook_path: /Workspace/b}}]\n")
+    job = load(plan_for(tmp_path, bundle, "j", "t")).job
+    assert [t["task_key"] for t in job["tasks"]] == ["a", "b"]
+    assert job["name"] == "j-r1"                      # no name: the resource key, as the tooling names it
+
+
+@pytest.mark.parametrize("user, short", [("jane.doe@example.com", "jane_doe"), ("sp-1234", "sp_1234"),
+                                         ("élodie+ci@x.io", "élodie_ci")])
+def test_short_name(user, short):
+    assert short_name(user) == short
+
+
+# -- the current user from the workspace ----------------------------------------------------
+def test_localspace_answers_scim_me(localspace, workspace_env):
+    import requests
+    reply = requests.get(f"{localspace.url}/api/2.0/preview/scim/v2/Me",
+                         headers={"Authorization": f"Bearer {workspace_env['DATABRICKS_TOKEN']}"}, timeout=10)
+    assert reply.status_code == 200
+    me = reply.json()
+    assert me["userName"] == "localspace-user@example.com" and me["id"] and me["active"] is True
+    assert requests.get(f"{localspace.url}/api/2.0/preview/scim/v2/Me", timeout=10).status_code == 401
+
+
+def test_check_asks_the_workspace_for_the_current_user(localspace, workspace_env, tmp_path, capsys):
+    plan = plan_for(tmp_path, BUNDLES / "included" / "databricks.yml", "orders_stream", "dev")
+    assert main(["check", "-c", str(plan), "--run-id", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert "name: '[dev localspace_user] orders-stream-r1'" in out
+    assert [r[:2] for r in localspace.request_log] == [("GET", "/api/2.0/preview/scim/v2/Me")]
+
+
+def test_check_without_reference_makes_no_call(localspace, workspace_env, tmp_path, capsys):
+    plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
+    assert main(["check", "-c", str(plan), "--run-id", "r1"]) == 0
+    assert localspace.request_log == []
