@@ -325,6 +325,7 @@ class BundleReader:
             "bundle.name": lambda: name or "", "bundle.target": lambda: target,
             "workspace.root_path": lambda: root, "workspace.file_path": lambda: files,
             "workspace.current_user.userName": user_name,
+            "workspace.host": lambda: self._host(),
             "workspace.current_user.short_name": lambda: bundle_refs.short_name(user_name()),
         }, lambda n: variable(n))
         variable = self.variables(target)
@@ -355,6 +356,12 @@ class BundleReader:
         return Resolved(settings, where, source, to if source is not None else "", target)
 
     _resource_at: tuple = ("", 1)
+
+    def _host(self) -> str:
+        host = self.env.get("DATABRICKS_HOST", "").rstrip("/")
+        if not host:
+            raise bundle_refs.RefError("${workspace.host} needs DATABRICKS_HOST")
+        return host
 
     def _substitute(self, value: Any, at: tuple) -> Any:
         """Substitute leaf by leaf, so each problem names its own line."""

@@ -7,7 +7,7 @@ value is never passed through ``streamtest.templating``.
 
 What is resolved follows "Substitutions and variables in Databricks Asset Bundles"
 (https://docs.databricks.com/dev-tools/bundles/variables): ``${bundle.name}``,
-``${bundle.target}``, ``${workspace.root_path}``, ``${workspace.file_path}``,
+``${bundle.target}``, ``${workspace.root_path}``, ``${workspace.file_path}``, ``${workspace.host}``,
 ``${workspace.current_user.userName}`` / ``.short_name``, and ``${var.NAME}`` (a complex
 variable's fields as ``${var.NAME.field}``). A string that is exactly one reference takes the
 referenced value as it is (so a complex variable can stand for a whole mapping); inside
@@ -50,7 +50,7 @@ class Scope:
             raise RefError(f"${{{expr}}} is only known after `databricks bundle deploy`; streamtest creates its own "
                            "job and cannot resolve it (pass the value as a bundle variable with --var)")
         raise RefError(f"unknown bundle reference ${{{expr}}}: streamtest resolves var.*, bundle.name, bundle.target, "
-                       "workspace.root_path, workspace.file_path and workspace.current_user.userName/short_name")
+                       "workspace.root_path, workspace.file_path, workspace.host and workspace.current_user.userName/short_name")
 
 
 def substitute(value: Any, scope: Scope) -> Any:
