@@ -41,7 +41,7 @@ from streamtest.localfiles import deployed_as
 from streamtest.plan import bundle_refs
 from streamtest.plan.source import Problem, load_yaml, read_text
 
-TOP_KEYS = ("bundle", "include", "variables", "workspace", "resources", "targets", "presets", "sync",
+TOP_KEYS = ("bundle", "include", "environments", "variables", "workspace", "resources", "targets", "presets", "sync",
             "artifacts", "permissions", "run_as", "experimental", "git", "python", "scripts")
 TARGET_KEYS = ("default", "mode", "variables", "workspace", "resources", "presets", "bundle", "sync",
                "artifacts", "permissions", "run_as", "git", "cluster_id", "compute_id")
@@ -121,6 +121,11 @@ class BundleReader:
         if data is None:
             return False
         self.config.data = {k: v for k, v in data.items() if k != "include"}
+        if "environments" in self.config.data and "targets" not in self.config.data:
+            # the bundle format's first name for targets, still read by the tooling
+            self.config.data["targets"] = self.config.data.pop("environments")
+            self.config.where.update({("targets",) + p[1:]: w for p, w in list(self.config.where.items())
+                                      if p[:1] == ("environments",)})
         includes = data.get("include") or []
         if not isinstance(includes, list):
             self.problem(("include",), "include must be a list of file globs")
@@ -398,7 +403,13 @@ class BundleReader:
                                      f"{written_in}, the folder of the file that holds them)")
                     continue
                 rel = local.relative_to(self.root).as_posix()
-                name = deployed_as(local, rel, local.read_bytes())[0] if key == "notebook_path" else rel
+                name, language = deployed_as(local, rel, local.read_bytes())
+                if key == "notebook_path" and not language:
+                    self.problem(at, f"notebook_path '{value}': {local.name} is not a Databricks source-format "
+                                 "notebook (its first line must be '# Databricks notebook source', or '-- ...' / "
+                                 "'// ...'); streamtest does not deploy .ipynb notebooks yet")
+                    continue
+                name = name if key == "notebook_path" else rel
                 holder[key] = f"{files}/{name}"
                 found.append(local)
             for lib_index, library in enumerate(task.get("libraries") or []):
@@ -408,6 +419,13 @@ class BundleReader:
                         self.problem(base + _task_path(settings, task) + ("libraries", lib_index, kind),
                                      f"library {kind} '{library[kind]}' is a local build artifact; streamtest does not "
                                      "build or upload bundle artifacts (give a workspace or volume path)")
+        for env_index, environment in enumerate(settings.get("environments") or []):
+            spec = environment.get("spec") if isinstance(environment, dict) else None
+            for dep_index, dependency in enumerate((spec or {}).get("dependencies") or [] if isinstance(spec, dict) else []):
+                if isinstance(dependency, str) and dependency.startswith(("./", "../")):
+                    self.problem(base + ("environments", env_index, "spec", "dependencies", dep_index),
+                                 f"dependency '{dependency}' is a local build artifact; streamtest does not build or "
+                                 "upload bundle artifacts (give a workspace or volume path)")
         return found
 
     def _mode(self, settings: dict, base: tuple, resource: str) -> None:
