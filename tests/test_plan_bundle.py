@@ -151,3 +151,27 @@ def test_check_without_reference_makes_no_call(localspace, workspace_env, tmp_pa
     plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
     assert main(["check", "-c", str(plan), "--run-id", "r1"]) == 0
     assert localspace.request_log == []
+
+
+# -- a project shaped like the default-python template ------------------------------------
+def test_template_dev_target(tmp_path):
+    job = load(plan_for(tmp_path, BUNDLES / "template" / "databricks.yml", "my_project_job"),
+               current_user=lambda: "sam@example.com").job
+    assert job["name"] == "[dev sam] my_project_job-r1"
+    assert job["tags"] == {"dev": "sam"}
+    assert job["trigger"] == {"periodic": {"interval": 1, "unit": "DAYS"}, "pause_status": "PAUSED"}
+    assert job["email_notifications"] == {"on_failure": ["sam@example.com"]}
+    assert job["parameters"] == [{"name": "catalog", "default": "main"}]
+    assert job["max_concurrent_runs"] == 4
+    assert job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/notebook"
+    assert "run_as" not in job
+
+
+def test_template_prod_target(tmp_path):
+    job = load(plan_for(tmp_path, BUNDLES / "template" / "databricks.yml", "my_project_job", "prod"),
+               current_user=lambda: "sam@example.com").job
+    assert job["name"] == "my_project_job-r1" and "tags" not in job
+    assert "pause_status" not in job["trigger"] and "max_concurrent_runs" not in job
+    assert job["parameters"] == [{"name": "catalog", "default": "prod"}]
+    assert job["run_as"] == {"service_principal_name": "6f1c-sp"}
+    assert "permissions" not in job
