@@ -39,7 +39,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from streamtest.localfiles import deployed_as
 from streamtest.plan import bundle_refs
-from streamtest.plan.source import Problem, load_yaml, read_text
+from streamtest.plan.source import Problem, load_file
 
 TOP_KEYS = ("bundle", "include", "environments", "variables", "workspace", "resources", "targets", "presets", "sync",
             "artifacts", "permissions", "run_as", "experimental", "git", "python", "scripts")
@@ -97,13 +97,9 @@ class BundleReader:
 
     # -- reading and merging -------------------------------------------------------------
     def _load(self, path: Path) -> Optional[dict]:
-        text, unreadable = read_text(path, str(path), "the bundle file")
-        if unreadable:
-            self.problems.append(unreadable)
-            return None
-        data, locations, problems = load_yaml(text, str(path))
-        self.problems.extend(problems)
-        if problems:
+        before = len(self.problems)
+        data, locations = load_file(path, "the bundle file", self.problems)
+        if len(self.problems) > before:
             return None
         if not isinstance(data, dict):
             self.problems.append(Problem(str(path), 1, "a bundle file must be a YAML mapping"))
@@ -147,13 +143,8 @@ class BundleReader:
         return True
 
     def _merge_file(self, path: Path) -> None:
-        text, unreadable = read_text(path, str(path), "the bundle file")
-        if unreadable:
-            self.problems.append(unreadable)
-            return
-        data, locations, problems = load_yaml(text, str(path))
-        self.problems.extend(problems)
-        if problems or data is None:
+        data, locations = load_file(path, "the bundle file", self.problems)
+        if data is None:
             return
         if not isinstance(data, dict):
             self.problems.append(Problem(str(path), 1, "an included bundle file must be a YAML mapping"))

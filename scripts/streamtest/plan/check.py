@@ -16,7 +16,7 @@ from streamtest.databricks import paths
 from streamtest.databricks.paths import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.plan import expected_file, jobsettings, model
-from streamtest.plan.source import Locations, Problem, load_yaml, read_text
+from streamtest.plan.source import Locations, Problem, load_file
 from streamtest.localfiles import deployed_as, local_files
 
 TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "job", "start", "compute", "before",
@@ -534,13 +534,9 @@ def load_job_file(name: str, path, checker: Checker):
         return None
     if not checker.confined(job_path, path, "job.file"):
         return None
-    text, unreadable = read_text(job_path, str(job_path), "the job file")
-    if unreadable:
-        checker.problems.append(unreadable)
-        return None
-    data, locations, problems = load_yaml(text, str(job_path))
-    checker.problems.extend(problems)
-    checker.loc.graft(("job",), locations)
+    data, locations = load_file(job_path, "the job file", checker.problems)
+    if locations is not None:
+        checker.loc.graft(("job",), locations)
     return data
 
 
