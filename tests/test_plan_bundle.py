@@ -175,3 +175,24 @@ def test_template_prod_target(tmp_path):
     assert job["parameters"] == [{"name": "catalog", "default": "prod"}]
     assert job["run_as"] == {"service_principal_name": "6f1c-sp"}
     assert "permissions" not in job
+
+
+def test_target_lists_are_concatenated_and_parameters_merge_by_name(tmp_path):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nresources:\n  jobs:\n    j:\n"
+                      "      parameters: [{name: catalog, default: main}, {name: keep, default: x}]\n"
+                      "      email_notifications: {on_failure: [a@example.com]}\n"
+                      "      tasks: [{task_key: a, notebook_task: {notebook_path: /Workspace/a}}]\n"
+                      "targets:\n  t:\n    resources:\n      jobs:\n        j:\n"
+                      "          parameters: [{name: catalog, default: ci}]\n"
+                      "          email_notifications: {on_failure: [b@example.com]}\n"
+                      "          tazks: 1\n")
+    with pytest.raises(PlanInvalid) as raised:
+        load(plan_for(tmp_path, bundle, "j", "t"))
+    [problem] = raised.value.problems                 # the typo is reported where the target wrote it
+    assert (problem.file, problem.line) == (str(bundle), 15) and "unknown key 'tazks'" in problem.message
+    bundle.write_text(bundle.read_text().replace("          tazks: 1\n", ""))
+    job = load(plan_for(tmp_path, bundle, "j", "t")).job
+    assert job["parameters"] == [{"name": "catalog", "default": "ci"}, {"name": "keep", "default": "x"}]
+    assert job["email_notifications"] == {"on_failure": ["a@example.com", "b@example.com"]}

@@ -8,7 +8,8 @@ test runs the job the team deploys, not a copy that drifts:
 - ``targets.<name>`` is merged over the top-level definitions: ``resources`` (mappings key by
   key; a job's ``tasks`` by ``task_key`` and ``job_clusters`` by ``job_cluster_key``, as
   https://docs.databricks.com/dev-tools/bundles/job-task-override and /cluster-override say),
-  ``variables``, ``workspace``, ``presets``, ``mode``. Without ``target`` the one marked
+  ``variables``, ``workspace``, ``presets``, ``mode``; any other list is concatenated, as the
+  tooling merges sequences, and job ``parameters`` merge by ``name``. Without ``target`` the one marked
   ``default: true`` is used ("targets" in the settings reference).
 - ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
   value, else the ``default`` (the precedence order of
@@ -46,7 +47,8 @@ TOP_KEYS = ("bundle", "include", "environments", "variables", "workspace", "reso
 TARGET_KEYS = ("default", "mode", "variables", "workspace", "resources", "presets", "bundle", "sync",
                "artifacts", "permissions", "run_as", "git", "cluster_id", "compute_id")
 VARIABLE_KEYS = ("default", "description", "type", "lookup")
-KEYED_LISTS = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments": "environment_key"}
+KEYED_LISTS = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments": "environment_key",
+               "parameters": "name"}  # merged item by item on this key; other lists are concatenated
 NOT_JOB_SETTINGS = ("permissions",)   # applied by the tooling after create; streamtest's job has its own
 PATH_FIELDS = (("notebook_task", "notebook_path"), ("spark_python_task", "python_file"))
 DEV_CONCURRENT_RUNS = 4
@@ -182,6 +184,15 @@ class BundleReader:
                     index = len(base) - 1
                 self._place(at + (index,), over_at + (j,), over_where)
                 self._merge_into(at + (index,), item, over_at + (j,), over_where)
+            return
+        if isinstance(base, list) and isinstance(over, list):
+            # the tooling concatenates any other sequence (libs/dyn/merge in databricks/cli)
+            offset = len(base)
+            base.extend(_copy(over))
+            for path, place in over_where.items():
+                if path[:len(over_at)] == over_at and len(path) > len(over_at):
+                    rest = path[len(over_at):]
+                    self.config.where[at + (offset + rest[0],) + rest[1:]] = place
             return
         _set(self.config.data, at, _copy(over))
         for path, place in over_where.items():
