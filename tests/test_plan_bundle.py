@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from streamtest.cli import main
+from streamtest.databricks.workspace import User
 from streamtest.plan import PlanInvalid, load_plan
 from streamtest.plan.bundle_refs import short_name
 
@@ -82,7 +83,7 @@ def test_included_file_and_target_overrides(tmp_path):
 
 def test_development_mode_prefix_tag_and_paused_triggers(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "included" / "databricks.yml", "orders_stream", "dev"),
-                current_user=lambda: "jane.doe@example.com")
+                current_user=lambda: User("jane.doe@example.com"))
     job = plan.job
     assert job["name"] == "[dev jane_doe] orders-stream-r1"
     assert job["tags"] == {"dev": "jane_doe"}
@@ -122,10 +123,11 @@ def test_target_adds_a_task_after_the_others(tmp_path):
     assert job["name"] == "j-r1"                      # no name: the resource key, as the tooling names it
 
 
-@pytest.mark.parametrize("user, short", [("jane.doe@example.com", "jane_doe"), ("sp-1234", "sp_1234"),
-                                         ("élodie+ci@x.io", "élodie_ci")])
-def test_short_name(user, short):
-    assert short_name(user) == short
+@pytest.mark.parametrize("user, display, short", [
+    ("jane.doe@example.com", "Jane Doe", "jane_doe"), ("sp-1234", "", "sp_1234"), ("élodie+ci@x.io", "", "élodie_ci"),
+    ("6f1c2a3b-0000-4000-8000-00000000abcd", "ci-deployer", "ci_deployer")])   # a service principal: its display name
+def test_short_name(user, display, short):
+    assert short_name(user, display) == short
 
 
 # -- the current user from the workspace ----------------------------------------------------
@@ -156,7 +158,7 @@ def test_check_without_reference_makes_no_call(localspace, workspace_env, tmp_pa
 # -- a project shaped like the default-python template ------------------------------------
 def test_template_dev_target(tmp_path):
     job = load(plan_for(tmp_path, BUNDLES / "template" / "databricks.yml", "my_project_job"),
-               current_user=lambda: "sam@example.com").job
+               current_user=lambda: User("sam@example.com")).job
     assert job["name"] == "[dev sam] my_project_job-r1"
     assert job["tags"] == {"dev": "sam"}
     assert job["trigger"] == {"periodic": {"interval": 1, "unit": "DAYS"}, "pause_status": "PAUSED"}
@@ -169,7 +171,7 @@ def test_template_dev_target(tmp_path):
 
 def test_template_prod_target(tmp_path):
     job = load(plan_for(tmp_path, BUNDLES / "template" / "databricks.yml", "my_project_job", "prod"),
-               current_user=lambda: "sam@example.com").job
+               current_user=lambda: User("sam@example.com")).job
     assert job["name"] == "my_project_job-r1" and "tags" not in job
     assert "pause_status" not in job["trigger"] and "max_concurrent_runs" not in job
     assert job["parameters"] == [{"name": "catalog", "default": "prod"}]

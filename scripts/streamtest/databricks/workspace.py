@@ -7,6 +7,7 @@ Jobs use API 2.2; workspace, files, DBFS and SQL use 2.0, as the real workspace 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 from urllib.parse import quote
 
@@ -28,6 +29,13 @@ RUNS_LIST_LIMIT = 24              # documented as greater than 0 and less than 2
 NO_SERVERLESS = "one of job_cluster_key, new_cluster, or existing_cluster_id must be specified"
 DBFS_INLINE_LIMIT = 1024 * 1024
 DBFS_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class User:
+    """The caller: ``user_name`` is an e-mail for people, an application id for a service principal."""
+    user_name: str
+    display_name: str = ""
 
 
 class NoCompute(ApiError):
@@ -272,9 +280,10 @@ class Workspace:
                 raise
 
     # -- who we are ------------------------------------------------------------------------
-    def current_user(self) -> str:
-        """The caller's SCIM ``userName`` (what bundles call ``workspace.current_user.userName``)."""
-        return str(self.client.call("GET", "/api/2.0/preview/scim/v2/Me").get("userName") or "")
+    def current_user(self) -> User:
+        """The caller as SCIM Me answers (what bundles call ``workspace.current_user``)."""
+        me = self.client.call("GET", "/api/2.0/preview/scim/v2/Me")
+        return User(str(me.get("userName") or ""), str(me.get("displayName") or ""))
 
     # -- first contact ---------------------------------------------------------------------
     def reach(self) -> None:

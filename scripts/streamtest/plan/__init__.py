@@ -26,10 +26,10 @@ class PlanInvalid(Exception):
 
 def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
               overrides: Mapping[str, str] | None = None,
-              current_user: Optional[Callable[[], str]] = None) -> model.Plan:
+              current_user: Optional[Callable[[], object]] = None) -> model.Plan:
     """Read, template and check ``path``. ``overrides`` are --var values, taken literally (for
-    the plan's vars and a bundle's variables alike); ``current_user`` answers a bundle's
-    ``${workspace.current_user.userName}``, asked only if the bundle refers to it."""
+    the plan's vars and a bundle's variables alike); ``current_user`` (a ``Workspace.current_user``)
+    answers a bundle's ``${workspace.current_user.userName}``, asked only if the bundle refers to it."""
     path = Path(path)
     shown = str(path)
     text, unreadable = read_text(path, shown, "the plan")

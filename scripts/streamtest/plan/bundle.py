@@ -75,7 +75,7 @@ class BundleReader:
     """Reads one bundle for one plan; problems are collected, never raised one by one."""
 
     def __init__(self, file: Path, problems: list[Problem], overrides: Mapping[str, str], env: Mapping[str, str],
-                 current_user: Optional[Callable[[], str]], run_root: str, run_id: str):
+                 current_user: Optional[Callable[[], Any]], run_root: str, run_id: str):
         self.file = file
         self.root = file.parent
         self.problems = problems
@@ -316,24 +316,24 @@ class BundleReader:
         target = self.select_target(wanted_target)
         if target is None:
             return None
-        user: dict[str, str] = {}
+        user: dict[str, Any] = {}
 
-        def user_name() -> str:
-            if "userName" not in user:
+        def me():
+            if "me" not in user:
                 if self.current_user is None:
                     raise bundle_refs.RefError("${workspace.current_user.userName} (also behind short_name and "
                                                "development mode's name prefix) needs the workspace's current user "
                                                "(SCIM Me): set DATABRICKS_HOST and credentials, then check asks it")
-                user["userName"] = self.current_user()
-            return user["userName"]
+                user["me"] = self.current_user()
+            return user["me"]
 
         root, files = self.run_root, f"{self.run_root}/files"
         self.scope = bundle_refs.Scope({
             "bundle.name": lambda: name or "", "bundle.target": lambda: target,
             "workspace.root_path": lambda: root, "workspace.file_path": lambda: files,
-            "workspace.current_user.userName": user_name,
+            "workspace.current_user.userName": lambda: me().user_name,
             "workspace.host": lambda: self._host(),
-            "workspace.current_user.short_name": lambda: bundle_refs.short_name(user_name()),
+            "workspace.current_user.short_name": lambda: bundle_refs.short_name(me().user_name, me().display_name),
         }, lambda n: variable(n))
         variable = self.variables(target)
 
@@ -470,7 +470,7 @@ class BundleReader:
 
 
 def read_bundle(file: Path, resource: str, target: str, *, problems: list[Problem], overrides: Mapping[str, str],
-                env: Mapping[str, str], current_user: Optional[Callable[[], str]], run_root: str, run_id: str,
+                env: Mapping[str, str], current_user: Optional[Callable[[], Any]], run_root: str, run_id: str,
                 resource_at: tuple[str, int], target_at: tuple[str, int]) -> Optional[Resolved]:
     """Resolve ``resources.jobs.<resource>`` of the bundle at ``file`` for ``target`` ('' = its default)."""
     reader = BundleReader(file, problems, overrides, env, current_user, run_root, run_id)

@@ -89,10 +89,15 @@ def references(value: Any) -> set[str]:
     return set()
 
 
-def short_name(user_name: str) -> str:
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def short_name(user_name: str, display_name: str = "") -> str:
     """The bundle tooling's ``current_user.short_name``: the e-mail's local part with every
-    character that is not a letter or a digit replaced by ``_`` (``jane.doe@x`` -> ``jane_doe``)."""
-    local = user_name.split("@", 1)[0]
+    character that is not a letter or a digit replaced by ``_`` (``jane.doe@x`` -> ``jane_doe``);
+    for a service principal (its user name is an application id) its display name instead."""
+    name = display_name if _UUID.fullmatch(user_name) and display_name else user_name
+    local = name.split("@", 1)[0]
     return "".join(c if c.isalnum() else "_" for c in local)
 
 
