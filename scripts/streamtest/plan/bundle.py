@@ -192,7 +192,7 @@ class BundleReader:
         if "run_as" in self.config.data and "run_as" not in settings:
             # the bundle's (or target's) run_as applies to every job it defines
             settings["run_as"] = self._substitute(self.config.data["run_as"], ("run_as",))
-        where = {p[len(base):]: w for p, w in self.config.where.items() if p[:len(base)] == base}
+        where = {p[len(base):]: w for p, w in self.config.located.items() if p[:len(base)] == base}
         local = self._paths(settings, base, files)
         self._mode(settings, base, resource)
         source = _common_folder(local, self.root) if local else None
