@@ -198,3 +198,12 @@ def test_target_lists_are_concatenated_and_parameters_merge_by_name(tmp_path):
     job = load(plan_for(tmp_path, bundle, "j", "t")).job
     assert job["parameters"] == [{"name": "catalog", "default": "ci"}, {"name": "keep", "default": "x"}]
     assert job["email_notifications"] == {"on_failure": ["a@example.com", "b@example.com"]}
+
+
+def test_step_notebook_outside_the_deployed_folder_is_a_plan_error(tmp_path):
+    plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream",
+                    extra="after:\n  - notebook: /Workspace/Shared/streamtest/r1/files/tests/validate\n")
+    with pytest.raises(PlanInvalid) as raised:
+        load(plan)
+    [problem] = raised.value.problems
+    assert (problem.file, problem.line) == (str(plan), 4) and "deploys no such notebook" in problem.message

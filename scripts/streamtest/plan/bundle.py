@@ -3,14 +3,9 @@
 The resource's settings are resolved as the Databricks bundle tooling documents it, so the
 test runs the job the team deploys, not a copy that drifts:
 
-- ``include`` globs, relative to databricks.yml, add files whose top-level mappings are merged
-  (https://docs.databricks.com/dev-tools/bundles/settings, "include").
-- ``targets.<name>`` is merged over the top-level definitions: ``resources`` (mappings key by
-  key; a job's ``tasks`` by ``task_key`` and ``job_clusters`` by ``job_cluster_key``, as
-  https://docs.databricks.com/dev-tools/bundles/job-task-override and /cluster-override say),
-  ``variables``, ``workspace``, ``presets``, ``mode``; any other list is concatenated, as the
-  tooling merges sequences, and job ``parameters`` merge by ``name``. Without ``target`` the one marked
-  ``default: true`` is used ("targets" in the settings reference).
+- ``include`` files and ``targets.<name>`` are merged over the top level by
+  ``bundle_config`` (https://docs.databricks.com/dev-tools/bundles/settings, "include" and
+  "targets"); without ``target`` the one marked ``default: true`` is used.
 - ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
   value, else the ``default`` (the precedence order of
   https://docs.databricks.com/dev-tools/bundles/variables); ``type: complex`` values are

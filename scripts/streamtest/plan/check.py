@@ -280,7 +280,8 @@ class Checker:
                          if not p.resolve().is_relative_to(bundle_file.parent.resolve())), None)
         if escaping is not None:
             self.problem(path + ("bundle",), f"job.bundle: {escaping} links outside the bundle's folder")
-        return job, model.Deploy(resolved.deploy_source, resolved.deploy_to)
+        # a step's notebook anywhere under the run's file_path must be one this deploy makes
+        return job, model.Deploy(resolved.deploy_source, resolved.deploy_to, scope=f"{to.rstrip('/')}/files")
 
     def iterations(self, raw) -> list[model.Iteration]:
         out = []
@@ -479,14 +480,16 @@ class Checker:
             notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
             if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
                 wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
+        scope = paths.workspace_relative((plan.deploy.scope or target).rstrip("/"))
         for notebook, at, step in wanted:
             relative = paths.workspace_relative(notebook.rstrip("/"))
             base = paths.workspace_relative(target)
-            if not relative.startswith(base + "/"):
+            if not relative.startswith(scope + "/"):
                 continue
             if not any(paths.same_object(notebook, made_path) for made_path in made):
                 names = sorted(m[len(target) + 1:] for m in made)
-                hint = difflib.get_close_matches(relative[len(base) + 1:], names, n=1)
+                hint = difflib.get_close_matches(relative[len(base) + 1:] if relative.startswith(base + "/")
+                                                 else relative, names, n=1)
                 message = (f"notebook {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
                            f"notebook" + (f" (did you mean {target}/{hint[0]}?)" if hint else
                                           f"; it deploys: {', '.join(names[:8]) or 'nothing'}"))

@@ -53,6 +53,7 @@ class Iteration:
 class Deploy:
     source: Path                  # local folder
     to: str                       # workspace folder
+    scope: str = ""               # notebooks under this folder must be deployed ones (default: ``to``)
 
 
 @dataclass
