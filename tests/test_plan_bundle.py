@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from streamtest import redaction
 from streamtest.cli import main
 from streamtest.databricks.workspace import User
 from streamtest.plan import PlanInvalid, load_plan
@@ -207,3 +208,19 @@ def test_step_notebook_outside_the_deployed_folder_is_a_plan_error(tmp_path):
         load(plan)
     [problem] = raised.value.problems
     assert (problem.file, problem.line) == (str(plan), 4) and "deploys no such notebook" in problem.message
+
+
+def test_secret_looking_bundle_variable_is_elided_from_check(tmp_path, capsys, monkeypatch):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nvariables:\n  api_token: {}\nresources:\n  jobs:\n    j:\n"
+                      "      tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/nb,"
+                      " base_parameters: {token: '${var.api_token}'}}}]\n")
+    plan = plan_for(tmp_path, bundle, "j")
+    monkeypatch.delenv("DATABRICKS_HOST", raising=False)
+    try:
+        assert main(["check", "-c", str(plan)], env={"BUNDLE_VAR_api_token": "s3cr3t-value-123"}) == 0
+    finally:
+        captured = capsys.readouterr()
+        redaction.forget_all()
+    assert "s3cr3t-value-123" not in captured.out + captured.err and "token: '***'" in captured.out

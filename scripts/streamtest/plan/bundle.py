@@ -15,7 +15,7 @@ test runs the job the team deploys, not a copy that drifts:
   the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
   and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
   ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
-- Relative ``notebook_path`` / ``python_file`` values are resolved against the YAML file that
+- Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values are resolved against the YAML file that
   holds them and must lie inside the bundle's folder; the bundle tooling syncs them to
   ``${workspace.file_path}``, streamtest instead deploys the folder they live in under the
   run's own folder (the plan's ``deploy.to``), which is this run's ``workspace.root_path``,
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
+from streamtest import redaction
 from streamtest.localfiles import deployed_as
 from streamtest.plan import bundle_refs
 from streamtest.plan.bundle_config import NOT_FOUND, BundleConfig
@@ -40,7 +41,7 @@ from streamtest.plan.source import Problem
 
 VARIABLE_KEYS = ("default", "description", "type", "lookup")
 NOT_JOB_SETTINGS = ("permissions",)   # applied by the tooling after create; streamtest's job has its own
-PATH_FIELDS = (("notebook_task", "notebook_path"), ("spark_python_task", "python_file"))
+PATH_FIELDS = (("notebook_task", "notebook_path"), ("spark_python_task", "python_file"), ("sql_task", "file", "path"))
 DEV_CONCURRENT_RUNS = 4
 
 
@@ -95,6 +96,8 @@ class BundleReader:
             spec = declared[name] if isinstance(declared[name], dict) else {"default": declared[name]}
             complex_ = spec.get("type") == "complex"
             override = self.overrides.get(name, self.env.get(f"BUNDLE_VAR_{name}"))
+            if override is not None and redaction.looks_secret(name):
+                redaction.register(override)  # BUNDLE_VAR_token is as secret as a plan's ${env.TOKEN}
             from_target = target_values.get(name, NOT_FOUND) if isinstance(target_values, dict) else NOT_FOUND
             if isinstance(from_target, dict) and set(from_target) <= set(VARIABLE_KEYS) and from_target:
                 if "lookup" in from_target:
@@ -220,14 +223,18 @@ class BundleReader:
         """Relative task paths, resolved against the file that holds them, re-rooted under ``files``."""
         found: list[Path] = []
         for index, task in enumerate(_tasks(settings)):
-            for kind, key in PATH_FIELDS:
-                holder = task.get(kind)
+            for field_path in PATH_FIELDS:
+                *inner, key = field_path
+                holder = task
+                for part in inner:
+                    holder = holder.get(part) if isinstance(holder, dict) else None
                 if not isinstance(holder, dict) or not isinstance(holder.get(key), str):
                     continue
                 value = holder[key]
-                if value.startswith("/") or "://" in value or holder.get("source") == "GIT" or settings.get("git_source"):
+                source = holder.get("source") or (task.get(inner[0]) or {}).get("source")
+                if value.startswith("/") or "://" in value or source == "GIT" or settings.get("git_source"):
                     continue
-                at = base + _task_path(settings, task) + (kind, key)
+                at = base + _task_path(settings, task) + tuple(field_path)
                 written_in = Path(self.where(at)[0]).parent
                 local = Path(os.path.normpath(written_in / value))
                 if not local.resolve().is_relative_to(self.root.resolve()):
