@@ -128,6 +128,10 @@ class BundleReader:
                 resolving.pop()
             return resolved[name]
 
+        for name in target_values if isinstance(target_values, dict) else ():
+            if name not in declared:
+                self.problem(("targets", target, "variables", name), f"variable '{name}' is given a value in target "
+                             f"'{target}' but not declared under the top-level variables:")
         for name, spec in declared.items():
             if isinstance(spec, dict):
                 for key in spec:
