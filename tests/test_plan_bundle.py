@@ -224,3 +224,12 @@ def test_secret_looking_bundle_variable_is_elided_from_check(tmp_path, capsys, m
         captured = capsys.readouterr()
         redaction.forget_all()
     assert "s3cr3t-value-123" not in captured.out + captured.err and "token: '***'" in captured.out
+
+
+def test_the_only_target_is_the_default(tmp_path):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nresources:\n  jobs:\n    j:\n      name: j-${bundle.target}\n"
+                      "      tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/nb}}]\n"
+                      "targets:\n  staging:\n    workspace: {host: https://example.cloud.databricks.com}\n")
+    assert load(plan_for(tmp_path, bundle, "j")).job["name"] == "j-staging-r1"

@@ -163,6 +163,8 @@ class BundleConfig:
             defaults = [name for name, t in targets.items() if isinstance(t, dict) and t.get("default") is True]
             if len(defaults) == 1:
                 wanted = defaults[0]
+            elif len(targets) == 1:
+                wanted = next(iter(targets))  # the only target is the default one
             elif not targets:
                 return "default"  # the tooling's name for a bundle without targets
             else:
