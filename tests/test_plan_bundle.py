@@ -233,3 +233,9 @@ def test_the_only_target_is_the_default(tmp_path):
                       "      tasks: [{task_key: t, notebook_task: {notebook_path: /Workspace/nb}}]\n"
                       "targets:\n  staging:\n    workspace: {host: https://example.cloud.databricks.com}\n")
     assert load(plan_for(tmp_path, bundle, "j")).job["name"] == "j-staging-r1"
+
+
+def test_jupyter_notebook_path_loses_its_extension(tmp_path):
+    plan = load(plan_for(tmp_path, BUNDLES / "jupyter" / "databricks.yml", "explore"))
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/explore"
+    assert plan.deploy.source == BUNDLES / "jupyter" / "src"

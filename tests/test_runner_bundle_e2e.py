@@ -3,6 +3,8 @@
 streamtest's (dev prefix from SCIM Me, run id, streamtest tags), and cleanup removes both."""
 from __future__ import annotations
 
+import json
+
 import requests
 
 from e2e_support import clean, project, run
@@ -67,15 +69,27 @@ iterations:
         notebook: /Workspace/Shared/streamtest/${run.id}/files/notebooks/validate
         parameters: {schema: "${var.schema}", expected: "3"}
         expect: {status: ok, rows: 3}
+after:
+  - name: a Jupyter notebook of the bundle runs too
+    notebook: /Workspace/Shared/streamtest/${run.id}/files/notebooks/hello
+    expect: hello from jupyter
 """
+
+JUPYTER = json.dumps({
+    "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+               "source": ["dbutils.notebook.exit('hello from jupyter')"]}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5})
 
 
 def test_bundle_job_runs_and_is_cleaned_up(localspace, workspace_env, tmp_path, capsys, monkeypatch):
     plan = project(tmp_path, PLAN)
     (plan.parent / "databricks.yml").write_text(BUNDLE)
+    (plan.parent / "notebooks" / "hello.ipynb").write_text(JUPYTER)
     result = run(plan, capsys, "--run-id", "e2e_bundle", "--var", "schema=st_bundle_e2e", monkeypatch=monkeypatch)
     assert result.code == 0, result.err
     assert all(case.is_passed for cases in result.junit.values() for case in cases.values())
+    assert result.junit["cleanup"]["a Jupyter notebook of the bundle runs too"].is_passed
     assert result.state["job_name"] == "[dev localspace_user] fixture-stream-e2e_bundle"
     assert result.state["deployed"]["path"] == "/Workspace/Shared/streamtest/e2e_bundle/files/notebooks"
     created = [r for r in localspace.request_log if r[1].endswith("/jobs/create")]

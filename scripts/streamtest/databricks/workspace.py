@@ -17,6 +17,7 @@ from streamtest.databricks.jobs import Job, parse_job
 from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
 from streamtest.databricks.statements import Statement, parse_statement
 from streamtest.identity import TAG_RUN
+from streamtest.localfiles import JUPYTER
 
 JOBS = "/api/2.2/jobs"
 # OAuth (used by auth.py): where the token endpoint is discovered, and its documented default
@@ -193,9 +194,12 @@ class Workspace:
             raise
 
     def import_object(self, path: str, content: bytes, language: Optional[str] = None) -> None:
-        """A notebook when ``language`` is given (SOURCE format), otherwise a workspace file."""
+        """A notebook when ``language`` is given (SOURCE format; ``JUPYTER``: a Jupyter
+        notebook), otherwise a workspace file."""
         body = {"path": path, "content": base64.b64encode(content).decode(), "overwrite": True}
-        if language:
+        if language == JUPYTER:
+            body.update(format="JUPYTER")
+        elif language:
             body.update(format="SOURCE", language=language)
         else:
             body.update(format="AUTO")

@@ -251,9 +251,8 @@ class BundleReader:
                 rel = local.relative_to(self.root).as_posix()
                 name, language = deployed_as(local, rel, local.read_bytes())
                 if key == "notebook_path" and not language:
-                    self.problem(at, f"notebook_path '{value}': {local.name} is not a Databricks source-format "
-                                 "notebook (its first line must be '# Databricks notebook source', or '-- ...' / "
-                                 "'// ...'); streamtest does not deploy .ipynb notebooks yet")
+                    self.problem(at, f"notebook_path '{value}': {local.name} is not a notebook (a .ipynb, or a "
+                                 "source file whose first line is '# Databricks notebook source', '-- ...' or '// ...')")
                     continue
                 name = name if key == "notebook_path" else rel
                 holder[key] = f"{files}/{name}"
