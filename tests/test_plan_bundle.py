@@ -147,6 +147,7 @@ def test_check_asks_the_workspace_for_the_current_user(localspace, workspace_env
     assert main(["check", "-c", str(plan), "--run-id", "r1"]) == 0
     out = capsys.readouterr().out
     assert "name: '[dev localspace_user] orders-stream-r1'" in out
+    assert f"job_from:\n  bundle: {BUNDLES / 'included' / 'databricks.yml'}\n  resource: orders_stream\n  target: dev\n" in out
     assert [r[:2] for r in localspace.request_log] == [("GET", "/api/2.0/preview/scim/v2/Me")]
 
 

@@ -36,6 +36,7 @@ class Checker:
         self.loc = locations
         self.ctx = ctx
         self.problems: list[Problem] = []
+        self.job_from: dict = {}
 
     # -- reporting ---------------------------------------------------------------------
     def problem(self, path, message: str) -> None:
@@ -169,7 +170,8 @@ class Checker:
         plan = model.Plan(file=self.file, name=name, mode=mode, run_id=self.ctx.run_id,
                           vars=dict(self.ctx.vars), job=job, deploy=deploy,
                           start_timeout=start_timeout or 0.0, compute=compute, before=before,
-                          setup=setup, iterations=iterations, after=after, cleanup=cleanup)
+                          setup=setup, iterations=iterations, after=after, cleanup=cleanup,
+                          job_from=self.job_from)
         self.cross_checks(plan)
         return plan
 
@@ -273,6 +275,7 @@ class Checker:
         if resolved is None:
             return {}, None
         self.loc.graft(path, Locations(str(bundle_file), resolved.where))
+        self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
         job = self.job_settings(resolved.settings, resource)
         if resolved.deploy_source is None:
             return job, None

@@ -86,6 +86,7 @@ class Plan:
     iterations: list[Iteration] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
     cleanup: CleanupPolicy = field(default_factory=CleanupPolicy)
+    job_from: dict = field(default_factory=dict)  # {bundle, resource, target} when the job came from a bundle
 
     @property
     def base_dir(self) -> Path:
@@ -123,6 +124,8 @@ def describe(plan: Plan) -> dict:
                  "vars": dict(plan.vars)}
     if plan.deploy:
         out["deploy"] = {"from": str(plan.deploy.source), "to": plan.deploy.to}
+    if plan.job_from:
+        out["job_from"] = dict(plan.job_from)
     out["job"] = plan.job
     out["start"] = {"timeout": plan.start_timeout}
     out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}
