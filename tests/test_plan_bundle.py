@@ -23,12 +23,23 @@ def plan_for(tmp_path: Path, bundle: Path, resource: str, target: str = "", extr
     return plan
 
 
-def never_asked() -> str:
-    raise AssertionError("the current user was asked for although nothing refers to it")
+def never_asked():
+    raise AssertionError("the workspace was asked although nothing refers to it")
+
+
+class Known:
+    """A workspace whose answers are known (offline tests; localspace answers the same calls)."""
+
+    def __init__(self, user: str):
+        self.user = user
+
+    def current_user(self) -> User:
+        return User(self.user)
 
 
 def load(plan: Path, overrides=None, env=None, current_user=never_asked):
-    return load_plan(plan, env=env or {}, run_id="r1", overrides=overrides or {}, current_user=current_user)
+    workspace = current_user if current_user in (None, never_asked) else (lambda: Known(current_user().user_name))
+    return load_plan(plan, env=env or {}, run_id="r1", overrides=overrides or {}, workspace=workspace)
 
 
 # -- a single-file bundle -----------------------------------------------------------------
@@ -240,3 +251,40 @@ def test_jupyter_notebook_path_loses_its_extension(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "jupyter" / "databricks.yml", "explore"))
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/explore"
     assert plan.deploy.source == BUNDLES / "jupyter" / "src"
+
+
+LOOKUP_BUNDLE = """\
+bundle: {name: b}
+variables:
+  cluster_id:
+    lookup: {cluster: localspace-all-purpose}
+  warehouse_id:
+    lookup: {warehouse: "${var.warehouse_name}"}
+  warehouse_name: {default: localspace}
+resources:
+  jobs:
+    j:
+      tasks:
+        - task_key: t
+          existing_cluster_id: ${var.cluster_id}
+          notebook_task: {notebook_path: /Workspace/nb, warehouse_id: "${var.warehouse_id}"}
+"""
+
+
+def test_lookups_are_asked_of_the_workspace(localspace, workspace_env, tmp_path, capsys):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text(LOOKUP_BUNDLE)
+    assert main(["check", "-c", str(plan_for(tmp_path, bundle, "j")), "--run-id", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert "existing_cluster_id: localspace-all-purpose" in out and "warehouse_id: localspace" in out
+    assert {r[1] for r in localspace.request_log} == {"/api/2.1/clusters/list", "/api/2.0/sql/warehouses"}
+
+
+def test_a_lookup_that_finds_nothing_is_a_plan_error(localspace, workspace_env, tmp_path, capsys):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text(LOOKUP_BUNDLE.replace("{cluster: localspace-all-purpose}", "{cluster: nope}"))
+    assert main(["check", "-c", str(plan_for(tmp_path, bundle, "j")), "--run-id", "r1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bundle}:13: variable 'cluster_id': the workspace has no cluster named 'nope'" in err

@@ -156,21 +156,17 @@ def _plan(args, env, progress: Optional[Progress] = None):
     if not identity.RUN_ID.fullmatch(run_id):
         raise UsageError(f"--run-id may hold only letters, digits and _ (max 48), not {run_id!r}")
     return load_plan(args.config, env=env, run_id=run_id, overrides=overrides,
-                     current_user=_current_user(env, progress) if env.get("DATABRICKS_HOST") else None)
+                     workspace=_lazy_workspace(env, progress) if env.get("DATABRICKS_HOST") else None)
 
 
-def _current_user(env, progress: Optional[Progress]):
-    """A bundle's ``${workspace.current_user.userName}`` (and development mode's name prefix)
-    is the workspace's answer to SCIM Me: asked once, only when the bundle refers to it, by
-    ``run`` and ``check`` alike when DATABRICKS_HOST is set. Without it, ``check`` reports the
-    reference as needing the workspace."""
-    def ask() -> str:
-        ws = _workspace(env, progress or Progress())
-        try:
-            return ws.current_user()
-        finally:
-            ws.client.close()
-    return ask
+def _lazy_workspace(env, progress: Optional[Progress]):
+    """What a bundle asks of the workspace (``${workspace.current_user.*}`` from SCIM Me, a
+    variable's ``lookup``) is asked only when the bundle refers to it, by ``run`` and ``check``
+    alike when DATABRICKS_HOST is set; without it, ``check`` reports such a reference as
+    needing the workspace. Read-only calls: nothing is created."""
+    def make() -> Workspace:
+        return _workspace(env, progress or Progress())
+    return make
 
 
 def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:

@@ -289,6 +289,17 @@ class Workspace:
         me = self.client.call("GET", "/api/2.0/preview/scim/v2/Me")
         return User(str(me.get("userName") or ""), str(me.get("displayName") or ""))
 
+    LOOKUPS = {"cluster": ("/api/2.1/clusters/list", "clusters", "cluster_name", "cluster_id"),
+               "warehouse": ("/api/2.0/sql/warehouses", "warehouses", "name", "id")}
+
+    def find_id(self, kind: str, name: str) -> Optional[str]:
+        """The id of the ``kind`` object named ``name`` (a bundle variable's ``lookup``), or None."""
+        endpoint, items, name_field, id_field = self.LOOKUPS[kind]
+        for item in self.client.call("GET", endpoint).get(items) or []:
+            if item.get(name_field) == name:
+                return str(item[id_field])
+        return None
+
     # -- first contact ---------------------------------------------------------------------
     def reach(self) -> None:
         """One cheap authenticated call before anything is created: an unreachable host, a

@@ -26,10 +26,11 @@ class PlanInvalid(Exception):
 
 def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
               overrides: Mapping[str, str] | None = None,
-              current_user: Optional[Callable[[], object]] = None) -> model.Plan:
+              workspace: Optional[Callable[[], object]] = None) -> model.Plan:
     """Read, template and check ``path``. ``overrides`` are --var values, taken literally (for
-    the plan's vars and a bundle's variables alike); ``current_user`` (a ``Workspace.current_user``)
-    answers a bundle's ``${workspace.current_user.userName}``, asked only if the bundle refers to it."""
+    the plan's vars and a bundle's variables alike); ``workspace`` gives the ``Workspace`` (made on first use) that
+    answers a bundle's ``${workspace.current_user.*}`` and ``lookup`` variables, asked only if
+    the bundle refers to them."""
     path = Path(path)
     shown = str(path)
     text, unreadable = read_text(path, shown, "the plan")
@@ -41,7 +42,7 @@ def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
     ctx = templating.Context(vars={}, env=env, run_id=run_id)
     checker = Checker(path, locations, ctx)
     ctx.vars = _variables(raw, overrides or {}, checker)
-    plan = checker.plan(raw, load_job_file, bundle_loader(overrides or {}, env, current_user))
+    plan = checker.plan(raw, load_job_file, bundle_loader(overrides or {}, env, workspace))
     if checker.problems or plan is None:
         raise PlanInvalid(checker.problems or [Problem(shown, 1, "empty plan")])
     return plan

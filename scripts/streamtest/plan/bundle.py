@@ -9,8 +9,9 @@ test runs the job the team deploys, not a copy that drifts:
 - ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
   value, else the ``default`` (the precedence order of
   https://docs.databricks.com/dev-tools/bundles/variables); ``type: complex`` values are
-  mappings or lists, taken from the target or the default only. ``lookup`` needs the
-  workspace's object names and is refused as a plan error (pass the id with --var).
+  mappings or lists, taken from the target or the default only. ``lookup`` of a cluster or a
+  warehouse by name asks the workspace (like the current user: once, only when referenced);
+  other lookups are plan errors (pass the id with --var).
 - ``mode: development`` (https://docs.databricks.com/dev-tools/bundles/deployment-modes):
   the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
   and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
@@ -59,12 +60,13 @@ class BundleReader:
     """Reads one bundle for one plan; problems are collected, never raised one by one."""
 
     def __init__(self, file: Path, problems: list[Problem], overrides: Mapping[str, str], env: Mapping[str, str],
-                 current_user: Optional[Callable[[], Any]], run_root: str, run_id: str):
+                 workspace: Optional[Callable[[], Any]], run_root: str, run_id: str):
         self.file = file
         self.root = file.parent
         self.problems = problems
         self.overrides, self.env = overrides, env
-        self.current_user = current_user
+        self._workspace = workspace
+        self._ws: Any = None
         self.run_root = run_root.rstrip("/")
         self.run_id = run_id
         self.config = BundleConfig(file, problems)
@@ -100,19 +102,16 @@ class BundleReader:
                 redaction.register(override)  # BUNDLE_VAR_token is as secret as a plan's ${env.TOKEN}
             from_target = target_values.get(name, NOT_FOUND) if isinstance(target_values, dict) else NOT_FOUND
             if isinstance(from_target, dict) and set(from_target) <= set(VARIABLE_KEYS) and from_target:
-                if "lookup" in from_target:
-                    raise bundle_refs.RefError(f"variable '{name}' uses lookup in target '{target}', which needs the "
-                                               f"workspace's object names; pass its value with --var {name}=...")
-                from_target = from_target.get("default", NOT_FOUND)
+                spec = {**spec, **from_target}   # a target may redefine the variable (default or lookup)
+                from_target = NOT_FOUND
             if override is not None and not complex_:
                 value = override
             elif from_target is not NOT_FOUND:
                 value = from_target
+            elif "lookup" in spec:
+                value = self._lookup(name, spec["lookup"])
             elif "default" in spec:
                 value = spec["default"]
-            elif "lookup" in spec:
-                raise bundle_refs.RefError(f"variable '{name}' uses lookup, which needs the workspace's object names; "
-                                           f"pass its value with --var {name}=... or BUNDLE_VAR_{name}")
             else:
                 raise bundle_refs.RefError(f"variable '{name}' has no value: give a default, a value in target "
                                            f"'{target}', --var {name}=... or BUNDLE_VAR_{name}")
@@ -157,11 +156,9 @@ class BundleReader:
 
         def me():
             if "me" not in user:
-                if self.current_user is None:
-                    raise bundle_refs.RefError("${workspace.current_user.userName} (also behind short_name and "
-                                               "development mode's name prefix) needs the workspace's current user "
-                                               "(SCIM Me): set DATABRICKS_HOST and credentials, then check asks it")
-                user["me"] = self.current_user()
+                user["me"] = self.workspace("${workspace.current_user.userName} (also behind short_name and "
+                                            "development mode's name prefix) needs the workspace's current user "
+                                            "(SCIM Me)").current_user()
             return user["me"]
 
         root, files = self.run_root, f"{self.run_root}/files"
@@ -203,6 +200,27 @@ class BundleReader:
         return Resolved(settings, where, source, to if source is not None else "", target)
 
     _resource_at: tuple = ("", 1)
+
+    def workspace(self, why: str):
+        """The workspace, made once on first use; without one, ``why`` becomes the problem."""
+        if self._workspace is None:
+            raise bundle_refs.RefError(f"{why}: set DATABRICKS_HOST and credentials, then check asks it")
+        if self._ws is None:
+            self._ws = self._workspace()
+        return self._ws
+
+    def _lookup(self, name: str, spec: Any) -> str:
+        """A variable's ``lookup: {cluster|warehouse: NAME}``: the id of that object, by name."""
+        kinds = [k for k in spec if k in ("cluster", "warehouse")] if isinstance(spec, dict) else []
+        if len(kinds) != 1 or len(spec) != 1:
+            raise bundle_refs.RefError(f"variable '{name}': streamtest resolves lookup of a cluster or a warehouse "
+                                       f"by name only; pass its value with --var {name}=...")
+        kind, wanted = kinds[0], bundle_refs.substitute(spec[kinds[0]], self.scope)
+        found = self.workspace(f"variable '{name}' looks up {kind} '{wanted}', which needs the workspace") \
+            .find_id(kind, wanted)
+        if found is None:
+            raise bundle_refs.RefError(f"variable '{name}': the workspace has no {kind} named '{wanted}'")
+        return found
 
     def _host(self) -> str:
         host = self.env.get("DATABRICKS_HOST", "").rstrip("/")
@@ -310,10 +328,10 @@ class BundleReader:
 
 
 def read_bundle(file: Path, resource: str, target: str, *, problems: list[Problem], overrides: Mapping[str, str],
-                env: Mapping[str, str], current_user: Optional[Callable[[], Any]], run_root: str, run_id: str,
+                env: Mapping[str, str], workspace: Optional[Callable[[], Any]], run_root: str, run_id: str,
                 resource_at: tuple[str, int], target_at: tuple[str, int]) -> Optional[Resolved]:
     """Resolve ``resources.jobs.<resource>`` of the bundle at ``file`` for ``target`` ('' = its default)."""
-    reader = BundleReader(file, problems, overrides, env, current_user, run_root, run_id)
+    reader = BundleReader(file, problems, overrides, env, workspace, run_root, run_id)
     reader._resource_at = resource_at
     return reader.resolve(resource, target, target_at)
 

@@ -546,12 +546,12 @@ def load_job_file(name: str, path, checker: Checker):
     return data
 
 
-def bundle_loader(overrides, env, current_user):
+def bundle_loader(overrides, env, workspace):
     """The reader ``Checker.bundle_job`` calls, holding what only the command line knows."""
     from streamtest.plan.bundle import read_bundle
 
     def load(bundle_file, resource, target, checker: Checker, run_root, resource_at, target_at):
         return read_bundle(bundle_file, resource, target, problems=checker.problems, overrides=overrides, env=env,
-                           current_user=current_user, run_root=run_root, run_id=checker.ctx.run_id,
+                           workspace=workspace, run_root=run_root, run_id=checker.ctx.run_id,
                            resource_at=resource_at, target_at=target_at)
     return load
