@@ -155,18 +155,21 @@ def _plan(args, env, progress: Optional[Progress] = None):
     run_id = args.run_id or identity.new_run_id(env)
     if not identity.RUN_ID.fullmatch(run_id):
         raise UsageError(f"--run-id may hold only letters, digits and _ (max 48), not {run_id!r}")
-    return load_plan(args.config, env=env, run_id=run_id, overrides=overrides,
-                     workspace=_lazy_workspace(env, progress) if env.get("DATABRICKS_HOST") else None)
+    made: list[Workspace] = []
 
-
-def _lazy_workspace(env, progress: Optional[Progress]):
-    """What a bundle asks of the workspace (``${workspace.current_user.*}`` from SCIM Me, a
-    variable's ``lookup``) is asked only when the bundle refers to it, by ``run`` and ``check``
-    alike when DATABRICKS_HOST is set; without it, ``check`` reports such a reference as
-    needing the workspace. Read-only calls: nothing is created."""
-    def make() -> Workspace:
-        return _workspace(env, progress or Progress())
-    return make
+    def workspace() -> Workspace:
+        """What a bundle asks of the workspace (``${workspace.current_user.*}`` from SCIM Me, a
+        variable's ``lookup``) is asked only when the bundle refers to it, by ``run`` and
+        ``check`` alike when DATABRICKS_HOST is set; without it, ``check`` reports such a
+        reference as needing the workspace. Read-only calls: nothing is created."""
+        made.append(_workspace(env, progress or Progress()))
+        return made[-1]
+    try:
+        return load_plan(args.config, env=env, run_id=run_id, overrides=overrides,
+                         workspace=workspace if env.get("DATABRICKS_HOST") else None)
+    finally:
+        for ws in made:
+            ws.client.close()
 
 
 def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:
