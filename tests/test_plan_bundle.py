@@ -288,3 +288,11 @@ def test_a_lookup_that_finds_nothing_is_a_plan_error(localspace, workspace_env, 
     assert main(["check", "-c", str(plan_for(tmp_path, bundle, "j")), "--run-id", "r1"]) == 2
     err = capsys.readouterr().err
     assert f"{bundle}:13: variable 'cluster_id': the workspace has no cluster named 'nope'" in err
+
+
+def test_parallel_runs_deploy_to_their_own_folders(tmp_path):
+    plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
+    first, second = (load_plan(plan, env={}, run_id=run_id) for run_id in ("run_a", "run_b"))
+    assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files/src"
+    assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files/src"
+    assert first.job["name"] != second.job["name"]
