@@ -296,3 +296,17 @@ def test_parallel_runs_deploy_to_their_own_folders(tmp_path):
     assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files/src"
     assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files/src"
     assert first.job["name"] != second.job["name"]
+
+
+def test_development_cluster_id_runs_every_task_on_that_cluster(tmp_path):
+    bundle = tmp_path / "b" / "databricks.yml"
+    bundle.parent.mkdir()
+    bundle.write_text("bundle: {name: b}\nresources:\n  jobs:\n    j:\n"
+                      "      job_clusters: [{job_cluster_key: main, new_cluster: {num_workers: 1}}]\n"
+                      "      tasks: [{task_key: t, job_cluster_key: main, notebook_task: {notebook_path: /Workspace/nb}}]\n"
+                      "targets:\n  dev:\n    mode: development\n    cluster_id: 0101-abc\n"
+                      "    presets: {name_prefix: 'ci '}\n")
+    job = load(plan_for(tmp_path, bundle, "j", "dev"), current_user=lambda: User("sam@example.com")).job
+    assert job["tasks"][0] == {"task_key": "t", "existing_cluster_id": "0101-abc",
+                               "notebook_task": {"notebook_path": "/Workspace/nb"}}
+    assert job["name"] == "ci j-r1"                   # presets.name_prefix replaces the dev prefix

@@ -13,7 +13,7 @@ test runs the job the team deploys, not a copy that drifts:
   warehouse by name asks the workspace (like the current user: once, only when referenced);
   other lookups are plan errors (pass the id with --var).
 - ``mode: development`` (https://docs.databricks.com/dev-tools/bundles/deployment-modes):
-  the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
+  a target's ``cluster_id`` runs every task on that cluster; the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
   and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
   ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
 - Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values are resolved against the YAML file that
@@ -142,7 +142,8 @@ class BundleReader:
         return value_of
 
     # -- the resource --------------------------------------------------------------------
-    def resolve(self, resource: str, wanted_target: str, target_at: tuple) -> Optional[Resolved]:
+    def resolve(self, resource: str, wanted_target: str, resource_at: tuple, target_at: tuple) -> Optional[Resolved]:
+        """``resource_at``/``target_at``: where the plan names them, for problems about them."""
         if not self.config.read():
             return None
         bundle = self.config.data.get("bundle") or {}
@@ -177,7 +178,7 @@ class BundleReader:
             pipelines = (self.config.data.get("resources") or {}).get("pipelines") or {}
             extra = " (it is a pipeline: pipeline: is not supported yet)" if resource in pipelines else ""
             hint = difflib.get_close_matches(resource, list(jobs), n=1)
-            self.problems.append(Problem(*self._resource_at, f"job.resource: the bundle defines no job '{resource}'{extra}"
+            self.problems.append(Problem(*resource_at, f"job.resource: the bundle defines no job '{resource}'{extra}"
                                          + (f" (did you mean '{hint[0]}'?)" if hint else
                                             f"; its jobs: {', '.join(jobs) or 'none'}")))
             return None
@@ -198,8 +199,6 @@ class BundleReader:
         to = files if source is None or source == self.root else \
             posixpath.join(files, source.relative_to(self.root).as_posix())
         return Resolved(settings, where, source, to if source is not None else "", target)
-
-    _resource_at: tuple = ("", 1)
 
     def workspace(self, why: str):
         """The workspace, made once on first use; without one, ``why`` becomes the problem."""
@@ -298,6 +297,17 @@ class BundleReader:
         if mode not in (None, "development", "production"):
             self.problem(("mode",), f"mode must be development or production, not {mode!r}")
         dev = mode == "development"
+        cluster = (self.config.data.get("bundle") or {}).get("cluster_id")
+        if cluster:
+            # development mode's cluster override: every task runs on that all-purpose cluster
+            if not dev:
+                self.problem(("bundle", "cluster_id"), "cluster_id overrides compute only in mode: development")
+            cluster = self._substitute(cluster, ("bundle", "cluster_id"))
+            for task in _tasks(settings):
+                if any(k in task for k in ("new_cluster", "existing_cluster_id", "job_cluster_key", "environment_key")):
+                    for key in ("new_cluster", "job_cluster_key", "environment_key"):
+                        task.pop(key, None)
+                    task["existing_cluster_id"] = cluster
         if "name_prefix" in presets:
             prefix = self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
         elif dev:
@@ -332,8 +342,7 @@ def read_bundle(file: Path, resource: str, target: str, *, problems: list[Proble
                 resource_at: tuple[str, int], target_at: tuple[str, int]) -> Optional[Resolved]:
     """Resolve ``resources.jobs.<resource>`` of the bundle at ``file`` for ``target`` ('' = its default)."""
     reader = BundleReader(file, problems, overrides, env, workspace, run_root, run_id)
-    reader._resource_at = resource_at
-    return reader.resolve(resource, target, target_at)
+    return reader.resolve(resource, target, resource_at, target_at)
 
 
 def _tasks(settings: dict) -> list[dict]:

@@ -187,9 +187,14 @@ class BundleConfig:
         for key in ("resources", "workspace", "presets", "bundle", "run_as"):
             if key in target:
                 self._merge_into((key,), target[key], ("targets", wanted, key), dict(self.located))
-        if "mode" in target:
-            self.data["mode"] = target["mode"]
-            self.located[("mode",)] = self.where(("targets", wanted, "mode"))
+        # a target's mode, and its cluster_id (compute_id is the older name) as bundle.cluster_id
+        for key, at in (("mode", ("mode",)), ("compute_id", ("bundle", "cluster_id")),
+                        ("cluster_id", ("bundle", "cluster_id"))):
+            if key in target:
+                if at[0] == "bundle" and not isinstance(self.data.get("bundle"), dict):
+                    self.data["bundle"] = {}
+                set_path(self.data, at, target[key])
+                self.located[at] = self.where(("targets", wanted, key))
         return wanted
 
 
