@@ -37,6 +37,9 @@ from localspace.oauth import urls as oauth_urls
 from localspace.oauth.models import OAuthModel
 from localspace.oauth.responses import OAuthResponses
 from localspace.paths import Paths
+from localspace.scim import urls as scim_urls
+from localspace.scim.models import ScimModel
+from localspace.scim.responses import ScimResponses
 from localspace.sql import urls as sql_urls
 from localspace.sql.models import SqlModel
 from localspace.sql.responses import SqlResponses
@@ -142,6 +145,7 @@ class LocalSpace:
         self.router.add(files_urls.URLS, FilesResponses(VolumesModel(self.paths), DbfsModel(self.paths)))
         self.router.add(unity_urls.URLS, UnityResponses(self.unity))
         self.router.add(clusters_urls.URLS, ClustersResponses(self.clusters))
+        self.router.add(scim_urls.URLS, ScimResponses(ScimModel()))
         self.router.add(jobs_urls.URLS, JobsResponses(self.jobs))
         self.router.add(sql_urls.URLS, SqlResponses(self.sql))
         self.router.add(runpage.URLS, runpage.RunPage(self.jobs))

@@ -145,7 +145,7 @@ def main(argv: Optional[Sequence[str]] = None, env: Optional[Mapping[str, str]] 
         return UNUSABLE
 
 
-def _plan(args, env):
+def _plan(args, env, progress: Optional[Progress] = None):
     overrides = {}
     for item in args.var:
         name, sep, value = item.partition("=")
@@ -155,7 +155,21 @@ def _plan(args, env):
     run_id = args.run_id or identity.new_run_id(env)
     if not identity.RUN_ID.fullmatch(run_id):
         raise UsageError(f"--run-id may hold only letters, digits and _ (max 48), not {run_id!r}")
-    return load_plan(args.config, env=env, run_id=run_id, overrides=overrides)
+    made: list[Workspace] = []
+
+    def workspace() -> Workspace:
+        """What a bundle asks of the workspace (``${workspace.current_user.*}`` from SCIM Me, a
+        variable's ``lookup``) is asked only when the bundle refers to it, by ``run`` and
+        ``check`` alike when DATABRICKS_HOST is set; without it, ``check`` reports such a
+        reference as needing the workspace. Read-only calls: nothing is created."""
+        made.append(_workspace(env, progress or Progress()))
+        return made[-1]
+    try:
+        return load_plan(args.config, env=env, run_id=run_id, overrides=overrides,
+                         workspace=workspace if env.get("DATABRICKS_HOST") else None)
+    finally:
+        for ws in made:
+            ws.client.close()
 
 
 def _workspace(env, progress: Progress, host: Optional[str] = None, answered_before: bool = False) -> Workspace:
@@ -167,7 +181,7 @@ def _workspace(env, progress: Progress, host: Optional[str] = None, answered_bef
 
 
 def cmd_check(args, env, progress: Progress) -> int:
-    plan = _plan(args, env)
+    plan = _plan(args, env, progress)
     text = yaml.safe_dump(_redacted(describe(plan)), sort_keys=False, allow_unicode=True, width=100)
     sys.stdout.write(redaction.redact(text))
     progress.write(f"streamtest: {args.config} is valid ({len(plan.iterations)} iteration(s), mode {plan.mode})")
@@ -186,7 +200,7 @@ def _redacted(value):
 
 
 def cmd_run(args, env, progress: Progress) -> int:
-    plan = _plan(args, env)
+    plan = _plan(args, env, progress)
     _refuse_unclean_state(args.state)
     ws = _workspace(env, progress)
     ws.reach()  # first contact: an unreachable host or a bad credential ends here, nothing created

@@ -28,7 +28,12 @@ def local_files(source: Path) -> list[tuple[Path, str]]:
     return out
 
 
+JUPYTER = "JUPYTER"  # not a language: a Jupyter notebook, imported as such (its kernel names the language)
+
+
 def notebook_language(path: Path, content: bytes) -> Optional[str]:
+    if path.suffix.lower() == ".ipynb":
+        return JUPYTER
     header = NOTEBOOK_HEADERS.get(path.suffix.lower())
     if header and content.lstrip(b"\xef\xbb\xbf").startswith(header[0].encode()):
         return header[1]

@@ -8,6 +8,7 @@ workspace does.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
 from streamtest.databricks.statements import Statement, parse_statement
 from streamtest.databricks.unity import Schema, Volume, parse_schema, parse_volume
 from streamtest.identity import TAG_RUN
+from streamtest.localfiles import JUPYTER
 
 JOBS = "/api/2.2/jobs"
 UC = "/api/2.1/unity-catalog"
@@ -31,6 +33,13 @@ RUNS_LIST_LIMIT = 24              # documented as greater than 0 and less than 2
 NO_SERVERLESS = "one of job_cluster_key, new_cluster, or existing_cluster_id must be specified"
 DBFS_INLINE_LIMIT = 1024 * 1024
 DBFS_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class User:
+    """The caller: ``user_name`` is an e-mail for people, an application id for a service principal."""
+    user_name: str
+    display_name: str = ""
 
 
 class Unservable(ApiError):
@@ -197,9 +206,12 @@ class Workspace:
             raise
 
     def import_object(self, path: str, content: bytes, language: Optional[str] = None) -> None:
-        """A notebook when ``language`` is given (SOURCE format), otherwise a workspace file."""
+        """A notebook when ``language`` is given (SOURCE format; ``JUPYTER``: a Jupyter
+        notebook), otherwise a workspace file."""
         body = {"path": path, "content": base64.b64encode(content).decode(), "overwrite": True}
-        if language:
+        if language == JUPYTER:
+            body.update(format="JUPYTER")
+        elif language:
             body.update(format="SOURCE", language=language)
         else:
             body.update(format="AUTO")
@@ -341,6 +353,23 @@ class Workspace:
             if is_gone(exc):
                 return None
             raise
+
+    # -- who we are ------------------------------------------------------------------------
+    def current_user(self) -> User:
+        """The caller as SCIM Me answers (what bundles call ``workspace.current_user``)."""
+        me = self.client.call("GET", "/api/2.0/preview/scim/v2/Me")
+        return User(str(me.get("userName") or ""), str(me.get("displayName") or ""))
+
+    LOOKUPS = {"cluster": ("/api/2.1/clusters/list", "clusters", "cluster_name", "cluster_id"),
+               "warehouse": ("/api/2.0/sql/warehouses", "warehouses", "name", "id")}
+
+    def find_id(self, kind: str, name: str) -> Optional[str]:
+        """The id of the ``kind`` object named ``name`` (a bundle variable's ``lookup``), or None."""
+        endpoint, items, name_field, id_field = self.LOOKUPS[kind]
+        for item in self.client.call("GET", endpoint).get(items) or []:
+            if item.get(name_field) == name:
+                return str(item[id_field])
+        return None
 
     # -- first contact ---------------------------------------------------------------------
     def reach(self) -> None:

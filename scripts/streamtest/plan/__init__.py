@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, Optional
 
 from streamtest import templating
 from streamtest.plan import model
-from streamtest.plan.check import Checker, load_job_file
+from streamtest.plan.check import Checker, bundle_loader, load_job_file
 from streamtest.plan.source import Problem, load_yaml, read_text
 
 __all__ = ["PlanInvalid", "load_plan", "model"]
@@ -25,8 +25,12 @@ class PlanInvalid(Exception):
 
 
 def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
-              overrides: Mapping[str, str] | None = None) -> model.Plan:
-    """Read, template and check ``path``. ``overrides`` are --var values, taken literally."""
+              overrides: Mapping[str, str] | None = None,
+              workspace: Optional[Callable[[], object]] = None) -> model.Plan:
+    """Read, template and check ``path``. ``overrides`` are --var values, taken literally (for
+    the plan's vars and a bundle's variables alike); ``workspace`` gives the ``Workspace`` (made on first use) that
+    answers a bundle's ``${workspace.current_user.*}`` and ``lookup`` variables, asked only if
+    the bundle refers to them."""
     path = Path(path)
     shown = str(path)
     text, unreadable = read_text(path, shown, "the plan")
@@ -38,7 +42,7 @@ def load_plan(path: Path | str, *, env: Mapping[str, str], run_id: str,
     ctx = templating.Context(vars={}, env=env, run_id=run_id)
     checker = Checker(path, locations, ctx)
     ctx.vars = _variables(raw, overrides or {}, checker)
-    plan = checker.plan(raw, load_job_file)
+    plan = checker.plan(raw, load_job_file, bundle_loader(overrides or {}, env, workspace))
     if checker.problems or plan is None:
         raise PlanInvalid(checker.problems or [Problem(shown, 1, "empty plan")])
     return plan

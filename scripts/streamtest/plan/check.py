@@ -16,7 +16,7 @@ from streamtest.databricks import paths
 from streamtest.databricks.paths import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
 from streamtest.plan import expected_file, jobsettings, model
-from streamtest.plan.source import Locations, Problem, load_yaml, read_text
+from streamtest.plan.source import Locations, Problem, load_file
 from streamtest.localfiles import deployed_as, local_files
 
 TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "scratch", "job", "start", "compute", "before",
@@ -36,6 +36,7 @@ class Checker:
         self.loc = locations
         self.ctx = ctx
         self.problems: list[Problem] = []
+        self.job_from: dict = {}
 
     # -- reporting ---------------------------------------------------------------------
     def problem(self, path, message: str) -> None:
@@ -125,7 +126,7 @@ class Checker:
         return out
 
     # -- sections ----------------------------------------------------------------------
-    def plan(self, raw, job_file_loader) -> Optional[model.Plan]:
+    def plan(self, raw, job_file_loader, bundle_loader=None) -> Optional[model.Plan]:
         root = ()
         if not isinstance(raw, dict):
             self.problem(root, "a plan must be a YAML mapping (version, job, iterations, ...)")
@@ -142,8 +143,11 @@ class Checker:
         if mode not in ("stream", "batch"):
             self.problem(("mode",), f"mode must be stream or batch, not '{mode}'")
 
-        deploy = self.deploy(raw.get("deploy"))
-        job = self.job(raw.get("job"), name, job_file_loader)
+        if isinstance(raw.get("job"), dict) and "bundle" in raw["job"]:
+            job, deploy = self.bundle_job(raw["job"], raw.get("deploy"), bundle_loader)
+        else:
+            deploy = self.deploy(raw.get("deploy"))
+            job = self.job(raw.get("job"), name, job_file_loader)
         start = self.mapping(raw.get("start"), ("start",), "start")
         self.keys(start, ("start",), ("timeout",), "start")
         start_timeout = self.duration(start.get("timeout", "15m"), ("start", "timeout"), "start.timeout")
@@ -171,7 +175,7 @@ class Checker:
                           vars=dict(self.ctx.vars), job=job, deploy=deploy,
                           start_timeout=start_timeout or 0.0, compute=compute, before=before,
                           setup=setup, iterations=iterations, after=after, cleanup=cleanup,
-                          scratch=scratch, teardown=teardown)
+                          scratch=scratch, teardown=teardown, job_from=self.job_from)
         self.cross_checks(plan)
         return plan
 
@@ -247,6 +251,11 @@ class Checker:
         job = self.render(raw, path)
         if "file" in job:
             self.problem(path + ("file",), "job: {file: ...} cannot be mixed with other job settings")
+        return self.job_settings(job, plan_name)
+
+    def job_settings(self, job: dict, plan_name: str) -> dict:
+        """Check JobSettings however they were written (in the plan, a job file, a bundle)."""
+        path = ("job",)
         self.keys(job, path, jobsettings.JOB_SETTINGS, "job settings")
         tasks = job.get("tasks")
         if not isinstance(tasks, list) or not tasks:
@@ -277,6 +286,46 @@ class Checker:
         elif not isinstance(job["name"], str) or not job["name"]:
             self.problem(path + ("name",), "job.name must be a non-empty string")
         return job
+
+    def bundle_job(self, raw: dict, deploy_raw, bundle_loader) -> tuple[dict, Optional[model.Deploy]]:
+        """``job: {bundle, resource, target}``: the bundle's own ``${...}`` is resolved by
+        ``plan.bundle`` (never by plan templating); the plan's ``deploy`` may only say where
+        this run's copy of the bundle's files goes (``to``, the run's ``workspace.root_path``)."""
+        path = ("job",)
+        self.keys(raw, path, ("bundle", "resource", "target"), "job (from a bundle)", required=("bundle", "resource"))
+        deploy = self.mapping(deploy_raw, ("deploy",), "deploy")
+        self.keys(deploy, ("deploy",), ("to",), "deploy (with job.bundle the bundle's files are deployed)")
+        to = self.text(deploy.get("to", "/Workspace/Shared/streamtest/${run.id}"), ("deploy", "to"), "deploy.to")
+        if not to.startswith("/"):
+            self.problem(("deploy", "to"), f"deploy.to must be an absolute workspace path, not '{to}'")
+        elif paths.is_top_level(to):
+            self.problem(("deploy", "to"), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
+        if "bundle" not in raw or "resource" not in raw or bundle_loader is None:
+            return {}, None
+        name = self.text(raw["bundle"], path + ("bundle",), "job.bundle")
+        resource = self.text(raw["resource"], path + ("resource",), "job.resource")
+        target = self.text(raw.get("target"), path + ("target",), "job.target", required=False)
+        bundle_file = self.file.parent / name
+        if bundle_file.is_dir():
+            bundle_file = bundle_file / "databricks.yml"
+        if not bundle_file.is_file():
+            self.problem(path + ("bundle",), f"job.bundle: no file {bundle_file}")
+            return {}, None
+        resolved = bundle_loader(bundle_file, resource, target, self, to,
+                                 self.loc.of(path + ("resource",)), self.loc.of(path + ("target",)))
+        if resolved is None:
+            return {}, None
+        self.loc.graft(path, Locations(str(bundle_file), resolved.where))
+        self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
+        job = self.job_settings(resolved.settings, resource)
+        if resolved.deploy_source is None:
+            return job, None
+        escaping = next((p for p, _ in local_files(resolved.deploy_source)
+                         if not p.resolve().is_relative_to(bundle_file.parent.resolve())), None)
+        if escaping is not None:
+            self.problem(path + ("bundle",), f"job.bundle: {escaping} links outside the bundle's folder")
+        # a step's notebook anywhere under the run's file_path must be one this deploy makes
+        return job, model.Deploy(resolved.deploy_source, resolved.deploy_to, scope=f"{to.rstrip('/')}/files")
 
     def iterations(self, raw) -> list[model.Iteration]:
         out = []
@@ -475,14 +524,16 @@ class Checker:
             notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
             if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
                 wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
+        scope = paths.workspace_relative((plan.deploy.scope or target).rstrip("/"))
         for notebook, at, step in wanted:
             relative = paths.workspace_relative(notebook.rstrip("/"))
             base = paths.workspace_relative(target)
-            if not relative.startswith(base + "/"):
+            if not relative.startswith(scope + "/"):
                 continue
             if not any(paths.same_object(notebook, made_path) for made_path in made):
                 names = sorted(m[len(target) + 1:] for m in made)
-                hint = difflib.get_close_matches(relative[len(base) + 1:], names, n=1)
+                hint = difflib.get_close_matches(relative[len(base) + 1:] if relative.startswith(base + "/")
+                                                 else relative, names, n=1)
                 message = (f"notebook {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
                            f"notebook" + (f" (did you mean {target}/{hint[0]}?)" if hint else
                                           f"; it deploys: {', '.join(names[:8]) or 'nothing'}"))
@@ -540,11 +591,18 @@ def load_job_file(name: str, path, checker: Checker):
         return None
     if not checker.confined(job_path, path, "job.file"):
         return None
-    text, unreadable = read_text(job_path, str(job_path), "the job file")
-    if unreadable:
-        checker.problems.append(unreadable)
-        return None
-    data, locations, problems = load_yaml(text, str(job_path))
-    checker.problems.extend(problems)
-    checker.loc.graft(("job",), locations)
+    data, locations = load_file(job_path, "the job file", checker.problems)
+    if locations is not None:
+        checker.loc.graft(("job",), locations)
     return data
+
+
+def bundle_loader(overrides, env, workspace):
+    """The reader ``Checker.bundle_job`` calls, holding what only the command line knows."""
+    from streamtest.plan.bundle import read_bundle
+
+    def load(bundle_file, resource, target, checker: Checker, run_root, resource_at, target_at):
+        return read_bundle(bundle_file, resource, target, problems=checker.problems, overrides=overrides, env=env,
+                           workspace=workspace, run_root=run_root, run_id=checker.ctx.run_id,
+                           resource_at=resource_at, target_at=target_at)
+    return load

@@ -53,6 +53,7 @@ class Iteration:
 class Deploy:
     source: Path                  # local folder
     to: str                       # workspace folder
+    scope: str = ""               # notebooks under this folder must be deployed ones (default: ``to``)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Plan:
     cleanup: CleanupPolicy = field(default_factory=CleanupPolicy)
     scratch: Optional[Scratch] = None
     teardown: list[Step] = field(default_factory=list)  # after the job's run ended, before the drop
+    job_from: dict = field(default_factory=dict)  # {bundle, resource, target} when the job came from a bundle
 
     @property
     def base_dir(self) -> Path:
@@ -150,6 +152,8 @@ def describe(plan: Plan) -> dict:
     if plan.scratch:
         out["scratch"] = {"catalog": plan.scratch.catalog, "schema": plan.scratch.full_name,
                           "volumes": {v: plan.scratch.volume_path(v) for v in plan.scratch.volumes}}
+    if plan.job_from:
+        out["job_from"] = dict(plan.job_from)
     out["job"] = plan.job
     out["start"] = {"timeout": plan.start_timeout}
     out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}

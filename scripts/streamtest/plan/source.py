@@ -110,6 +110,18 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
         loader.dispose()
 
 
+def load_file(path: Path, what: str, problems: list[Problem]) -> tuple[Any, Optional[Locations]]:
+    """Read and parse one YAML file named by a plan (a job file, a bundle file); its problems
+    are added to ``problems`` with its own lines. (None, None) when it cannot be read at all."""
+    text, unreadable = read_text(path, str(path), what)
+    if unreadable:
+        problems.append(unreadable)
+        return None, None
+    data, locations, found = load_yaml(text, str(path))
+    problems.extend(found)
+    return (None if found else data), locations
+
+
 def indentation_hint(text: str, line: int) -> str:
     """Most YAML syntax errors in a hand-written plan are indentation: say what to look at."""
     lines = text.splitlines()
