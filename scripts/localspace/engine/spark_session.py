@@ -46,6 +46,9 @@ SPARK_CONF = {
     "spark.sql.sources.default": "delta",
     "spark.sql.legacy.createHiveTableByDefault": "false",
     "spark.sql.defaultCatalog": DEFAULT_CATALOG,
+    # SHOW SCHEMAS answers databaseName and SHOW TABLES database/tableName/isTemporary, as
+    # Databricks does (SQL reference: SHOW SCHEMAS, SHOW TABLES), not Spark 3.4+'s namespace.
+    "spark.sql.legacy.keepCommandOutputSchema": "true",
     # DBFS is a Databricks cluster's default file system; bare paths are DBFS paths.
     "spark.hadoop.fs.defaultFS": "dbfs:///",
     "spark.hadoop.fs.dbfs.impl": "localspace.spark.DbfsFileSystem",

@@ -40,10 +40,15 @@ import scala.jdk.javaapi.CollectionConverters;
  *   <li>{@code cloudFiles.maxFilesPerTrigger} and {@code maxBytesPerTrigger} bound a batch.
  * </ul>
  *
+ * <p>It is a file format to Spark (the class extends one) only so that a stream from it offers
+ * the {@code _metadata} column ({@code _metadata.file_path}), as Auto Loader streams do; the
+ * rows always come from the file stream source built in {@link #createSource}.
+ *
  * <p>Not emulated (they fail with a line that says so): {@code includeExistingFiles=false},
  * file notification mode, schema evolution by restarting the stream.
  */
-public class CloudFilesSource implements DataSourceRegister, StreamSourceProvider {
+public class CloudFilesSource extends org.apache.spark.sql.execution.datasources.json.JsonFileFormat
+    implements DataSourceRegister, StreamSourceProvider {
   private static final String RESCUED = "_rescued_data";
   private static final Set<String> TEXT_FORMATS = Set.of("json", "csv", "xml");
 
