@@ -1,9 +1,21 @@
 """Shared fixtures: a real localspace server on 127.0.0.1, started in-process per test."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from localspace.server import LocalSpace
+
+# Generated-plan tests (test_guarantees_generated.py): CI runs a fixed set of examples (derandomized:
+# the same every run, so a failure reproduces); "dev" explores new ones each time. HYPOTHESIS_PROFILE
+# picks another, e.g. "deep" for a long search.
+settings.register_profile("ci", max_examples=150, derandomize=True, deadline=None, database=None,
+                          print_blob=True)
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("deep", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TEST_TOKEN = "dapi-localspace-test-token-0123456789"
 

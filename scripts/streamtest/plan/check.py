@@ -429,7 +429,8 @@ class Checker:
         target = plan.deploy.to.rstrip("/")
         made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in local_files(plan.deploy.source)}
         wanted = [(s.notebook, None, s) for s in plan.all_steps() if s.kind == "notebook"]
-        for index, task in enumerate(plan.job.get("tasks") or []):
+        tasks = plan.job.get("tasks")   # already reported when it is not a list
+        for index, task in enumerate(tasks if isinstance(tasks, list) else []):
             notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
             if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
                 wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
