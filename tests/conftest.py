@@ -7,6 +7,7 @@ import pytest
 from hypothesis import settings
 
 from localspace.server import LocalSpace
+from session_checks import leftover_problems, secret_problems
 
 # Generated-plan tests (test_guarantees_generated.py): CI runs a fixed set of examples (derandomized:
 # the same every run, so a failure reproduces); "dev" explores new ones each time. HYPOTHESIS_PROFILE
@@ -18,6 +19,16 @@ settings.register_profile("deep", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TEST_TOKEN = "dapi-localspace-test-token-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_end_checks():
+    """After the last test (and every other fixture's teardown): nothing of localspace still
+    running, no secret in any output of the guarantee suite. A failure shows as an error in
+    the session's teardown, naming what was found."""
+    yield
+    problems = leftover_problems() + secret_problems()
+    assert not problems, "session-end checks:\n" + "\n".join(problems)
 
 
 @pytest.fixture

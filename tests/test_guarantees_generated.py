@@ -31,8 +31,9 @@ VALID = yaml.safe_load((PROJECT / "stream.yml").read_text())
 ODD_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)  # YAML cannot hold lone surrogates
 BAD_DURATIONS = st.sampled_from(["soon", "-1s", "0s", "1e400s", "5 parsecs", "1h 2", "∞", "NaNs", "10**9s",
                                  "99999999999999999999d", "1.5.2m", " ", "", "P1D", "1h-1s", "٣s", "1ｓ"])
-HUGE = st.sampled_from([10 ** 400, -(10 ** 400), 1e308, float("inf"), float("nan"), "x" * 200_000,
-                        list(range(5000)), {f"k{i}": i for i in range(2000)}])
+HUGE = st.sampled_from([lambda: 10 ** 400, lambda: -(10 ** 400), lambda: 1e308, lambda: float("inf"),
+                        lambda: float("nan"), lambda: "x" * 200_000, lambda: list(range(5000)),
+                        lambda: {f"k{i}": i for i in range(2000)}]).map(lambda make: make())  # fresh: mutations change it
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), ODD_TEXT, BAD_DURATIONS, HUGE)
 
 
