@@ -161,7 +161,7 @@ class HttpClient:
                 if method not in ("GET", "HEAD") and authenticated:
                     exc.in_flight = endpoint
                 raise
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, *CUT_OFF) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
                 if not self.reached and _never_answered(exc):
                     raise Unreachable("UNREACHABLE", _first_contact_fix(exc, url), 0, endpoint) from None
@@ -172,16 +172,23 @@ class HttpClient:
                 wait = self.policy.backoff(attempt)
             else:
                 self.reached = True
-                if response.status_code < 400:
+                if response.status_code < 400 and not _cut_off(response):
                     return _body(response)
                 error = ApiError.from_response(response, endpoint)
                 status = response.status_code
-                if status in (401, 403) and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
+                if status < 400:      # a success whose reply was cut off: as a dropped connection
+                    error = ApiError("NETWORK_ERROR", "the reply was cut off before its body", 0, endpoint)
+                    if not idempotent:
+                        found = _recovered(recover, error)
+                        if found is not None:
+                            return found
+                    wait = self.policy.backoff(attempt)
+                elif status in (401, 403) and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
                     # an expired OAuth token ("Invalid access token"): fetch a new one, once
                     self.auth.invalidate()
                     refreshed = True
                     continue
-                if status in (429, 503):
+                elif status in (429, 503):
                     wait = self.policy.retry_after(response)
                 elif status >= 500:
                     if not idempotent:
@@ -206,6 +213,20 @@ def _recovered(recover: Optional[Callable[[], Any]], error: ApiError) -> Any:
     if recover is None:
         raise AmbiguousError(error.error_code, error.message, error.status, error.endpoint) from None
     return recover()
+
+
+# a reply whose body broke off: shorter than its Content-Length, or a bad chunk
+CUT_OFF = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+def _cut_off(response: requests.Response) -> bool:
+    """A reply the connection lost part of that still parsed: its headers ended at the close, so
+    it has neither Content-Length nor chunked framing and an empty body (every API reply with
+    a body is framed; 204 and HEAD have none)."""
+    if response.status_code in (204, 304) or response.request.method == "HEAD" or response.content:
+        return False
+    headers = response.headers
+    return "Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", "").lower()
 
 
 def _body(response: requests.Response) -> Any:
