@@ -4,7 +4,7 @@
 
 Groups (tests/chaos_support.py; the test suite runs a seeded sample of each):
 - generated plans: the Hypothesis properties of tests/test_guarantees_generated.py (profile
-  "ci": 150 derandomized examples with --quick, "deep": 3000) - exit 0 or 2 with FILE:LINE,
+  "ci": 150 derandomized examples with --quick, "deep": 3000 new ones) - exit 0 or 2 with FILE:LINE,
   never a traceback, no request after exit 2;
 - random SIGKILL: a seeded instant in each phase in turn, then the action's always() cleanup
   (105 runs; 21 with --quick);
@@ -44,7 +44,7 @@ def generated(base: Path, args) -> list[g.Evidence]:
     """The property tests in their own pytest process: one cell per test."""
     profile = "ci" if args.quick else "deep"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "--timeout", "1500",
                            str(REPO / "tests" / "test_guarantees_generated.py")], cwd=REPO, capture_output=True,
                           text=True, env={**os.environ, "HYPOTHESIS_PROFILE": profile}, timeout=1800)
     results = []

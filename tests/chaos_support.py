@@ -42,7 +42,7 @@ from guarantees_support import (PHASES, Evidence, Launched, LocalSpace, cleanup_
 from waiting import wait_until
 
 ORDER = list(PHASES)           # deploy, create, run-now, wait, produce, check, cleanup
-KILL_SPREAD = 0.3              # s after the phase's first request: during it, after it, or in the next phase
+KILL_SPREAD = 0.3              # s after the phase's first request at most: during it, after it, or in the next phase
 GITHUB_GRACE = 7.5             # s from SIGTERM to SIGKILL... as GitHub gives after SIGINT; we give it to SIGTERM
 RUN_VARS = ("--var", "within=15s")
 
@@ -107,7 +107,7 @@ class Kill:
 
     @property
     def id(self) -> str:
-        return f"{signal.Signals(self.signum).name.lower()}-{self.index:03d}-{self.phase}-{self.offset * 1000:.0f}ms"
+        return f"{signal.Signals(self.signum).name.lower()}-{self.index:03d}-{self.phase}-{self.offset * 1000:.1f}ms"
 
 
 def kills(count: int, seed: int, signum: int = signal.SIGKILL) -> list[Kill]:
@@ -116,7 +116,9 @@ def kills(count: int, seed: int, signum: int = signal.SIGKILL) -> list[Kill]:
     rng = random.Random(seed)
     phases = [ORDER[i % len(ORDER)] for i in range(count)]
     rng.shuffle(phases)
-    return [Kill(i, signum, phase, round(rng.uniform(0, KILL_SPREAD), 3)) for i, phase in enumerate(phases)]
+    # half land within 15 ms of the phase's first request (during it, mostly), half anywhere in KILL_SPREAD
+    return [Kill(i, signum, phase, round(rng.uniform(0, 0.015 if rng.random() < 0.5 else KILL_SPREAD), 4))
+            for i, phase in enumerate(phases)]
 
 
 def run_kill(kill: Kill, base: Path) -> Evidence:

@@ -27,8 +27,9 @@ class Interrupted(BaseException):
 @contextlib.contextmanager
 def interrupts_as_exceptions(log: Optional[Callable[[str], None]] = None) -> Iterator[Callable[[], None]]:
     """Yields ``settle``: once called (the verdict is in and cleanup done), a signal no longer
-    raises but is only logged, until the process exits, so a cancel that lands while the
-    reports are written neither kills the exit code (-15) nor raises past them (a traceback)."""
+    raises but is only logged, and after the block it is ignored until the process exits, so
+    a cancel that lands while the reports are written or the interpreter shuts down neither
+    turns the exit code into -15 nor raises past them (a traceback)."""
     fired: list[int] = []
     settled: list[bool] = []
 
@@ -49,6 +50,7 @@ def interrupts_as_exceptions(log: Optional[Callable[[str], None]] = None) -> Ite
     try:
         yield lambda: settled.append(True)
     finally:
-        if not settled:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
+        for sig, old in previous.items():
+            # settled: ignored from here to the exit; a Python handler would be reset to the
+            # default (death by the signal) while the interpreter shuts down, SIG_IGN is not
+            signal.signal(sig, signal.SIG_IGN if settled else old)
