@@ -243,6 +243,16 @@ def one_line_error(stderr: str) -> Optional[str]:
     return next((line for line in stderr.splitlines() if ERROR_LINE.search(line)), None)
 
 
+def closing_lines(everything: list[Evidence]) -> list[str]:
+    """For a benchmark's table: the suite-wide secret scan of every run folder of this process
+    and each case that is not right (no ``NOT RIGHT`` line: every cell is right). Call it
+    before the folders go."""
+    dirs = produced_dirs()
+    found = scan_secrets(dirs)
+    lines = [f"suite-wide secret scan of {len(dirs)} run folders: {len(found)} found"]
+    return lines + [f"  NOT RIGHT: {text[:800]}" for text in [r.report() for r in everything if r.problems] + found]
+
+
 def run_pool(jobs: list[Callable[[], Evidence]], workers: int) -> list[Evidence]:
     """Run independent cases side by side (each has its own emulator); keeps the order. For the
     benchmarks' tables only: the tests run one case per test."""

@@ -9,10 +9,13 @@ in) within GitHub's 7.5 s grace, leaving nothing; the always() step then finds n
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from chaos_support import ORDER, kills, run_kill
+from e2e_support import REPO
 
 SIGKILLS = kills(10, seed=13)
 SIGTERMS = kills(7, seed=17, signum=signal.SIGTERM)
@@ -29,3 +32,19 @@ def test_each_sample_takes_every_phase():
 def test_random_kill_leaves_nothing(kill, tmp_path):
     result = run_kill(kill, tmp_path)
     assert not result.problems, result.report()
+
+
+def test_a_signal_after_the_verdict_does_not_change_the_exit_code():
+    """Once settled, SIGTERM is logged inside the block and ignored after it, up to the exit
+    (the interpreter's shutdown would otherwise reset a Python handler and die by it, -15)."""
+    script = ("import os, signal, sys\n"
+              "from streamtest.signals import interrupts_as_exceptions\n"
+              "with interrupts_as_exceptions(lambda line: print(line, file=sys.stderr)) as settle:\n"
+              "    settle()\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "sys.exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], env={"PYTHONPATH": str(REPO / "scripts")},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "SIGTERM received after the verdict" in done.stderr
