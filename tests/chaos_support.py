@@ -177,6 +177,7 @@ def _judge_sigterm(run, after: float, alive: bool, workdir: Path, space: LocalSp
 TOOLS = REPO / ".tools" / "bin"
 HOLD = 0.5                     # s the phase's first request is held at localspace while the toxic goes on
 WINDOW = 4.0                   # s a toxic stays on
+CLEAN_RUN_SECONDS = 10.0       # a run of the guarantee plan without faults takes ~1.5 s here; generous for a busy CI
 BUDGET_SLACK = 25.0            # s a run may take beyond its clean time + WINDOW (a 10 s backoff cap, twice, + 5)
 
 # name -> (toxic type, attributes, stream). Latency and jitter span 50 ms - 2 s.
@@ -269,18 +270,34 @@ class Toxiproxy:
         self.close()
 
 
+LASTING = ("blackhole", "reset-peer")   # toxics also run as lasting: on until the run has exited
+LASTING_BUDGET = 3.0                      # STREAMTEST_RETRY_BUDGET (s) for those
+
+
 @dataclass(frozen=True)
 class NetCell:
     toxic: str
     phase: str
+    lasting: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.toxic}-{self.phase}"
+        return f"{self.toxic}-{self.phase}" + ("-lasting" if self.lasting else "")
+
+    @property
+    def budget(self) -> float:
+        """How long the run may take: a transient fault, its clean time + the fault's WINDOW +
+        BUDGET_SLACK; a lasting one, for each of up to 6 calls it fails (the phase's and
+        cleanup's), the retry budget or the 10 s an attempt may always wait, whichever is more,
+        + 1 s, + BUDGET_SLACK (before the fix, each call could hang for the 70 s read timeout)."""
+        if self.lasting:
+            return CLEAN_RUN_SECONDS + 6 * (max(LASTING_BUDGET, 10.0) + 1) + BUDGET_SLACK
+        return CLEAN_RUN_SECONDS + WINDOW + BUDGET_SLACK
 
 
 def net_cells() -> list[NetCell]:
-    return [NetCell(toxic, phase) for toxic in TOXICS for phase in NET_PHASES]
+    cells = [NetCell(toxic, phase) for toxic in TOXICS for phase in NET_PHASES]
+    return cells + [NetCell(toxic, phase, lasting=True) for toxic in LASTING for phase in NET_PHASES]
 
 
 def sample(cells: list, count: int, seed: int) -> list:
@@ -295,20 +312,21 @@ def sample(cells: list, count: int, seed: int) -> list:
     return picked[:count]
 
 
-CLEAN_RUN_SECONDS = 10.0       # a run of the guarantee plan without faults takes ~1.5 s here; generous for a busy CI
-
 
 def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
-    """The plan through Toxiproxy; the toxic on from the phase's first request for WINDOW s."""
-    budget = CLEAN_RUN_SECONDS + WINDOW + BUDGET_SLACK
-    evidence = Evidence(cell.id, "real network", expected=f"exit 0 within {budget:.0f}s")
+    """The plan through Toxiproxy; the toxic on from the phase's first request for WINDOW s
+    (the plan passes), or until the run exits (lasting: exit 3, naming the network error)."""
+    budget = cell.budget
+    want = 3 if cell.lasting else 0
+    evidence = Evidence(cell.id, "real network", expected=f"exit {want} within {budget:.0f}s")
     started = time.monotonic()
     space = start_space(base / cell.id / "space", faults=phase_counters(hold=cell.phase, hold_seconds=HOLD))
     name = cell.id.replace("-", "_")
     try:
         url = proxy.proxy(name, space.url.removeprefix("http://"))
         plan = project(base / cell.id, "project")
-        env = runner_env(space, plan.parent, DATABRICKS_HOST=url)
+        env = runner_env(space, plan.parent, DATABRICKS_HOST=url,
+                         STREAMTEST_RETRY_BUDGET=str(LASTING_BUDGET) if cell.lasting else None)
         launched = Launched(plan.parent, env, run_args(plan, "n_" + name[:40], *RUN_VARS), "run")
         rule = space.fault_plan.rules[ORDER.index(cell.phase)]
         kind, attributes, stream = TOXICS[cell.toxic]
@@ -318,7 +336,7 @@ def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
             if launched.process.poll() is None:
                 proxy.toxic_on(name, "fault", kind, attributes, stream)
                 try:
-                    launched.process.wait(timeout=WINDOW)
+                    launched.process.wait(timeout=budget if cell.lasting else WINDOW)
                 except subprocess.TimeoutExpired:
                     pass
                 proxy.toxic_off(name, "fault")
@@ -332,10 +350,14 @@ def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
         evidence.cleanup_seconds = cleanup_seconds(plan.parent / "junit.xml")
         if run.code is None:
             evidence.fail(f"hung: over its budget of {budget:.0f}s")
-        elif run.code != 0:
-            evidence.fail(f"exit {run.code}, want 0: {run.stderr.strip()[-600:]}")
+        elif run.code != want:
+            evidence.fail(f"exit {run.code}, want {want}: {run.stderr.strip()[-600:]}")
+        elif cell.lasting and "NETWORK_ERROR" not in run.stderr:
+            evidence.fail("message: no stderr line names the network error")
+        if run.seconds > budget:
+            evidence.fail(f"hung: the run took {run.seconds:.0f}s, over its budget of {budget:.0f}s")
         left = wait_clean(space, 10)
-        if left:
+        if left and not cell.lasting:      # a lasting fault blocks the run's own cleanup too
             evidence.fail(f"left behind by the run itself: {left}")
         wait_quiet(space, evidence)
         always_cleanup(plan.parent, runner_env(space, plan.parent), evidence, space)

@@ -197,8 +197,10 @@ def test_the_unmutated_plan_passes_check(space, folder):
                                   "a: &a [*a]\n", "version: 1\nname: [" * 3000 + "\n", "\t- x\n",
                                   "version: 1\nstart: {timeout: 1e400s}\n", "\x1f",
                                   (PROJECT / "stream.yml").read_text().replace("version: 1", "version: !!python/name:os.system"),
-                                  (PROJECT / "stream.yml").read_text().replace("  tasks:\n", "  tasks: true\n  was:\n")],
+                                  (PROJECT / "stream.yml").read_text().replace("  tasks:\n", "  tasks: true\n  was:\n"),
+                                  (PROJECT / "stream.yml").read_text().replace("from: notebooks", "from: " + "1" * 300),
+                                  (PROJECT / "stream.yml").read_text().replace("timeout: 10s", "timeout: 1" + "0" * 400)],
                          ids=["python-tag", "self-alias", "deep-flow", "tab", "huge-duration", "control-char",
-                              "python-name-tag", "tasks-not-a-list"])
+                              "python-name-tag", "tasks-not-a-list", "folder-name-too-long", "int-past-float"])
 def test_inputs_generation_found_hard(text, space, folder):
     judge(folder / "hard.yml", space, folder, text)

@@ -6,7 +6,8 @@ so connection reuse, retries, token refresh and error shaping happen in exactly 
 Retry policy (what the Databricks SDK does, with jitter): 429 and 503 wait for
 ``Retry-After`` (1 s when absent or malformed); other 5xx, timeouts and dropped connections
 back off exponentially with jitter, capped at 10 s per wait; all of it bounded by a total
-time budget. A call marked ``idempotent=False`` (jobs/create) is never repeated after a
+time budget, which also caps each attempt's timeouts (to what is left of it, at least 10 s).
+A call marked ``idempotent=False`` (jobs/create) is never repeated after a
 failure that may have been processed on the server: ``recover`` looks the object up first
 (its answer stands for the reply; None means "not created", so the call is retried under
 the same policy), and without ``recover`` the caller gets ``AmbiguousError``.
@@ -37,6 +38,7 @@ from streamtest.signals import Interrupted
 USER_AGENT = f"streamtest/{__version__}"
 BUDGET_ENV = "STREAMTEST_RETRY_BUDGET"
 FIRST_CONNECT = 5.0               # connect timeout until the workspace has answered once
+ATTEMPT_FLOOR = 10.0              # s an attempt may always wait for its reply, whatever the budget has left
 
 
 def default_budget() -> float:
@@ -153,7 +155,12 @@ class HttpClient:
             request_headers = dict(headers or {})
             if authenticated and self.auth is not None:
                 request_headers.update(self.auth.headers(self))
-            timeout = self.timeout if self.reached else (min(FIRST_CONNECT, self.timeout[0]), self.timeout[1])
+            connect, read = self.timeout if self.reached else (min(FIRST_CONNECT, self.timeout[0]), self.timeout[1])
+            # an attempt waits no longer than the call's budget has left (but at least
+            # ATTEMPT_FLOOR: a slow reply is still a reply): a blackholed connection, no reply
+            # and no close, would otherwise hold the call for the whole read timeout
+            left = max(deadline - self.clock(), ATTEMPT_FLOOR)
+            timeout = (min(connect, left), min(read, left))
             try:
                 response = self.session.request(method, url, params=params, json=json, data=data,
                                                 headers=request_headers, auth=basic, timeout=timeout)
