@@ -11,12 +11,14 @@ Groups (tests/chaos_support.py; the test suite runs a seeded sample of each):
 - random SIGTERM: the runner must clean up by itself within GitHub's 7.5 s grace (35; 14);
 - real network: Toxiproxy between runner and localspace, each toxic (latency + jitter up to
   2 s, bandwidth, slow_close, timeout/blackhole, reset_peer, slicer, limit_data) in each phase
-  (63 cells; a seeded 21 with --quick, every toxic included).
+  for 4 s, and a blackhole and connection resets lasting until the run exits (77 cells; a
+  seeded 21 with --quick, every toxic included).
 
 Columns: cells; verdicts right (exit code as the spec says); leftovers (jobs, active runs,
 statements, workspace objects after the always() step, summed); double creates (cells where
 jobs/create reached the workspace more than once); within budget (no hang; SIGTERM: exited
-within 7.5 s; network: the run within its clean time + the 4 s fault + 25 s); the slowest
+within 7.5 s; network: the run within its clean time + the 4 s fault + 25 s, or for a lasting
+fault 6 x (10 s + 1 s) + 25 s more); the slowest
 cell. Exit status 0 only when every cell is right and no secret shows in any output.
 """
 from __future__ import annotations
