@@ -18,7 +18,7 @@ and exit within GitHub's 7.5 s grace.
 .tools/bin) between the runner and localspace, both on 127.0.0.1, driven through its HTTP API.
 A toxic is switched on when its phase's first request arrives at localspace (that request is
 held ``HOLD`` seconds there, so its reply, and the phase's later requests, go through the
-toxic) and off ``WINDOW`` seconds later.
+toxic) and off ``WINDOW`` seconds later, or, for a lasting cell, once the run has exited.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from waiting import wait_until
 
 ORDER = list(PHASES)           # deploy, create, run-now, wait, produce, check, cleanup
 KILL_SPREAD = 0.3              # s after the phase's first request at most: during it, after it, or in the next phase
-GITHUB_GRACE = 7.5             # s from SIGTERM to SIGKILL... as GitHub gives after SIGINT; we give it to SIGTERM
+GITHUB_GRACE = 7.5             # s GitHub waits after its first cancel signal before the next; the bound on SIGTERM here
 RUN_VARS = ("--var", "within=15s")
 
 
