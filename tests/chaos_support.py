@@ -116,8 +116,8 @@ def kills(count: int, seed: int, signum: int = signal.SIGKILL) -> list[Kill]:
     rng = random.Random(seed)
     phases = [ORDER[i % len(ORDER)] for i in range(count)]
     rng.shuffle(phases)
-    # half land within 15 ms of the phase's first request (during it, mostly), half anywhere in KILL_SPREAD
-    return [Kill(i, signum, phase, round(rng.uniform(0, 0.015 if rng.random() < 0.5 else KILL_SPREAD), 4))
+    # half land within 5 ms of the phase's first request (during it, mostly), half anywhere in KILL_SPREAD
+    return [Kill(i, signum, phase, round(rng.uniform(0, 0.005 if rng.random() < 0.5 else KILL_SPREAD), 4))
             for i, phase in enumerate(phases)]
 
 
@@ -135,7 +135,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
         rule = space.fault_plan.rules[ORDER.index(kill.phase)]
         try:
             wait_until(lambda: rule.matches >= 1 or launched.process.poll() is not None, 60,
-                       f"the first {kill.phase} request", interval=0.001, ceiling=0.005)
+                       f"the first {kill.phase} request", interval=0.0005, ceiling=0.001)
         except AssertionError as exc:
             launched.finish(0)
             evidence.fail(f"hung: {exc}")
