@@ -1,11 +1,34 @@
 """Shared fixtures: a real localspace server on 127.0.0.1, started in-process per test."""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from localspace.server import LocalSpace
+from session_checks import leftover_problems, secret_problems
+
+# Generated-plan tests (test_guarantees_generated.py): CI runs a fixed set of examples (derandomized:
+# the same every run, so a failure reproduces); "dev" explores new ones each time. HYPOTHESIS_PROFILE
+# picks another, e.g. "deep" for a long search.
+settings.register_profile("ci", max_examples=150, derandomize=True, deadline=None, database=None,
+                          print_blob=True)
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("deep", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TEST_TOKEN = "dapi-localspace-test-token-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_end_checks():
+    """After the last test (and every other fixture's teardown): nothing of localspace still
+    running, no secret in any output of the guarantee suite. A failure shows as an error in
+    the session's teardown, naming what was found."""
+    yield
+    problems = leftover_problems() + secret_problems()
+    assert not problems, "session-end checks:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -243,8 +243,19 @@ def one_line_error(stderr: str) -> Optional[str]:
     return next((line for line in stderr.splitlines() if ERROR_LINE.search(line)), None)
 
 
+def closing_lines(everything: list[Evidence]) -> list[str]:
+    """For a benchmark's table: the suite-wide secret scan of every run folder of this process
+    and each case that is not right (no ``NOT RIGHT`` line: every cell is right). Call it
+    before the folders go."""
+    dirs = produced_dirs()
+    found = scan_secrets(dirs)
+    lines = [f"suite-wide secret scan of {len(dirs)} run folders: {len(found)} found"]
+    return lines + [f"  NOT RIGHT: {text[:800]}" for text in [r.report() for r in everything if r.problems] + found]
+
+
 def run_pool(jobs: list[Callable[[], Evidence]], workers: int) -> list[Evidence]:
-    """Run independent cases side by side (each has its own emulator); keeps the order."""
+    """Run independent cases side by side (each has its own emulator); keeps the order. For the
+    benchmarks' tables only: the tests run one case per test."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="guarantee") as pool:
         return list(pool.map(lambda job: job(), jobs))
 
@@ -621,17 +632,17 @@ def run_dead_man(base: Path) -> Evidence:
 
 # -- OAuth: the long run and GitHub OIDC -----------------------------------------------------------
 
-def run_long_oauth(base: Path, ttl: float = 3) -> Evidence:
-    """About a minute under OAuth M2M tokens that live ``ttl`` seconds: the runner must refresh
-    and pass, and the emulator must really refuse an expired token (probed directly)."""
-    evidence = Evidence("oauth-m2m-60s-ttl-3s", "long run", expected="exit 0, several tokens")
+def run_long_oauth(base: Path, ttl: float = 3, pause: str = "25s") -> Evidence:
+    """A run of about 2 x ``pause`` under OAuth M2M tokens that live ``ttl`` seconds: the runner
+    must refresh and pass, and the emulator must really refuse an expired token (probed directly)."""
+    evidence = Evidence(f"oauth-m2m-pause-{pause}-ttl-{ttl:g}s", "long run", expected="exit 0, several tokens")
     started = time.monotonic()
     space = start_space(base / "space", oauth_clients={CLIENT_ID: CLIENT_SECRET}, token_ttl=ttl)
     try:
         plan = project(base, "long", "long.yml")
         env = runner_env(space, plan.parent, DATABRICKS_TOKEN=None, DATABRICKS_CLIENT_ID=CLIENT_ID,
                          DATABRICKS_CLIENT_SECRET=CLIENT_SECRET)
-        run = streamtest(plan.parent, env, run_args(plan, "long_1"), "run", 180)
+        run = streamtest(plan.parent, env, run_args(plan, "long_1", "--var", f"pause={pause}"), "run", 180)
         evidence.code = run.code
         evidence.cleanup_seconds = cleanup_seconds(plan.parent / "junit.xml")
         if run.code != 0:
@@ -825,12 +836,3 @@ def run_hostile(case: Hostile, base: Path) -> Evidence:
     finally:
         space.stop()
     return evidence.finish(base / case.id, started)
-
-
-# -- pytest glue ------------------------------------------------------------------------------------
-
-def selected(request, module, argname: str) -> list:
-    """The ``argname`` values of the tests of ``module`` that this session will run (after -k/-m),
-    so a module-scoped fixture can run exactly those cases side by side."""
-    return [item.callspec.params[argname] for item in request.session.items
-            if item.module is module and hasattr(item, "callspec") and argname in item.callspec.params]

@@ -9,24 +9,13 @@ runs once the held request has been answered, and then nothing may be left.
 """
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from guarantees_support import PHASES, cancel_cases, run_cancel, run_pool, selected
+from guarantees_support import PHASES, cancel_cases, run_cancel
 
 FAST = {"github-check", "kill-wait"}
 CASES = [pytest.param(case, id=case.id, marks=() if case.id in FAST else pytest.mark.slow)
          for case in cancel_cases()]
-WORKERS = 4
-
-
-@pytest.fixture(scope="module")
-def evidence(request, tmp_path_factory):
-    cases = selected(request, sys.modules[__name__], "case")
-    base = tmp_path_factory.mktemp("cancel")
-    results = run_pool([lambda case=case: run_cancel(case, base) for case in cases], WORKERS)
-    return {result.name: result for result in results}
 
 
 def test_every_phase_is_cancelled_both_ways():
@@ -34,8 +23,8 @@ def test_every_phase_is_cancelled_both_ways():
     assert {f"{mode}-{phase}" for mode in ("github", "kill") for phase in PHASES} <= ids
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("case", CASES)
-def test_cancel_case(case, evidence):
-    result = evidence[case.id]
+def test_cancel_case(case, tmp_path):
+    result = run_cancel(case, tmp_path)
     assert not result.problems, result.report()

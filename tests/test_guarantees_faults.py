@@ -7,29 +7,18 @@ the emulator: no job, no active run or statement, no deployed folder; a lasting 
 cleanup itself is cleared by the always() step's ``streamtest cleanup --state`` once the fault
 is gone. jobs/create is never duplicated, even when its reply is lost after the job was made.
 
-The cells run side by side (each has its own emulator); a few run in the fast tier, the rest
-are marked slow. ``benchmarks/selftest.py`` prints the same matrix as a table.
+One cell is one test (each starts its own emulator); a few run in the fast tier, the rest are
+marked slow. ``benchmarks/selftest.py`` prints the same matrix as a table.
 """
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from guarantees_support import HTTP_KINDS, PHASES, matrix, run_cell, run_pool, selected
+from guarantees_support import HTTP_KINDS, PHASES, matrix, run_cell
 
 FAST = {"create-500-reply-lost-transient", "check-503-transient", "wait-429-lasting",
         "cleanup-drop-lasting", "run-now-fail_run-lasting"}
 CELLS = [pytest.param(cell, id=cell.id, marks=() if cell.id in FAST else pytest.mark.slow) for cell in matrix()]
-WORKERS = 6   # mostly waiting on retries and runs: more cells than cores is fine
-
-
-@pytest.fixture(scope="module")
-def evidence(request, tmp_path_factory):
-    cells = selected(request, sys.modules[__name__], "cell")
-    base = tmp_path_factory.mktemp("faults")
-    results = run_pool([lambda cell=cell: run_cell(cell, base) for cell in cells], WORKERS)
-    return {result.name: result for result in results}
 
 
 def test_the_matrix_covers_every_phase_and_fault_kind():
@@ -42,8 +31,8 @@ def test_the_matrix_covers_every_phase_and_fault_kind():
     assert len({c.id for c in cells}) == len(cells)
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("cell", CELLS)
-def test_fault_cell(cell, evidence):
-    result = evidence[cell.id]
+def test_fault_cell(cell, tmp_path):
+    result = run_cell(cell, tmp_path)
     assert not result.problems, result.report()

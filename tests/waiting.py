@@ -13,9 +13,10 @@ CEILING = 0.25
 
 
 def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "condition",
-               interval: float = 0.02) -> T:
+               interval: float = 0.02, ceiling: float = CEILING) -> T:
     """Call ``condition`` until it returns something truthy (which is returned), or fail
-    with an AssertionError naming ``what`` after ``timeout`` seconds."""
+    with an AssertionError naming ``what`` after ``timeout`` seconds. ``ceiling`` caps the
+    back-off (a test that acts at a chosen instant keeps it small)."""
     deadline = time.monotonic() + timeout
     pause = interval
     while True:
@@ -25,4 +26,4 @@ def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "c
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(pause)
-        pause = min(max(CEILING, interval), pause * 1.5)
+        pause = min(max(ceiling, interval), pause * 1.5)

@@ -211,10 +211,11 @@ def cmd_run(args, env, progress: Progress) -> int:
     recorder = Recorder()
     progress(f"streamtest {plan.name}: run {plan.run_id} on {ws.host} ({plan.mode} mode); state in {args.state}")
     started = time.monotonic()
-    with interrupts_as_exceptions(progress):
+    with interrupts_as_exceptions(progress) as settle:
         poller = Poller(heartbeat=args.heartbeat, beat=progress)
         verdict = Runner(plan, ws, state, progress, poller, recorder, keep_on_failure=args.keep_on_failure,
                          iterations=args.iterations).run()
+        settle()
         duration = time.monotonic() - started
         _report(args, env, plan, state, recorder, verdict, duration, progress)
     ws.client.close()

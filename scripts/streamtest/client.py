@@ -6,7 +6,8 @@ so connection reuse, retries, token refresh and error shaping happen in exactly 
 Retry policy (what the Databricks SDK does, with jitter): 429 and 503 wait for
 ``Retry-After`` (1 s when absent or malformed); other 5xx, timeouts and dropped connections
 back off exponentially with jitter, capped at 10 s per wait; all of it bounded by a total
-time budget. A call marked ``idempotent=False`` (jobs/create) is never repeated after a
+time budget, which also caps each attempt's timeouts (to what is left of it, at least 10 s).
+A call marked ``idempotent=False`` (jobs/create) is never repeated after a
 failure that may have been processed on the server: ``recover`` looks the object up first
 (its answer stands for the reply; None means "not created", so the call is retried under
 the same policy), and without ``recover`` the caller gets ``AmbiguousError``.
@@ -37,6 +38,7 @@ from streamtest.signals import Interrupted
 USER_AGENT = f"streamtest/{__version__}"
 BUDGET_ENV = "STREAMTEST_RETRY_BUDGET"
 FIRST_CONNECT = 5.0               # connect timeout until the workspace has answered once
+ATTEMPT_FLOOR = 10.0              # s an attempt may always wait for its reply, whatever the budget has left
 
 
 def default_budget() -> float:
@@ -153,7 +155,12 @@ class HttpClient:
             request_headers = dict(headers or {})
             if authenticated and self.auth is not None:
                 request_headers.update(self.auth.headers(self))
-            timeout = self.timeout if self.reached else (min(FIRST_CONNECT, self.timeout[0]), self.timeout[1])
+            connect, read = self.timeout if self.reached else (min(FIRST_CONNECT, self.timeout[0]), self.timeout[1])
+            # an attempt waits no longer than the call's budget has left (but at least
+            # ATTEMPT_FLOOR: a slow reply is still a reply): a blackholed connection, no reply
+            # and no close, would otherwise hold the call for the whole read timeout
+            left = max(deadline - self.clock(), ATTEMPT_FLOOR)
+            timeout = (min(connect, left), min(read, left))
             try:
                 response = self.session.request(method, url, params=params, json=json, data=data,
                                                 headers=request_headers, auth=basic, timeout=timeout)
@@ -161,7 +168,7 @@ class HttpClient:
                 if method not in ("GET", "HEAD") and authenticated:
                     exc.in_flight = endpoint
                 raise
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, *CUT_OFF) as exc:
                 error = ApiError("NETWORK_ERROR", _describe(exc), 0, endpoint)
                 if not self.reached and _never_answered(exc):
                     raise Unreachable("UNREACHABLE", _first_contact_fix(exc, url), 0, endpoint) from None
@@ -172,16 +179,23 @@ class HttpClient:
                 wait = self.policy.backoff(attempt)
             else:
                 self.reached = True
-                if response.status_code < 400:
+                if response.status_code < 400 and not _cut_off(response):
                     return _body(response)
                 error = ApiError.from_response(response, endpoint)
                 status = response.status_code
-                if status in (401, 403) and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
+                if status < 400:      # a success whose reply was cut off: as a dropped connection
+                    error = ApiError("NETWORK_ERROR", "the reply was cut off before its body", 0, endpoint)
+                    if not idempotent:
+                        found = _recovered(recover, error)
+                        if found is not None:
+                            return found
+                    wait = self.policy.backoff(attempt)
+                elif status in (401, 403) and authenticated and not refreshed and getattr(self.auth, "refreshable", False):
                     # an expired OAuth token ("Invalid access token"): fetch a new one, once
                     self.auth.invalidate()
                     refreshed = True
                     continue
-                if status in (429, 503):
+                elif status in (429, 503):
                     wait = self.policy.retry_after(response)
                 elif status >= 500:
                     if not idempotent:
@@ -206,6 +220,20 @@ def _recovered(recover: Optional[Callable[[], Any]], error: ApiError) -> Any:
     if recover is None:
         raise AmbiguousError(error.error_code, error.message, error.status, error.endpoint) from None
     return recover()
+
+
+# a reply whose body broke off: shorter than its Content-Length, or a bad chunk
+CUT_OFF = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+def _cut_off(response: requests.Response) -> bool:
+    """A reply the connection lost part of that still parsed: its headers ended at the close, so
+    it has neither Content-Length nor chunked framing and an empty body (every API reply with
+    a body is framed; 204 and HEAD have none)."""
+    if response.status_code in (204, 304) or response.request.method == "HEAD" or response.content:
+        return False
+    headers = response.headers
+    return "Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", "").lower()
 
 
 def _body(response: requests.Response) -> Any:

@@ -16,14 +16,25 @@ class DurationError(ValueError):
     """A value that is not a duration; the message says what is accepted."""
 
 
+MAX_SECONDS = 366 * 86400.0   # a year: anything longer is a typo (or 10**400), not a wait
+
+
 def parse_duration(value: object) -> float:
-    """Seconds as a float; raises DurationError for anything else (negatives, bools, '5 min')."""
+    """Seconds as a float; raises DurationError for anything else (negatives, bools, '5 min',
+    more than a year)."""
+    seconds = _seconds(value)
+    if not seconds <= MAX_SECONDS:       # also NaN
+        raise DurationError(f"duration too long: {str(value)[:40]!r} (at most 366d)")
+    return seconds
+
+
+def _seconds(value: object) -> float:
     if isinstance(value, bool) or value is None:
         raise DurationError(f"not a duration: {value!r} (use 90s, 2m, 1h or seconds)")
     if isinstance(value, (int, float)):
         if value < 0:
-            raise DurationError(f"duration must not be negative: {value!r}")
-        return float(value)
+            raise DurationError(f"duration must not be negative: {str(value)[:40]!r}")
+        return float(value) if value <= MAX_SECONDS else float("inf")
     if not isinstance(value, str):
         raise DurationError(f"not a duration: {value!r} (use 90s, 2m, 1h or seconds)")
     text = value.strip()

@@ -25,20 +25,32 @@ class Interrupted(BaseException):
 
 
 @contextlib.contextmanager
-def interrupts_as_exceptions(log: Optional[Callable[[str], None]] = None) -> Iterator[None]:
+def interrupts_as_exceptions(log: Optional[Callable[[str], None]] = None) -> Iterator[Callable[[], None]]:
+    """Yields ``settle``: once called (the verdict is in and cleanup done), a signal no longer
+    raises but is only logged, and after the block it is ignored until the process exits, so
+    a cancel that lands while the reports are written or the interpreter shuts down neither
+    turns the exit code into -15 nor raises past them (a traceback)."""
     fired: list[int] = []
+    settled: list[bool] = []
 
     def handler(signum, frame):
+        name = signal.Signals(signum).name
+        if settled:
+            if log:
+                log(f"{name} received after the verdict; finishing the reports")
+            return
         if fired:
             if log:
-                log(f"{signal.Signals(signum).name} received again; still cleaning up")
+                log(f"{name} received again; still cleaning up")
             return
         fired.append(signum)
         raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in WATCHED}
     try:
-        yield
+        yield lambda: settled.append(True)
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            # settled: ignored from here to the exit; a Python handler would be reset to the
+            # default (death by the signal) while the interpreter shuts down, SIG_IGN is not
+            signal.signal(sig, signal.SIG_IGN if settled else old)

@@ -27,6 +27,15 @@ STEP_KEYS = {
     "upload": ("to",),
     "sleep": (),
 }
+def _is(path: Path, test: str) -> bool:
+    """``path.is_dir()`` / ``is_file()`` / ``exists()``, False for a name the system refuses
+    (too long, a NUL byte) instead of an OSError."""
+    try:
+        return getattr(path, test)()
+    except (OSError, ValueError):
+        return False
+
+
 MAX_USER_TAGS = 22  # Databricks allows 25 job tags; streamtest adds 3
 
 
@@ -188,8 +197,9 @@ class Checker:
         source = self.text(raw.get("from"), path + ("from",), "deploy.from") if "from" in raw else ""
         to = self.text(raw.get("to"), path + ("to",), "deploy.to") if "to" in raw else ""
         folder = (self.file.parent / source) if source else None
-        if folder is not None and not folder.is_dir():
+        if folder is not None and not _is(folder, "is_dir"):
             self.problem(path + ("from",), f"deploy.from: no folder {folder}")
+            folder = None              # reported; the cross-checks have no folder to look in
         elif folder is not None:
             self.confined(folder, path + ("from",), "deploy.from")
         if to and not to.startswith("/"):
@@ -408,7 +418,7 @@ class Checker:
         elif kind == "upload":
             source = self.text(raw[kind], value_path, "upload", ctx)
             step.source = self.file.parent / source
-            if source and not step.source.exists():
+            if source and not _is(step.source, "exists"):
                 self.problem(value_path, f"upload: no file or folder {step.source}")
             elif source:
                 self.confined(step.source, value_path, "upload")
@@ -440,7 +450,7 @@ class Checker:
         local = self.file.parent / name
         if not name:
             return model.UNSET
-        if not local.is_file():
+        if not _is(local, "is_file"):
             self.problem(path + ("file",), f"expect.file: no file {local}")
             return model.UNSET
         if not self.confined(local, path + ("file",), "expect.file"):
@@ -492,7 +502,7 @@ class Checker:
         a symlink)."""
         base = self.file.parent.resolve()
         inside = local.resolve().is_relative_to(base)
-        if inside and local.is_dir():
+        if inside and _is(local, "is_dir"):
             escaping = next((p for p, _ in local_files(local) if not p.resolve().is_relative_to(base)), None)
             if escaping is not None:
                 self.problem(path, f"{what}: {escaping} links outside the plan's folder {base}")
@@ -507,7 +517,7 @@ class Checker:
             file, line = first.where.rsplit(":", 1)
             self.problems.append(Problem(file, int(line), "sql steps need compute.warehouse_id"))
         for step in plan.all_steps():
-            if step.kind == "upload" and step.source and step.source.is_dir() and not any(step.source.rglob("*")):
+            if step.kind == "upload" and step.source and _is(step.source, "is_dir") and not any(step.source.rglob("*")):
                 file, line = step.where.rsplit(":", 1)
                 self.problems.append(Problem(file, int(line), f"upload: folder {step.source} is empty"))
         self.deployed_notebooks(plan)
@@ -520,7 +530,8 @@ class Checker:
         target = plan.deploy.to.rstrip("/")
         made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in local_files(plan.deploy.source)}
         wanted = [(s.notebook, None, s) for s in plan.all_steps() if s.kind == "notebook"]
-        for index, task in enumerate(plan.job.get("tasks") or []):
+        tasks = plan.job.get("tasks")   # already reported when it is not a list
+        for index, task in enumerate(tasks if isinstance(tasks, list) else []):
             notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
             if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
                 wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
@@ -586,7 +597,7 @@ def _scalar_text(value) -> str:
 def load_job_file(name: str, path, checker: Checker):
     """Read ``job: {file: NAME}`` relative to the plan; its lines are reported in its own file."""
     job_path = checker.file.parent / name
-    if not job_path.is_file():
+    if not _is(job_path, "is_file"):
         checker.problem(path, f"job.file: no file {job_path}")
         return None
     if not checker.confined(job_path, path, "job.file"):

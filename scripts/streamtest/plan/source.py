@@ -80,34 +80,43 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locations, list[Problem]]:
     """Parse ``text``; returns (data, locations, problems). Syntax errors become problems."""
     locations = Locations(file)
     problems: list[Problem] = []
-    loader = yaml.SafeLoader(text)
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 1
-            problems.append(Problem(file, line, f"YAML syntax error: {exc.problem or exc}; "
-                                                f"{indentation_hint(text, line)}"))
-            return None, locations, problems
-        except yaml.YAMLError as exc:
-            problems.append(Problem(file, 1, f"YAML error: {exc}"))
-            return None, locations, problems
-        except RecursionError:
-            problems.append(Problem(file, 1, "YAML nested too deeply to read"))
-            return None, locations, problems
+        loader = yaml.SafeLoader(text)        # refuses unprintable characters at once
+    except yaml.YAMLError as exc:
+        problems.append(_yaml_problem(exc, text, file))
+        return None, locations, problems
+    try:
+        node = loader.get_single_node()
         if node is None:
             return None, locations, problems
         locations.where[()] = (file, node.start_mark.line + 1)
-        try:
-            data = _build(node, (), loader, locations, problems, [MAX_VALUES])
-        except (_TooLarge, RecursionError):
-            problems.append(Problem(file, 1, f"the YAML expands to more than {MAX_VALUES} values "
-                                             "or nests too deeply (aliases used as a YAML bomb?)"))
-            return None, locations, problems
+        data = _build(node, (), loader, locations, problems, [MAX_VALUES])
         return data, locations, problems
+    except yaml.YAMLError as exc:             # syntax, and tags no safe constructor knows
+        problems.append(_yaml_problem(exc, text, file))
+    except (_TooLarge, RecursionError):
+        problems.append(Problem(file, 1, f"the YAML expands to more than {MAX_VALUES} values "
+                                         "or nests too deeply (aliases used as a YAML bomb?)"))
     finally:
         loader.dispose()
+    return None, locations, problems
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
+    """A YAML error as FILE:LINE: the line its mark (or its reader position) points at."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[:exc.position].count("\n") + 1
+        return Problem(file, line, f"the plan holds a character YAML does not allow "
+                                   f"(U+{exc.character:04X} at line {line}); is it a binary file?")
+    if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark:
+        return Problem(file, exc.problem_mark.line + 1,
+                       f"YAML tag not supported here: {exc.problem}; plans hold plain values only")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return Problem(file, 1, f"YAML error: {exc}")
+    line = mark.line + 1
+    return Problem(file, line, f"YAML syntax error: {getattr(exc, 'problem', None) or exc}; "
+                               f"{indentation_hint(text, line)}")
 
 
 def load_file(path: Path, what: str, problems: list[Problem]) -> tuple[Any, Optional[Locations]]:

@@ -1,0 +1,50 @@
+"""§5 under kills at instants the suite does not pick: a seeded sample of random moments,
+each phase in turn (benchmarks/chaos.py runs 100+).
+
+SIGKILL: the runner gets no say; the action's always() step (``streamtest cleanup --state``)
+must then leave no job, run or deployed folder, and jobs/create has reached the workspace at
+most once. SIGTERM: the runner must clean up by itself and exit (1, or 0 once the verdict was
+in) within GitHub's 7.5 s grace, leaving nothing; the always() step then finds nothing to do.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from chaos_support import ORDER, kills, run_kill
+from e2e_support import REPO
+
+SIGKILLS = kills(10, seed=13)
+SIGTERMS = kills(7, seed=17, signum=signal.SIGTERM)
+
+
+def test_each_sample_takes_every_phase():
+    assert {k.phase for k in SIGKILLS} == set(ORDER) == {k.phase for k in SIGTERMS}
+    assert kills(10, seed=13) == SIGKILLS                     # seeded: the same instants every run
+    assert len({k.offset for k in SIGKILLS}) == len(SIGKILLS)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("kill", SIGKILLS + SIGTERMS, ids=lambda k: k.id)
+def test_random_kill_leaves_nothing(kill, tmp_path):
+    result = run_kill(kill, tmp_path)
+    assert not result.problems, result.report()
+
+
+def test_a_signal_after_the_verdict_does_not_change_the_exit_code():
+    """Once settled, SIGTERM is logged inside the block and ignored after it, up to the exit
+    (the interpreter's shutdown would otherwise reset a Python handler and die by it, -15)."""
+    script = ("import os, signal, sys\n"
+              "from streamtest.signals import interrupts_as_exceptions\n"
+              "with interrupts_as_exceptions(lambda line: print(line, file=sys.stderr)) as settle:\n"
+              "    settle()\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "sys.exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], env={"PYTHONPATH": str(REPO / "scripts")},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "SIGTERM received after the verdict" in done.stderr
