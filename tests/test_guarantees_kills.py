@@ -16,6 +16,10 @@ import pytest
 
 from chaos_support import ORDER, kills, run_kill
 from e2e_support import REPO
+from guarantees_support import TOKEN, project, start_space
+from streamtest.cli import main
+from streamtest.log import Progress
+from streamtest.signals import Interrupted
 
 SIGKILLS = kills(10, seed=13)
 SIGTERMS = kills(7, seed=17, signum=signal.SIGTERM)
@@ -48,3 +52,28 @@ def test_a_signal_after_the_verdict_does_not_change_the_exit_code():
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "SIGTERM received after the verdict" in done.stderr
+
+
+def test_a_signal_as_a_step_begins_fails_the_test_not_errors_it(tmp_path, monkeypatch):
+    """A SIGTERM that lands between a step's start and its own handling (here: while its name
+    is logged) once left the step 'running', so the verdict was ERROR and the exit 3."""
+    plain = Progress.__call__
+    fired = []
+
+    def log(self, message):
+        if message == "create job" and not fired:
+            fired.append(message)
+            plain(self, message)
+            raise Interrupted(signal.SIGTERM)
+        plain(self, message)
+
+    monkeypatch.setattr(Progress, "__call__", log)
+    space = start_space(tmp_path / "space")
+    try:
+        plan = project(tmp_path, "project")
+        code = main(["run", "-c", str(plan), "--run-id", "begin_1", "--state", str(plan.parent / "state.json")],
+                    env={"DATABRICKS_HOST": space.url, "DATABRICKS_TOKEN": TOKEN})
+        assert fired and code == 1
+        assert {k: v for k, v in space.leftovers().items() if v} == {}
+    finally:
+        space.stop()

@@ -107,6 +107,9 @@ class Runner:
             interrupted = interrupted or exc
             self.log(f"{exc}: cleaning up")
         finally:
+            if interrupted is not None:   # a signal between a step's start and its try: cancelled all the same
+                for result in [r for r in self.recorder.results if r.outcome == "running"]:
+                    self._end(result, FAILED, Outcome(False, f"cancelled: {interrupted}"))
             # a failed check may keep what it ran on for debugging; a cancelled test never does
             self._cleanup(keep=self.keep_on_failure and interrupted is None and self.recorder.verdict() == FAILED)
             if interrupted is not None and interrupted.in_flight:
