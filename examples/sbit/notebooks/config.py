@@ -3,7 +3,8 @@
 # MAGIC # SBIT: configuration
 # MAGIC
 # MAGIC What every other notebook shares (`%run ./config`): the `Config` class with the names and
-# MAGIC folders of the pipeline, as in the course's `01-config`. Widgets:
+# MAGIC folders of the pipeline, as in the course's `01-config`, and the `Upserter` that silver's
+# MAGIC and gold's `foreachBatch` MERGEs share. Widgets:
 # MAGIC
 # MAGIC - `env` (default `dev`): the Unity Catalog catalog; the tables are `<env>.sbit.<table>`.
 # MAGIC - `data_dir`: the folder holding the test data sets (`history/`, `payload-1/`, `payload-2/`),
@@ -44,3 +45,15 @@ class Config():
     def trigger(self, once, processing_time):
         """once: what is there now, then stop (batch); otherwise a micro-batch every interval."""
         return {"availableNow": True} if once else {"processingTime": processing_time}
+
+# COMMAND ----------
+
+class Upserter:
+    def __init__(self, merge_query, temp_view_name):
+        self.merge_query = merge_query
+        self.temp_view_name = temp_view_name
+
+    def upsert(self, df_micro_batch, batch_id):
+        # The micro-batch's own session: the temp view and the MERGE must use the same one.
+        df_micro_batch.createOrReplaceTempView(self.temp_view_name)
+        df_micro_batch._jdf.sparkSession().sql(self.merge_query)

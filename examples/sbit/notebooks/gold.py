@@ -24,17 +24,6 @@
 
 # COMMAND ----------
 
-class Upserter:
-    def __init__(self, merge_query, temp_view_name):
-        self.merge_query = merge_query
-        self.temp_view_name = temp_view_name
-
-    def upsert(self, df_micro_batch, batch_id):
-        df_micro_batch.createOrReplaceTempView(self.temp_view_name)
-        df_micro_batch._jdf.sparkSession().sql(self.merge_query)
-
-# COMMAND ----------
-
 class Gold():
     SILVER = ("users", "gym_logs", "heart_rate", "workouts")
 
