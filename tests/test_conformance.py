@@ -83,12 +83,15 @@ def test_unity_catalog_names_from_every_road(w):
     found = facts(w, "names")
     assert found["current"] == {"c": "dev", "s": "conf_names"}
     assert found["volumes"] == ["raw"]
-    assert found["tables"] == ["from_temp_view", "numbers", "two_part_default", "via_jvm", "via_saveastable",
-                               "via_writeto"]
+    assert found["tables"] == ["big_numbers", "from_temp_view", "numbers", "two_part_default", "via_jvm",
+                               "via_saveastable", "via_writeto"]
+    assert found["views"] == ["big_numbers"]
+    assert found["view_rows"] == [2] and found["view_in_jvm"] == 1
     assert found["schemas_have_default"] is True and found["catalogs_have_dev"] is True
     assert found["table_exists"] is True and found["hive_metastore"] == 1
     assert sql(w, "SELECT answer FROM dev.conf_names.via_jvm") == [["42"]]
     assert sql(w, "SELECT count(*) FROM dev.conf_names.from_temp_view") == [["2"]]
+    assert sql(w, "SELECT id FROM dev.conf_names.big_numbers") == [["2"]]  # the view, from the warehouse
 
 
 def test_databricks_paths_in_spark_and_python(w):
