@@ -288,6 +288,14 @@ class SecretsUtil(_Strict):
         return [SecretScope(s) for s in sorted(self._secrets)]
 
 
+class LibraryUtil(_Strict):
+    """``dbutils.library``: notebooks call restartPython() after %pip install; nothing was
+    installed here (see runner.pip_cell), so there is nothing to restart."""
+
+    def restartPython(self) -> None:
+        return None
+
+
 class DBUtils(_Strict):
     """The notebook's ``dbutils``."""
 
@@ -297,11 +305,12 @@ class DBUtils(_Strict):
         self.notebook = NotebookUtil()
         self.fs = FsUtil(paths)
         self.secrets = SecretsUtil(secrets or {})
+        self.library = LibraryUtil()
 
     def help(self) -> None:
         print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
               "remove, removeAll), notebook.exit, fs (ls, head, put, cp, mv, rm, mkdirs), "
-              "secrets (get, getBytes, list, listScopes)")
+              "secrets (get, getBytes, list, listScopes), library.restartPython")
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
