@@ -233,3 +233,15 @@ def test_serverless_runs_only_streams_that_end_and_clusters_bring_their_spark_co
         next(_run_ids), "/Shared/s/conf", spark_conf={"spark.sql.shuffle.partitions": "7",
                                                       "spark.executor.memory": "2g"})))
     assert (configured.result_state, configured.exit_value) == ("SUCCESS", "7"), configured.error
+
+
+def test_task_values_reach_later_tasks_of_the_same_run(engine, ws):
+    ws.add("/Shared/s/sets", notebook("dbutils.jobs.taskValues.set('rows', spark.range(3).count())"))
+    ws.add("/Shared/s/gets", notebook("dbutils.notebook.exit(dbutils.jobs.taskValues.get('first', 'rows') + 1)"))
+    run_values: dict = {}  # what the jobs room keeps for one job run
+    first = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/sets", task_key="first",
+                                                      task_values=run_values)))
+    assert first.result_state == "SUCCESS", first.error
+    second = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/gets", task_key="second",
+                                                       task_values=run_values)))
+    assert (second.result_state, second.exit_value, run_values) == ("SUCCESS", "4", {"first": {"rows": 3}})

@@ -57,14 +57,15 @@ def main(fd: int) -> None:
     namespace = {
         "__name__": "__main__",
         "spark": LocalSpark(session),
-        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"]),
+        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"], spec["task_key"], spec["task_values"]),
         "display": display,
         "displayHTML": print,
     }
     outcome = run_program(Program.from_json(spec["program"]), namespace)
     sys.stdout.flush()
     sys.stderr.flush()
-    channel.sendall(json.dumps(outcome.__dict__).encode() + b"\n")
+    answer = {**outcome.__dict__, "task_values": namespace["dbutils"].jobs.taskValues.own()}
+    channel.sendall(json.dumps(answer).encode() + b"\n")
     channel.shutdown(socket.SHUT_WR)
     # Threads the notebook left behind must not keep the run alive.
     os._exit(0)

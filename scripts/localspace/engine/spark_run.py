@@ -25,7 +25,7 @@ from typing import Optional
 from pyspark.sql.streaming import StreamingQueryListener
 
 from ..paths import Paths
-from .base import NotebookHandle, NotebookResult
+from .base import NotebookHandle, NotebookResult, NotebookTask
 from .dbutils import DBUtils
 from .fileopen import mapped_open
 from .logs import BoundedLog, capture_thread_output, release_thread_output
@@ -68,16 +68,15 @@ def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
 
 
 class SparkRun(NotebookHandle):
-    def __init__(self, program: Program, run_id: int, session, paths: Paths,
-                 parameters: dict[str, str], secrets: dict, serverless: bool = False):
+    def __init__(self, program: Program, task: NotebookTask, session, paths: Paths, secrets: dict):
         self.program = program
         self.session = session
         self._refused: Optional[str] = None  # why serverless stopped one of the run's streams
-        if serverless:
+        if task.serverless:
             session.streams.addListener(_ServerlessTriggers(self))
-        self.group = f"localspace-run-{run_id}-{uuid.uuid4().hex[:8]}"
+        self.group = f"localspace-run-{task.run_id}-{uuid.uuid4().hex[:8]}"
         self._paths = paths
-        self._parameters = parameters
+        self._task = task
         self._secrets = secrets
         self._cancel = threading.Event()
         self._done = threading.Event()
@@ -85,7 +84,7 @@ class SparkRun(NotebookHandle):
         self._finishing = False
         self._result: Optional[NotebookResult] = None
         self._log = BoundedLog()
-        self._thread = threading.Thread(target=self._main, daemon=True, name=f"localspace-run-{run_id}")
+        self._thread = threading.Thread(target=self._main, daemon=True, name=f"localspace-run-{task.run_id}")
         self._thread.start()
 
     # ---- the run thread ------------------------------------------------------------------
@@ -96,7 +95,8 @@ class SparkRun(NotebookHandle):
             "__builtins__": notebook_builtins(self._paths, self._cancel),
             "spark": self.session,
             "sc": self.session.sparkContext,
-            "dbutils": DBUtils(self._paths, self._parameters, self._secrets),
+            "dbutils": DBUtils(self._paths, dict(self._task.parameters), self._secrets,
+                               self._task.task_key, self._task.task_values),
             "display": display,
             "displayHTML": print,
         }
