@@ -106,6 +106,9 @@ def test_unsupported_features_fail_clearly(engine, ws):
     assert result.result_state == "FAILED"
     assert result.error.startswith("NotSupportedOnLocalspace: localspace does not install packages; "
                                    "install no-such-package-xyz==1.0 into the emulator's environment")
+    ws.add("/Shared/p/flow", notebook("dbutils.notebook.run('./child', 60)"))
+    result = run(engine, "/Shared/p/flow")
+    assert "localspace does not emulate dbutils.notebook.run on the python engine; use --engine spark" in result.error
     ws.add("/Shared/p/stream", notebook("spark.readStream.format('json').load('/Volumes/x')"))
     result = run(engine, "/Shared/p/stream")
     assert "localspace does not emulate spark.readStream on the python engine" in result.error

@@ -106,8 +106,24 @@ class WidgetsUtil(_Strict):
         self._parameters.update({str(k): str(v) for k, v in values.items()})
 
 
+class WorkflowException(Exception):
+    """A notebook started with dbutils.notebook.run failed or timed out (as on Databricks,
+    where the caller gets com.databricks.WorkflowException)."""
+
+
 class NotebookUtil(_Strict):
     _area = "dbutils.notebook"
+
+    def __init__(self, run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
+        self._run_notebook = run_notebook
+
+    def run(self, path: str, timeout_seconds: float = 0, arguments: Optional[dict] = None) -> Optional[str]:
+        """Run another notebook as a run of its own and return its exit value (Databricks docs,
+        "Run a Databricks notebook from another notebook"); 0 seconds means no time limit."""
+        if self._run_notebook is None:
+            raise NotSupportedOnLocalspace("localspace does not emulate dbutils.notebook.run on the python "
+                                           "engine; use --engine spark (README section 'What each engine does')")
+        return self._run_notebook(path, timeout_seconds, {k: str(v) for k, v in (arguments or {}).items()})
 
     def exit(self, value) -> None:
         """End the notebook; Databricks takes a string, so anything else is str()-ed."""
@@ -344,9 +360,10 @@ class DBUtils(_Strict):
 
     def __init__(self, paths: Paths, parameters: dict[str, str],
                  secrets: Optional[dict[str, dict[str, str]]] = None,
-                 task_key: str = "", task_values: Optional[dict[str, dict]] = None):
+                 task_key: str = "", task_values: Optional[dict[str, dict]] = None,
+                 run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
         self.widgets = WidgetsUtil(parameters)
-        self.notebook = NotebookUtil()
+        self.notebook = NotebookUtil(run_notebook)
         self.fs = FsUtil(paths)
         self.secrets = SecretsUtil(secrets or {})
         self.library = LibraryUtil()
@@ -354,7 +371,7 @@ class DBUtils(_Strict):
 
     def help(self) -> None:
         print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
-              "remove, removeAll), notebook.exit, fs (ls, head, put, cp, mv, rm, mkdirs), "
+              "remove, removeAll), notebook.exit, notebook.run (spark engine), fs (ls, head, put, cp, mv, rm, mkdirs), "
               "secrets (get, getBytes, list, listScopes), jobs.taskValues (set, get), "
               "library.restartPython")
 
