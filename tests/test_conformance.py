@@ -100,6 +100,7 @@ def test_databricks_paths_in_spark_and_python(w):
     assert found["file"] == found["meta_path"] == "dbfs:/Volumes/dev/conf_paths/files/in/a.json"
     assert found["csv_rows"] == 1 and found["sql_literal_rows"] == 2
     assert found["ls"] is True and found["python_sees_spark_output"] is True
+    assert found["os_listdir_sees_spark_output"] is True and found["os_path"] == [True, False]
     assert sql(w, "SELECT count(*) FROM dev.conf_paths.people") == [["2"]]
 
 

@@ -23,12 +23,15 @@ people.write.saveAsTable("dev.conf_paths.people")
 
 # COMMAND ----------
 
+import os
 facts = {
     "file": people.first().file,
     "meta_path": people.first().meta_path,
     "csv_rows": csv.count(),
     "sql_literal_rows": literal,
     "ls": sorted(f.name for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")) != [],
+    "os_listdir_sees_spark_output": any(n.endswith(".json") for n in os.listdir(f"{root}/out/people")),
+    "os_path": [os.path.isdir(f"{root}/in"), os.path.exists(f"{root}/missing")],
     "python_sees_spark_output": open(next(f.path for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")).removeprefix("dbfs:")).read().count("ann") == 1,
 }
 import json

@@ -18,7 +18,7 @@ import threading
 
 from ..paths import Paths
 from .dbutils import DBUtils
-from .fileopen import mapped_open
+from .fileopen import mapped_import, mapped_open
 from .notebook import Program
 from .pyshim import LocalSpark
 from .runner import display, run_program
@@ -53,6 +53,7 @@ def main(fd: int) -> None:
 
     paths = Paths(spec["root"])
     builtins.open = mapped_open(paths)
+    builtins.__import__ = mapped_import(paths, {})  # this process runs only the notebook
     session = SqlStore(paths).session()
     namespace = {
         "__name__": "__main__",

@@ -29,7 +29,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult, NotebookTask
 from .dbutils import DBUtils, WorkflowException
-from .fileopen import mapped_open
+from .fileopen import mapped_import, mapped_open
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
@@ -55,17 +55,10 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
 
 
 def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
-    """Builtins for notebook code: mapped open(), and `import time` yields the interruptible one."""
-    real_import = builtins.__import__
-    time_module = interruptible_time(cancel)
-
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "time" and level == 0:
-            return time_module
-        return real_import(name, globals, locals, fromlist, level)
-
+    """Builtins for notebook code: mapped open() and os, and `import time` yields the
+    interruptible one."""
     namespace = dict(vars(builtins))
-    namespace["__import__"] = __import__
+    namespace["__import__"] = mapped_import(paths, {"time": interruptible_time(cancel)})
     namespace["open"] = mapped_open(paths)
     return namespace
 
