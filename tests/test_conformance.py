@@ -102,6 +102,9 @@ def test_databricks_paths_in_spark_and_python(w):
     assert found["ls"] is True and found["python_sees_spark_output"] is True
     assert found["os_listdir_sees_spark_output"] is True and found["os_path"] == [True, False]
     assert sql(w, "SELECT count(*) FROM dev.conf_paths.people") == [["2"]]
+    assert sql(w, "SELECT id, name FROM dev.conf_paths.from_read_files ORDER BY id") == [["1", "ann"], ["2", "bob"]]
+    assert found["read_files_id_type"] == "bigint"
+    assert sql(w, "SELECT count(*) FROM read_files('/Volumes/dev/conf_paths/files/in')") == [["2"]]  # warehouse
 
 
 def test_streams_over_delta_tables(w):
