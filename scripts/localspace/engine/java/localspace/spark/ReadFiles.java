@@ -130,18 +130,7 @@ public final class ReadFiles {
     if (schema != null) {
       reader = reader.schema(schema);
     } else if (hints != null || (text && rescued != null)) {
-      StructType inferred = reader.load(path).schema();
-      StructType hinted = hints == null ? new StructType() : StructType.fromDDL(hints);
-      StructType out = new StructType();
-      for (var field : inferred.fields()) {
-        var hint = hinted.find(h -> h.name().equalsIgnoreCase(field.name()));
-        out = out.add(hint.isDefined() ? hint.get() : field);
-      }
-      for (var hint : hinted.fields()) {
-        if (!List.of(out.fieldNames()).contains(hint.name())) {
-          out = out.add(hint);
-        }
-      }
+      StructType out = CloudFilesSource.withHints(reader.load(path).schema(), hints);
       if (rescued != null) {
         out = out.add(rescued, org.apache.spark.sql.types.DataTypes.StringType, true);
         reader = reader.option("columnNameOfCorruptRecord", rescued);
