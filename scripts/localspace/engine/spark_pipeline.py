@@ -453,16 +453,18 @@ def _all(conditions: list):
 
 
 def _cells(source: PipelineSource) -> list[str]:
-    """The code cells of a notebook (or the whole file); markdown goes, other magics refuse."""
+    """The code cells of a notebook (or the whole file); markdown goes. A pipeline source is
+    one language: a ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
     prefix, raws = split_cells(source.text)
+    language = source.language.lower()
     cells = []
     for raw in raws:
         magic, body = _unmagic(raw, prefix)
         if magic in ("md", "markdown"):
             continue
-        if magic is not None and magic not in ("python", "sql"):
-            reason = UNSUPPORTED_MAGICS.get(magic, f"%{magic} cells")
-            raise PipelineDefinitionError(f"{source.path}: localspace does not emulate %{magic} in pipeline "
+        if magic is not None and magic != language:
+            reason = UNSUPPORTED_MAGICS.get(magic, f"a {language} pipeline source runs {language} cells only")
+            raise PipelineDefinitionError(f"{source.path}: localspace does not emulate %{magic} cells in pipeline "
                                           f"source code ({reason}).")
         if body.strip():
             cells.append(body)
