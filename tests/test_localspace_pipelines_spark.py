@@ -166,7 +166,10 @@ def test_a_continuous_sql_pipeline_keeps_processing_until_stopped(space, w):
                        format=ws_service.ImportFormat.AUTO, overwrite=True)
     pipeline_id = w.pipelines.create(
         name="orders", catalog="main", schema="default", continuous=True,
-        libraries=[P.PipelineLibrary(glob=P.PathPattern(include="/Shared/dlt/sql/**"))]).pipeline_id
+        libraries=[P.PipelineLibrary(glob=P.PathPattern(include="/Shared/dlt/sql/**"))],
+        # Idle triggers report progress at once (Spark's default waits 10 s): the view must
+        # still follow the batch that comes after one.
+        configuration={"spark.sql.streaming.noDataProgressEventInterval": "50ms"}).pipeline_id
     update_id = w.pipelines.start_update(pipeline_id).update_id
     wait_until(lambda: w.pipelines.get(pipeline_id).state == P.PipelineState.RUNNING, 60, "the pipeline to run")
     with pytest.raises(ResourceConflict):

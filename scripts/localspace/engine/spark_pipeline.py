@@ -379,7 +379,9 @@ class SparkPipelineUpdate(PipelineHandle):
         except Exception:  # noqa: BLE001 - a stopped query's session went away
             return 0
         for batch in progress:
-            if batch.batchId <= self._seen.get(flow.name, -1):
+            # An idle trigger reports progress too, under the id of the batch still to come:
+            # only a batch that read rows is one, else its real progress would look seen.
+            if batch.numInputRows == 0 or batch.batchId <= self._seen.get(flow.name, -1):
                 continue
             self._seen[flow.name] = batch.batchId
             observed = (batch.observedMetrics or {}).get(self._observation_name(flow))
@@ -387,8 +389,6 @@ class SparkPipelineUpdate(PipelineHandle):
             rows = int(batch.numInputRows)
             if values is not None:
                 rows = int(values.get("rows") or 0) - int(values.get("dropped") or 0)
-            if batch.numInputRows == 0:
-                continue
             written += rows
             self._flow_event(flow, "RUNNING", num_output_rows=rows, quality=values, batch_id=batch.batchId)
         return written
