@@ -29,7 +29,7 @@ from .base import PipelineHandle, PipelineResult, PipelineSource, PipelineUpdate
 from .dlt_graph import Dataset, FlowDef, Graph, PipelineDefinitionError, PipelineSpark, Resolver, dlt_module
 from .dlt_sql import PipelineSqlError, ReadFiles, lift_read_files
 from .notebook import UNSUPPORTED_MAGICS, _unmagic, split_cells
-from .runner import one_line
+from .runner import NotSupportedOnLocalspace, one_line, pip_cell
 from .spark_session import user_facing
 
 POLL = 0.3                       # seconds between looks at running streams (bounds stop latency)
@@ -449,14 +449,21 @@ def _all(conditions: list):
 
 
 def _cells(source: PipelineSource) -> list[str]:
-    """The code cells of a notebook (or the whole file); markdown goes. A pipeline source is
-    one language: a ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
+    """The code cells of a notebook (or the whole file); markdown goes, ``%pip install`` passes
+    when the packages are installed (runner.pip_cell). A pipeline source is one language: a
+    ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
     prefix, raws = split_cells(source.text)
     language = source.language.lower()
     cells = []
     for raw in raws:
         magic, body = _unmagic(raw, prefix)
         if magic in ("md", "markdown"):
+            continue
+        if magic == "pip" and language == "python":
+            try:
+                pip_cell(body)   # Databricks installs; here the packages must be there already
+            except NotSupportedOnLocalspace as refused:
+                raise PipelineDefinitionError(f"{source.path}: {refused}") from None
             continue
         if magic is not None and magic != language:
             reason = UNSUPPORTED_MAGICS.get(magic, f"a {language} pipeline source runs {language} cells only")
