@@ -80,3 +80,11 @@ def test_a_pipeline_notebook_is_one_language():
     mixed = text + "\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC SELECT 1\n"
     with pytest.raises(PipelineDefinitionError, match="localspace does not emulate %sql cells in pipeline source"):
         _cells(PipelineSource("/p", "PYTHON", mixed))
+
+
+def test_the_older_cloud_files_is_auto_loader_with_its_own_defaults():
+    calls: list[ReadFiles] = []
+    query = "SELECT * FROM cloud_files('/Volumes/c/s/v/in', 'csv', map('header', 'true', 'cloudFiles.inferColumnTypes', 'true'))"
+    assert lift_read_files(query, lambda call: calls.append(call) or "v") == "SELECT * FROM v"
+    assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "csv", "header": "true",
+                                                    "cloudFiles.inferColumnTypes": "true"}, read_files=False)]

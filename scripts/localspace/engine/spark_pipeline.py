@@ -239,7 +239,7 @@ class SparkPipelineUpdate(PipelineHandle):
         for key, value in flow.spark_conf.items():
             self.session.conf.set(key, value)
         if flow.sql is not None:
-            text = lift_read_files(resolver.sql(flow.sql), lambda call: self._read_files(flow, call))
+            text = lift_read_files(resolver.sql(self._substitute(flow.sql)), lambda call: self._read_files(flow, call))
             return self.session.sql(text)
         try:
             frame = flow.func()
@@ -252,6 +252,14 @@ class SparkPipelineUpdate(PipelineHandle):
                                         "not a DataFrame.")
         return frame
 
+    def _substitute(self, text: str) -> str:
+        """``${key}`` in pipeline SQL is the pipeline's configuration value (Databricks: "Use
+        parameters with pipelines"), replaced before the text is read, as Spark would later."""
+        def value(match: re.Match) -> str:
+            found = self.session.conf.get(match[1], None)
+            return match[0] if found is None else found
+        return re.sub(r"\$\{([\w.-]+)\}", value, text)
+
     def _read_files(self, flow: FlowDef, call: ReadFiles) -> str:
         """A view standing in for ``STREAM read_files(...)``: Auto Loader on the same folder,
         with read_files' defaults (typed JSON/CSV columns, CSV with a header)."""
@@ -260,9 +268,10 @@ class SparkPipelineUpdate(PipelineHandle):
         schema = options.pop("schema", None)
         if file_format is None:
             raise PipelineSqlError("STREAM read_files needs format => 'json' | 'csv' | 'parquet' | ... on localspace.")
-        options.setdefault("inferColumnTypes", "true")
-        if file_format.lower() == "csv":
-            options.setdefault("header", "true")
+        if call.read_files:
+            options.setdefault("inferColumnTypes", "true")
+            if file_format.lower() == "csv":
+                options.setdefault("header", "true")
         reader = self.session.readStream.format("cloudFiles").option("cloudFiles.format", file_format)
         for key, value in options.items():
             reader = reader.option(f"cloudFiles.{key}" if key in _AUTO_LOADER_OPTIONS else key, value)
