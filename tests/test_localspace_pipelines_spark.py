@@ -54,6 +54,12 @@ SPARK_API_PIPELINE = """\
     def names_from_silver():
         return spark.readStream.table("silver_users").select("name")
     """
+CDC_PIPELINE = """\
+    CREATE OR REFRESH STREAMING TABLE user_latest;
+
+    APPLY CHANGES INTO LIVE.user_latest FROM STREAM(LIVE.silver_users) KEYS (id) SEQUENCE BY name_length
+    COLUMNS * EXCEPT (name_length) STORED AS SCD TYPE 1;
+    """
 SQL_PIPELINE = """\
     CREATE OR REFRESH STREAMING TABLE raw_orders
     AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'json',
@@ -132,27 +138,34 @@ def test_a_triggered_python_pipeline_processes_what_is_there_and_completes(space
     land(w, "users/1.json", '{"id": 1, "name": "ann"}', '{"id": null, "name": "bob"}', '{"id": 3, "name": "carolyn"}')
     put_notebook(w, "/Shared/dlt/users", PYTHON_PIPELINE)
     put_notebook(w, "/Shared/dlt/names", SPARK_API_PIPELINE)
+    w.workspace.upload("/Shared/dlt/user_latest.sql", io.BytesIO(textwrap.dedent(CDC_PIPELINE).encode()),
+                       format=ws_service.ImportFormat.AUTO, overwrite=True)
     pipeline_id = w.pipelines.create(
         name="users", catalog="main", schema="default", serverless=True,
         libraries=[P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/names")),  # reads the other's
-                   P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/users"))],
+                   P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/users")),
+                   P.PipelineLibrary(file=P.FileLibrary(path="/Shared/dlt/user_latest.sql"))],
         configuration={"landing": f"{LANDING}/users"}).pipeline_id
     first = w.pipelines.start_update(pipeline_id).update_id
     assert finished(w, pipeline_id, first).state == P.UpdateInfoState.COMPLETED
     assert update_states(space, pipeline_id, first) == [
         "QUEUED", "CREATED", "WAITING_FOR_RESOURCES", "INITIALIZING", "SETTING_UP_TABLES", "RUNNING", "COMPLETED"]
-    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names")) == (3, 2, 2)
+    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names"), count(w, "user_latest")) \
+        == (3, 2, 2, 2)
     assert w.statement_execution.execute_statement(
         statement="SELECT * FROM main.default.gold_user_count", warehouse_id="localspace").result.data_array == [["2"]]
     assert expectation_counts(w, pipeline_id, first) == {("silver_users", "valid_id"): (2, 1),
                                                          ("silver_users", "short_name"): (2, 1)}
     assert w.pipelines.get(pipeline_id).state == P.PipelineState.IDLE
 
-    land(w, "users/2.json", '{"id": 4, "name": "dan"}')
+    land(w, "users/2.json", '{"id": 4, "name": "dan"}', '{"id": 1, "name": "annie"}')
     again = w.pipelines.start_update(pipeline_id, full_refresh=True).update_id
     assert finished(w, pipeline_id, again).state == P.UpdateInfoState.COMPLETED
     assert "RESETTING" in update_states(space, pipeline_id, again)
-    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names")) == (4, 3, 3)  # not doubled
+    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names")) == (5, 4, 4)  # not doubled
+    assert w.statement_execution.execute_statement(  # APPLY CHANGES: the latest change of each key
+        statement="SELECT id, name FROM main.default.user_latest ORDER BY id", warehouse_id="localspace"
+    ).result.data_array == [["1", "annie"], ["3", "carolyn"], ["4", "dan"]]
 
     w.pipelines.delete(pipeline_id)
     assert count(w, "silver_users") is None  # the pipeline's tables went with it

@@ -25,7 +25,7 @@ from pyspark import pipelines as dp
 from pyspark.pipelines import output as outputs
 from pyspark.pipelines.graph_element_registry import GraphElementRegistry
 
-from .dlt_sql import Expectation, PipelineSqlError, parse, statements
+from .dlt_sql import Cdc, Expectation, PipelineSqlError, parse, statements
 
 EXPECTATIONS = "_localspace_expectations"    # attribute a query function's expectations live in
 NOT_EMULATED = 'see README "What each engine does"'
@@ -54,6 +54,7 @@ class FlowDef:
     sql: Optional[str] = None        # SQL flows: the query
     once: bool = False
     spark_conf: dict = field(default_factory=dict)
+    cdc: Optional[Cdc] = None        # APPLY CHANGES / AUTO CDC: upserts from cdc.source
 
     def expectations(self, dataset: Dataset) -> list[Expectation]:
         return [*dataset.expectations, *getattr(self.func, EXPECTATIONS, [])]
@@ -101,7 +102,8 @@ class Graph(GraphElementRegistry):
             if definition.kind == "set":
                 self.settings.append((definition.name, definition.value))
             elif definition.kind == "flow":
-                self._add_flow(FlowDef(name, definition.target.lower(), sql=definition.query, once=definition.once))
+                self._add_flow(FlowDef(name, definition.target.lower(), sql=definition.query, once=definition.once,
+                                       cdc=definition.cdc))
             else:
                 self._add_dataset(Dataset(name, definition.kind, comment=definition.comment,
                                           schema=definition.columns, expectations=definition.expectations))
@@ -269,7 +271,21 @@ def dlt_module(spark: PipelineSpark) -> types.ModuleType:
             return func
         return outer
 
+    def create_auto_cdc_flow(target, source, keys, sequence_by, *, ignore_null_updates=False, apply_as_deletes=None,
+                             apply_as_truncates=None, column_list=None, except_column_list=None,
+                             stored_as_scd_type=1, track_history_column_list=None,
+                             track_history_except_column_list=None, name=None, once=False):
+        if str(stored_as_scd_type) != "1" or ignore_null_updates or apply_as_truncates is not None \
+                or track_history_column_list or track_history_except_column_list:
+            raise PipelineDefinitionError("localspace does not emulate SCD type 2, ignore_null_updates or "
+                                          f"apply_as_truncates in APPLY CHANGES ({NOT_EMULATED}).")
+        spark._resolver.graph._add_flow(FlowDef(
+            (name or f"{target}_cdc").lower(), target.lower(), once=once, cdc=Cdc(
+                source, list(keys), sequence_by, apply_as_deletes, list(except_column_list or []),
+                list(column_list) if column_list else None)))
+
     module.__dict__.update({
+        "create_auto_cdc_flow": create_auto_cdc_flow, "apply_changes": create_auto_cdc_flow,
         "table": _keep(dp.table), "materialized_view": _keep(dp.materialized_view), "view": view,
         "temporary_view": view, "create_streaming_table": create_streaming_table,
         "create_streaming_live_table": create_streaming_table, "create_target_table": create_streaming_table,
@@ -278,8 +294,6 @@ def dlt_module(spark: PipelineSpark) -> types.ModuleType:
         "expect": _expect("warn", False), "expect_or_drop": _expect("drop", False),
         "expect_or_fail": _expect("fail", False), "expect_all": _expect("warn", True),
         "expect_all_or_drop": _expect("drop", True), "expect_all_or_fail": _expect("fail", True),
-        "apply_changes": _not_emulated("APPLY CHANGES / AUTO CDC flows"),
-        "create_auto_cdc_flow": _not_emulated("APPLY CHANGES / AUTO CDC flows"),
         "apply_changes_from_snapshot": _not_emulated("APPLY CHANGES / AUTO CDC flows"),
         "create_auto_cdc_from_snapshot_flow": _not_emulated("APPLY CHANGES / AUTO CDC flows"),
         "create_sink": _not_emulated("pipeline sinks"),

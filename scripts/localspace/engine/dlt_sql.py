@@ -44,6 +44,18 @@ class Expectation:
 
 
 @dataclass
+class Cdc:
+    """An APPLY CHANGES / AUTO CDC flow (SCD type 1): upsert the source's changes by key."""
+
+    source: str                      # the dataset (or table) the changes stream from
+    keys: list[str]
+    sequence_by: object              # a column name or SQL expression, or (Python) a Column
+    delete_when: object = None       # apply_as_deletes: a SQL condition or a Column
+    except_columns: list[str] = field(default_factory=list)
+    columns: Optional[list[str]] = None
+
+
+@dataclass
 class SqlDefinition:
     kind: str                        # streaming_table | materialized_view | view | flow | set
     name: str = ""
@@ -54,6 +66,7 @@ class SqlDefinition:
     expectations: list[Expectation] = field(default_factory=list)
     columns: Optional[str] = None    # column definitions as a DDL string, when given
     value: str = ""                  # SET: the value
+    cdc: Optional[Cdc] = None        # flows: APPLY CHANGES / AUTO CDC
 
 
 def _code(text: str, comments: bool = False):
@@ -132,9 +145,9 @@ def parse(statement: str) -> SqlDefinition:
         return SqlDefinition("set", name=setting["key"], value=setting["value"].strip().strip("'\""))
     head = _HEAD.match(statement.strip())
     if head is None:
-        if re.match(r"\s*(APPLY\s+CHANGES|CREATE\s+FLOW\s+\S+\s+AS\s+AUTO\s+CDC|AUTO\s+CDC)", statement, re.IGNORECASE):
-            raise PipelineSqlError("localspace does not emulate APPLY CHANGES / AUTO CDC flows "
-                                   '(see README "What each engine does").')
+        cdc = re.match(r"\s*(?:APPLY\s+CHANGES|AUTO\s+CDC)\s+INTO\s+", statement, re.IGNORECASE)
+        if cdc:
+            return _cdc_flow(None, statement.strip()[cdc.end():])
         raise PipelineSqlError(f"A pipeline's SQL declares datasets (CREATE STREAMING TABLE, CREATE MATERIALIZED "
                                f"VIEW, CREATE VIEW, CREATE FLOW, SET); this statement is none of them: "
                                f"{statement.strip().splitlines()[0][:120]}")
@@ -164,8 +177,37 @@ def parse(statement: str) -> SqlDefinition:
     return definition
 
 
+_CDC = re.compile(
+    r"(?P<target>[\w`.]+)\s+FROM\s+(?P<source>STREAM\s*\(\s*[\w`.]+\s*\)|STREAM\s+[\w`.]+|[\w`.]+)\s+"
+    r"KEYS\s*\((?P<keys>[^)]*)\)\s*(?:APPLY\s+AS\s+DELETE\s+WHEN\s+(?P<delete>.+?)\s+)?"
+    r"SEQUENCE\s+BY\s+(?P<sequence>[\w`]+)\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+
+
+def _cdc_flow(name: Optional[str], text: str) -> SqlDefinition:
+    found = _CDC.fullmatch(text.strip())
+    if found is None:
+        raise PipelineSqlError("APPLY CHANGES INTO t FROM STREAM(s) KEYS (k) [APPLY AS DELETE WHEN c] SEQUENCE BY col "
+                               "[COLUMNS * EXCEPT (...)] [STORED AS SCD TYPE 1] is the form localspace emulates.")
+    rest = found["rest"]
+    scd = re.search(r"STORED\s+AS\s+SCD\s+TYPE\s+(\d)", rest, re.IGNORECASE)
+    if scd and scd[1] != "1":
+        raise PipelineSqlError('localspace does not emulate SCD type 2 (see README "What each engine does").')
+    except_columns = re.search(r"COLUMNS\s+\*\s+EXCEPT\s*\(([^)]*)\)", rest, re.IGNORECASE)
+    columns = re.search(r"COLUMNS\s+(?!\*)(.+?)(?:\s+STORED\s+AS|$)", rest, re.IGNORECASE | re.DOTALL)
+    target = found["target"].replace("`", "")
+    target = target.split(".", 1)[1] if target.lower().startswith("live.") else target
+    source = re.sub(r"^STREAM\s*\(?\s*|\s*\)$", "", found["source"], flags=re.IGNORECASE).replace("`", "")
+    names = lambda text: [c.strip().strip("`") for c in text.split(",") if c.strip()]  # noqa: E731
+    return SqlDefinition("flow", name=name or f"{target}_cdc", target=target, cdc=Cdc(
+        source, names(found["keys"]), found["sequence"].strip("`"), found["delete"],
+        names(except_columns[1]) if except_columns else [], names(columns[1]) if columns else None))
+
+
 def _flow(name: str, text: str) -> SqlDefinition:
     at = _top_level_as(text)
+    cdc = re.match(r"\s*(?:APPLY\s+CHANGES|AUTO\s+CDC)\s+INTO\s+", text[at + 2:], re.IGNORECASE) if at is not None else None
+    if cdc:
+        return _cdc_flow(name, text[at + 2:][cdc.end():])
     insert = _INSERT.fullmatch(text[at + 2:].strip()) if at is not None else None
     if insert is None:
         raise PipelineSqlError(f"CREATE FLOW {name} AS INSERT INTO <target> BY NAME <query> is the form localspace "

@@ -238,6 +238,8 @@ class SparkPipelineUpdate(PipelineHandle):
     def _frame(self, flow: FlowDef, graph: Graph, resolver: Resolver):
         for key, value in flow.spark_conf.items():
             self.session.conf.set(key, value)
+        if flow.cdc is not None:
+            return self.session.readStream.table(resolver.name(flow.cdc.source))
         if flow.sql is not None:
             text = lift_read_files(resolver.sql(self._substitute(flow.sql)), lambda call: self._read_files(flow, call))
             return self.session.sql(text)
@@ -317,19 +319,57 @@ class SparkPipelineUpdate(PipelineHandle):
         return f"localspace_dq_{flow.name}"
 
     def _start_stream(self, flow: FlowDef, dataset: Dataset, frame) -> None:
-        writer = (self._expectations(flow, dataset, frame).writeStream.format("delta").outputMode("append")
-                  .queryName(f"{self.task.pipeline_id[:8]}-{flow.name}")
+        frame = self._expectations(flow, dataset, frame)
+        writer = (frame.writeStream.queryName(f"{self.task.pipeline_id[:8]}-{flow.name}")
                   .option("checkpointLocation", self._checkpoint(flow)))
-        if dataset.partition_cols:
-            writer = writer.partitionBy(*dataset.partition_cols)
         continuous = self.task.continuous and not flow.once
         writer = writer.trigger(processingTime=CONTINUOUS_TRIGGER) if continuous else writer.trigger(availableNow=True)
-        query = writer.toTable(self._table(dataset.name))
+        if flow.cdc is not None:
+            query = writer.foreachBatch(self._upserts(flow, dataset, frame)).start()
+        else:
+            writer = writer.format("delta").outputMode("append")
+            if dataset.partition_cols:
+                writer = writer.partitionBy(*dataset.partition_cols)
+            query = writer.toTable(self._table(dataset.name))
         self._queries[flow.name] = (flow, query)
         self._seen[flow.name] = -1
         self._flow_event(flow, "RUNNING")
         if not continuous:
             self._await(flow, query)
+
+    def _upserts(self, flow: FlowDef, dataset: Dataset, frame):
+        """APPLY CHANGES (SCD type 1) as Delta does it: each micro-batch's latest change per key
+        (``sequence_by``) merged into the target, deletes where ``apply_as_deletes`` holds, a
+        change older than the target's row ignored."""
+        from pyspark.sql import functions as F
+        cdc = flow.cdc
+        columns = [c for c in (cdc.columns or frame.columns) if c not in cdc.except_columns and c != "_rescued_data"]
+        target = self._table(dataset.name)
+        self.session.createDataFrame([], frame.select(*columns).schema).write.format("delta").mode("ignore") \
+            .saveAsTable(target)
+        sequence = _column(cdc.sequence_by)
+        deletes = _column(cdc.delete_when) if cdc.delete_when is not None else F.lit(False)
+        sequence_name = sequence._jc.toString().strip("`")
+        quote = lambda name: f"`{name}`"  # noqa: E731
+        on = " AND ".join(f"t.{quote(k)} <=> s.{quote(k)}" for k in cdc.keys)
+        newer = f" AND s.__sequence >= t.{quote(sequence_name)}" if sequence_name in columns else ""
+        assign = ", ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+        insert = f"({', '.join(map(quote, columns))}) VALUES ({', '.join('s.' + quote(c) for c in columns)})"
+        view = f"__changes_{flow.name}"
+
+        def upsert(batch, _batch_id):
+            from pyspark.sql import Window
+            latest = (batch.withColumn("__sequence", sequence).withColumn("__delete", deletes)
+                      .withColumn("__n", F.row_number().over(Window.partitionBy(*cdc.keys)
+                                                             .orderBy(F.col("__sequence").desc())))
+                      .where("__n = 1"))
+            latest.createOrReplaceTempView(view)
+            latest.sparkSession.sql(
+                f"MERGE INTO {target} t USING {view} s ON {on} "
+                f"WHEN MATCHED AND s.__delete{newer} THEN DELETE "
+                f"WHEN MATCHED{newer} THEN UPDATE SET {assign} "
+                f"WHEN NOT MATCHED AND NOT s.__delete THEN INSERT {insert}").collect()
+        return upsert
 
     def _await(self, flow: FlowDef, query) -> None:
         while True:
@@ -428,6 +468,12 @@ class SparkPipelineUpdate(PipelineHandle):
 
 _AUTO_LOADER_OPTIONS = {"inferColumnTypes", "schemaHints", "schemaLocation", "maxFilesPerTrigger",
                         "maxBytesPerTrigger", "includeExistingFiles", "useNotifications", "schemaEvolutionMode"}
+
+
+def _column(value):
+    """A Column from a Column or SQL text (APPLY CHANGES' sequence_by, apply_as_deletes)."""
+    from pyspark.sql import functions as F
+    return F.expr(value) if isinstance(value, str) else value
 
 
 def _passes(expectation):
