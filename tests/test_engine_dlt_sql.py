@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from localspace.engine.dlt_sql import Expectation, PipelineSqlError, ReadFiles, lift_read_files, parse, statements
+from localspace.engine.dlt_sql import Cdc, Expectation, PipelineSqlError, ReadFiles, lift_read_files, parse, statements
 
 
 def test_statements_split_on_semicolons_outside_strings_comments_and_parentheses():
@@ -46,7 +46,8 @@ def test_a_flow_appends_into_its_target():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("APPLY CHANGES INTO t FROM STREAM s KEYS (id) SEQUENCE BY ts", "localspace does not emulate APPLY CHANGES"),
+    ("APPLY CHANGES INTO t FROM STREAM s KEYS (id) SEQUENCE BY ts STORED AS SCD TYPE 2",
+     "localspace does not emulate SCD type 2"),
     ("SELECT * FROM t", "this statement is none of them"),
     ("CREATE MATERIALIZED VIEW m", "needs AS <query>"),
     ("CREATE TEMPORARY STREAMING TABLE t AS SELECT 1", "localspace does not emulate temporary tables"),
@@ -88,3 +89,12 @@ def test_the_older_cloud_files_is_auto_loader_with_its_own_defaults():
     assert lift_read_files(query, lambda call: calls.append(call) or "v") == "SELECT * FROM v"
     assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "csv", "header": "true",
                                                     "cloudFiles.inferColumnTypes": "true"}, read_files=False)]
+
+
+def test_apply_changes_in_sql():
+    found = parse("APPLY CHANGES INTO LIVE.users FROM STREAM(LIVE.users_bz) KEYS (user_id, `device`) "
+                  "APPLY AS DELETE WHEN op = 'DELETE' SEQUENCE BY ts COLUMNS * EXCEPT (op) STORED AS SCD TYPE 1")
+    assert (found.kind, found.name, found.target) == ("flow", "users_cdc", "users")
+    assert found.cdc == Cdc("LIVE.users_bz", ["user_id", "device"], "ts", "op = 'DELETE'", ["op"], None)
+    flow = parse("CREATE FLOW upserts AS AUTO CDC INTO users FROM STREAM users_bz KEYS (id) SEQUENCE BY ts")
+    assert (flow.name, flow.target, flow.cdc.source, flow.cdc.keys) == ("upserts", "users", "users_bz", ["id"])
