@@ -75,7 +75,7 @@ def test_streamed_read_files_calls_are_lifted_out_of_a_query():
 def test_a_pipeline_notebook_is_one_language():
     from localspace.engine.base import PipelineSource
     from localspace.engine.dlt_graph import PipelineDefinitionError
-    from localspace.engine.spark_pipeline import _cells
+    from localspace.engine.dlt_source import cells as _cells
     text = "# Databricks notebook source\n# MAGIC %md\n# MAGIC # Bronze\n\n# COMMAND ----------\n\nimport dlt\n"
     assert _cells(PipelineSource("/p", "PYTHON", text)) == ["import dlt"]
     mixed = text + "\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC SELECT 1\n"

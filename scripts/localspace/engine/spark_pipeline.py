@@ -8,11 +8,9 @@ Delta writes in the pipeline's catalog.schema, with expectations and event-log m
   triggered update, and in a continuous update again whenever a stream wrote new rows.
 - Flows run in dependency order, learnt by evaluating them: a flow whose DataFrame reads
   (through ``PipelineSpark``) a dataset not yet written in this update waits for it.
-- Expectations (``@dlt.expect*``, SQL ``CONSTRAINT ... EXPECT``) are evaluated here, since
-  Spark's own pipelines have none: one ``observe`` per flow counts passing and failing rows
-  per expectation, DROP ROW filters, FAIL UPDATE raises in the batch. Each micro-batch's
-  counts become a ``flow_progress`` event (``details.flow_progress.metrics`` and
-  ``data_quality``, as the event log schema documents them).
+- Expectations are evaluated by localspace (dlt_quality.py); each micro-batch's counts
+  become a ``flow_progress`` event (``details.flow_progress.metrics`` and ``data_quality``,
+  as the event log schema documents them). APPLY CHANGES flows are dlt_cdc.py's MERGEs.
 - Full refresh drops the tables and checkpoints first. Stop ends every query within seconds.
 - Errors carry the user's exception, one line, never localspace's frames.
 """
@@ -28,8 +26,8 @@ from ..paths import Paths
 from .base import PipelineHandle, PipelineResult, PipelineSource, PipelineUpdateTask
 from .dlt_graph import Dataset, FlowDef, Graph, PipelineDefinitionError, PipelineSpark, Resolver, dlt_module
 from .dlt_sql import PipelineSqlError, ReadFiles, lift_read_files
-from .notebook import UNSUPPORTED_MAGICS, _unmagic, split_cells
-from .runner import NotSupportedOnLocalspace, one_line, pip_cell
+from . import dlt_cdc, dlt_quality, dlt_source
+from .runner import one_line
 from .spark_session import user_facing
 
 POLL = 0.3                       # seconds between looks at running streams (bounds stop latency)
@@ -134,7 +132,7 @@ class SparkPipelineUpdate(PipelineHandle):
             for source in self.task.sources:
                 self._check_stop()
                 if source.language == "SQL":
-                    for cell in _cells(source):
+                    for cell in dlt_source.cells(source):
                         graph.register_sql(cell, source.path)
                 else:
                     self._exec_python(source, spark, module)
@@ -151,8 +149,8 @@ class SparkPipelineUpdate(PipelineHandle):
 
     def _exec_python(self, source: PipelineSource, spark: PipelineSpark, module) -> None:
         namespace = {**self._namespace, "__name__": "__main__", "spark": spark, "dlt": module,
-                     "__builtins__": _builtins(module, self.paths, self._stop)}
-        for number, cell in enumerate(_cells(source), start=1):
+                     "__builtins__": dlt_source.builtins_for(module, self.paths, self._stop)}
+        for number, cell in enumerate(dlt_source.cells(source), start=1):
             try:
                 exec(compile(cell, f"<pipeline {source.path}, cell {number}>", "exec"), namespace)  # noqa: S102
             except (PipelineDefinitionError, PipelineSqlError):
@@ -298,22 +296,10 @@ class SparkPipelineUpdate(PipelineHandle):
         return True
 
     def _expectations(self, flow: FlowDef, dataset: Dataset, frame, observe: bool = True):
-        """The flow's frame with its expectations applied (DROP ROW filters, FAIL UPDATE raises
-        in the batch) and, for streams, counted: one observation per flow with the rows and
-        each expectation's passing and failing rows, read from each batch's progress."""
-        from pyspark.sql import functions as F
+        """The flow's frame with its expectations applied; streams count them per batch."""
         expectations = flow.expectations(dataset)
         self._observations[flow.name] = expectations
-        passed = [_passes(e) for e in expectations]
-        if observe:
-            frame = frame.observe(self._observation_name(flow), *_quality_metrics(expectations))
-        for expectation, ok in zip(expectations, passed):
-            if expectation.action == "fail":
-                message = (f"[EXPECTATION_VIOLATION.VERIFY_FAILED] Flow '{flow.name}' failed to meet the expectation. "
-                           f"Violated expectations: '{expectation.name}'.")
-                frame = frame.filter(F.when(ok, F.lit(True)).otherwise(F.raise_error(F.lit(message)).cast("boolean")))
-        drops = [ok for e, ok in zip(expectations, passed) if e.action == "drop"]
-        return frame.filter(_all(drops)) if drops else frame
+        return dlt_quality.apply(frame, flow.name, expectations, self._observation_name(flow) if observe else None)
 
     def _observation_name(self, flow: FlowDef) -> str:
         return f"localspace_dq_{flow.name}"
@@ -325,7 +311,9 @@ class SparkPipelineUpdate(PipelineHandle):
         continuous = self.task.continuous and not flow.once
         writer = writer.trigger(processingTime=CONTINUOUS_TRIGGER) if continuous else writer.trigger(availableNow=True)
         if flow.cdc is not None:
-            query = writer.foreachBatch(self._upserts(flow, dataset, frame)).start()
+            upsert = dlt_cdc.upserts(self.session, self._table(dataset.name), flow.cdc, frame,
+                                     f"__changes_{flow.name}")
+            query = writer.foreachBatch(upsert).start()
         else:
             writer = writer.format("delta").outputMode("append")
             if dataset.partition_cols:
@@ -336,40 +324,6 @@ class SparkPipelineUpdate(PipelineHandle):
         self._flow_event(flow, "RUNNING")
         if not continuous:
             self._await(flow, query)
-
-    def _upserts(self, flow: FlowDef, dataset: Dataset, frame):
-        """APPLY CHANGES (SCD type 1) as Delta does it: each micro-batch's latest change per key
-        (``sequence_by``) merged into the target, deletes where ``apply_as_deletes`` holds, a
-        change older than the target's row ignored."""
-        from pyspark.sql import functions as F
-        cdc = flow.cdc
-        columns = [c for c in (cdc.columns or frame.columns) if c not in cdc.except_columns and c != "_rescued_data"]
-        target = self._table(dataset.name)
-        self.session.createDataFrame([], frame.select(*columns).schema).write.format("delta").mode("ignore") \
-            .saveAsTable(target)
-        sequence = _column(cdc.sequence_by)
-        deletes = _column(cdc.delete_when) if cdc.delete_when is not None else F.lit(False)
-        sequence_name = sequence._jc.toString().strip("`")
-        quote = lambda name: f"`{name}`"  # noqa: E731
-        on = " AND ".join(f"t.{quote(k)} <=> s.{quote(k)}" for k in cdc.keys)
-        newer = f" AND s.__sequence >= t.{quote(sequence_name)}" if sequence_name in columns else ""
-        assign = ", ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
-        insert = f"({', '.join(map(quote, columns))}) VALUES ({', '.join('s.' + quote(c) for c in columns)})"
-        view = f"__changes_{flow.name}"
-
-        def upsert(batch, _batch_id):
-            from pyspark.sql import Window
-            latest = (batch.withColumn("__sequence", sequence).withColumn("__delete", deletes)
-                      .withColumn("__n", F.row_number().over(Window.partitionBy(*cdc.keys)
-                                                             .orderBy(F.col("__sequence").desc())))
-                      .where("__n = 1"))
-            latest.createOrReplaceTempView(view)
-            latest.sparkSession.sql(
-                f"MERGE INTO {target} t USING {view} s ON {on} "
-                f"WHEN MATCHED AND s.__delete{newer} THEN DELETE "
-                f"WHEN MATCHED{newer} THEN UPDATE SET {assign} "
-                f"WHEN NOT MATCHED AND NOT s.__delete THEN INSERT {insert}").collect()
-        return upsert
 
     def _await(self, flow: FlowDef, query) -> None:
         while True:
@@ -386,7 +340,7 @@ class SparkPipelineUpdate(PipelineHandle):
     def _recompute(self, flow: FlowDef, dataset: Dataset, frame) -> None:
         """A batch flow: count its rows and expectations, then overwrite its table."""
         try:
-            values = frame.agg(*_quality_metrics(flow.expectations(dataset))).first().asDict()
+            values = frame.agg(*dlt_quality.metrics(flow.expectations(dataset))).first().asDict()
             writer = self._expectations(flow, dataset, frame, observe=False).write.format("delta") \
                 .mode("overwrite").option("overwriteSchema", "true")
             if dataset.partition_cols:
@@ -395,8 +349,7 @@ class SparkPipelineUpdate(PipelineHandle):
         except Exception as exc:  # noqa: BLE001 - the user's query or expectation failed
             self._check_stop()
             raise FlowFailed(flow.name, user_facing(_user_error(exc))) from None
-        rows = int(values.get("rows") or 0) - int(values.get("dropped") or 0)
-        self._flow_event(flow, "COMPLETED", num_output_rows=rows, quality=values)
+        self._flow_event(flow, "COMPLETED", num_output_rows=dlt_quality.output_rows(values), quality=values)
 
     def _keep_running(self, graph: Graph, resolver: Resolver, batch_flows: list[FlowDef]) -> None:
         """Continuous: report batches, surface failures, recompute views when data arrived."""
@@ -431,9 +384,7 @@ class SparkPipelineUpdate(PipelineHandle):
             self._seen[flow.name] = batch.batchId
             observed = (batch.observedMetrics or {}).get(self._observation_name(flow))
             values = observed.asDict() if observed is not None else None
-            rows = int(batch.numInputRows)
-            if values is not None:
-                rows = int(values.get("rows") or 0) - int(values.get("dropped") or 0)
+            rows = dlt_quality.output_rows(values) if values is not None else int(batch.numInputRows)
             written += rows
             self._flow_event(flow, "RUNNING", num_output_rows=rows, quality=values, batch_id=batch.batchId)
         return written
@@ -447,12 +398,7 @@ class SparkPipelineUpdate(PipelineHandle):
             details["metrics"] = {"num_output_rows": num_output_rows}
         expectations = self._observations.get(flow.name) or []
         if quality is not None and expectations:
-            details["data_quality"] = {
-                "dropped_records": int(quality.get("dropped") or 0),
-                "expectations": [{"name": e.name, "dataset": flow.target,
-                                  "passed_records": int(quality.get(f"p{i}") or 0),
-                                  "failed_records": int(quality.get(f"f{i}") or 0)}
-                                 for i, e in enumerate(expectations)]}
+            details["data_quality"] = dlt_quality.quality(quality, flow.target, expectations)
         verb = "has COMPLETED" if status == "COMPLETED" else f"is {status}"
         self.task.emit("flow_progress", f"Flow '{flow.name}' {verb}.", details={"flow_progress": details},
                        flow_name=flow.name, dataset_name=flow.target, flow_id=flow.name, batch_id=batch_id)
@@ -468,99 +414,6 @@ class SparkPipelineUpdate(PipelineHandle):
 
 _AUTO_LOADER_OPTIONS = {"inferColumnTypes", "schemaHints", "schemaLocation", "maxFilesPerTrigger",
                         "maxBytesPerTrigger", "includeExistingFiles", "useNotifications", "schemaEvolutionMode"}
-
-
-def _column(value):
-    """A Column from a Column or SQL text (APPLY CHANGES' sequence_by, apply_as_deletes)."""
-    from pyspark.sql import functions as F
-    return F.expr(value) if isinstance(value, str) else value
-
-
-def _passes(expectation):
-    """A row meets an expectation when its condition is true (NULL counts as a violation)."""
-    from pyspark.sql import functions as F
-    return F.coalesce(F.expr(expectation.condition).cast("boolean"), F.lit(False))
-
-
-def _quality_metrics(expectations: list) -> list:
-    """rows, p<i>/f<i> (rows passing/failing expectation i), dropped (rows a DROP ROW removes)."""
-    from pyspark.sql import functions as F
-    metrics = [F.count(F.lit(1)).alias("rows")]
-    for index, expectation in enumerate(expectations):
-        ok = _passes(expectation)
-        metrics.append(F.sum(F.when(ok, 1).otherwise(0)).alias(f"p{index}"))
-        metrics.append(F.sum(F.when(ok, 0).otherwise(1)).alias(f"f{index}"))
-    keep = _all([_passes(e) for e in expectations if e.action == "drop"])
-    metrics.append(F.sum(F.when(keep, 0).otherwise(1)).alias("dropped"))
-    return metrics
-
-
-def _all(conditions: list):
-    from pyspark.sql import functions as F
-    keep = F.lit(True)
-    for condition in conditions:
-        keep = keep & condition
-    return keep
-
-
-def _cells(source: PipelineSource) -> list[str]:
-    """The code cells of a notebook (or the whole file); markdown goes, ``%pip install`` passes
-    when the packages are installed (runner.pip_cell). A pipeline source is one language: a
-    ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
-    prefix, raws = split_cells(source.text)
-    language = source.language.lower()
-    cells = []
-    for raw in raws:
-        magic, body = _unmagic(raw, prefix)
-        if magic in ("md", "markdown"):
-            continue
-        if magic == "pip" and language == "python":
-            try:
-                pip_cell(body)   # Databricks installs; here the packages must be there already
-            except NotSupportedOnLocalspace as refused:
-                raise PipelineDefinitionError(f"{source.path}: {refused}") from None
-            continue
-        if magic is not None and magic != language:
-            reason = UNSUPPORTED_MAGICS.get(magic, f"a {language} pipeline source runs {language} cells only")
-            raise PipelineDefinitionError(f"{source.path}: localspace does not emulate %{magic} cells in pipeline "
-                                          f"source code ({reason}).")
-        if body.strip():
-            cells.append(body)
-    return cells
-
-
-def _builtins(module, paths: Paths, stop: threading.Event) -> dict:
-    """A notebook's builtins (spark_run.py: mapped ``open`` and ``os``, interruptible
-    ``time``) whose ``import dlt`` / ``from pyspark import pipelines`` give the pipeline module."""
-    from .spark_run import notebook_builtins
-    namespace = notebook_builtins(paths, stop)
-    notebook_import = namespace["__import__"]
-    pyspark_view = types_module("pyspark", module)
-
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
-        if level == 0 and name == "dlt":
-            return module
-        if level == 0 and name == "pyspark.pipelines":
-            return module if fromlist else pyspark_view
-        if level == 0 and name == "pyspark" and fromlist and "pipelines" in fromlist:
-            return pyspark_view
-        return notebook_import(name, globals, locals, fromlist, level)
-
-    namespace["__import__"] = __import__
-    return namespace
-
-
-def types_module(name: str, pipelines_module):
-    """``pyspark`` as pipeline code sees it: the real package, whose ``pipelines`` is ours."""
-    import types
-
-    import pyspark
-
-    class _View(types.ModuleType):
-        def __getattr__(self, attr):
-            return pipelines_module if attr == "pipelines" else getattr(pyspark, attr)
-
-    return _View(name)
 
 
 def _class_name(message: str) -> str:
