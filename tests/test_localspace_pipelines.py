@@ -159,3 +159,16 @@ def test_http_faults_hit_pipelines_too(space_factory):
     assert (first.status_code, first.json()["error_code"]) == (503, "TEMPORARILY_UNAVAILABLE")
     assert first.headers["Retry-After"] == "1"
     assert post(space, "/api/2.0/pipelines", {"name": "f"}).status_code == 200
+
+
+def test_event_pages_are_cursors_so_new_events_do_not_repeat_on_the_next_page(w):
+    pipeline_id = w.pipelines.create(name="cursor", libraries=library()).pipeline_id
+    w.pipelines.update(pipeline_id, name="cursor2", libraries=library())
+    first = w.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query={"max_results": 1})
+    w.pipelines.update(pipeline_id, name="cursor3", libraries=library())   # a newer event, while paging
+    second = w.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events",
+                             query={"max_results": 1, "page_token": first["next_page_token"]})
+    assert "edited" in first["events"][0]["message"] and "created" in second["events"][0]["message"]
+    back = w.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events",
+                           query={"max_results": 1, "page_token": second["prev_page_token"]})
+    assert back["events"][0]["id"] == first["events"][0]["id"]

@@ -63,27 +63,40 @@ class EventLog:
 
 def page(events: list[dict], *, filter_text: Optional[str], order_by: list[str], max_results: Optional[int],
          page_token: Optional[str]) -> dict:
-    """One page of ``events`` (in log order) as list-pipeline-events answers it."""
+    """One page of ``events`` (in log order) as list-pipeline-events answers it. Page tokens
+    are cursors (the last event a page showed), so events written while a client pages
+    through a running pipeline's log neither repeat nor go missing."""
     if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
         raise InvalidParameterValue(f"max_results must be between 1 and {MAX_RESULTS}.")
     limit = max_results or 25
+    cursor, direction = None, "next"
     if page_token:
         # The SDK sends the first call's filter and order_by again with each page_token.
-        token_filter, token_order, start = _decode(page_token)
+        token_filter, token_order, cursor, direction = _decode(page_token)
         if (filter_text and filter_text != token_filter) or (order_by and order_by != token_order):
             raise InvalidParameterValue("page_token cannot be combined with another filter or order_by.")
         filter_text, order_by = token_filter, token_order
-    else:
-        start = 0
     descending = _descending(order_by)
-    chosen = [e for e in events if _matches(e, filter_text)]
-    chosen.sort(key=lambda e: (e["timestamp"], e["sequence"]["control_plane_seq_no"]), reverse=descending)
-    out: dict = {"events": chosen[start:start + limit]}
+    chosen = sorted((e for e in events if _matches(e, filter_text)), key=_key, reverse=descending)
+    keys = [_key(e) for e in chosen]
+    if cursor is None:
+        start = 0
+    elif direction == "next":
+        start = next((i for i, k in enumerate(keys) if (k < cursor if descending else k > cursor)), len(keys))
+    else:
+        end = next((i for i, k in enumerate(keys) if (k <= cursor if descending else k >= cursor)), len(keys))
+        start = max(0, end - limit)
+    shown = chosen[start:start + limit]
+    out: dict = {"events": shown}
     if start + limit < len(chosen):
-        out["next_page_token"] = _encode(filter_text, order_by, start + limit)
-    if start > 0:
-        out["prev_page_token"] = _encode(filter_text, order_by, max(0, start - limit))
+        out["next_page_token"] = _encode(filter_text, order_by, _key(shown[-1]), "next")
+    if start > 0 and shown:
+        out["prev_page_token"] = _encode(filter_text, order_by, _key(shown[0]), "prev")
     return out
+
+
+def _key(event: dict) -> list:
+    return [event["timestamp"], event["sequence"]["control_plane_seq_no"]]
 
 
 def _descending(order_by: list[str]) -> bool:
@@ -132,14 +145,17 @@ def _normal_time(value: str) -> str:
     return iso(int(moment.timestamp() * 1000))
 
 
-def _encode(filter_text: Optional[str], order_by: list[str], start: int) -> str:
-    raw = json.dumps({"f": filter_text, "o": order_by, "s": start})
+def _encode(filter_text: Optional[str], order_by: list[str], cursor: list, direction: str) -> str:
+    raw = json.dumps({"f": filter_text, "o": order_by, "k": cursor, "d": direction})
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _decode(token: str) -> tuple[Optional[str], list[str], int]:
+def _decode(token: str) -> tuple[Optional[str], list[str], list, str]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return data["f"], list(data["o"]), max(0, int(data["s"]))
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        cursor = [str(data["k"][0]), int(data["k"][1])]
+        if data["d"] not in ("next", "prev"):
+            raise ValueError(data["d"])
+        return data["f"], list(data["o"]), cursor, data["d"]
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
         raise InvalidParameterValue("Invalid page_token.") from None
