@@ -323,6 +323,11 @@ class Checker:
                 self.keys(cluster, path + ("clusters", index), pipelinesettings.CLUSTER, "a pipeline cluster")
         if pipeline.get("schema") and pipeline.get("target"):
             self.problem(path + ("target",), "pipeline: give schema or target (its older name), not both")
+        for key in ("schema", "target"):
+            if isinstance(pipeline.get(key), str) and "." in pipeline[key]:
+                self.problem(path + (key,), f"pipeline.{key} '{pipeline[key]}' names a catalog too: give the "
+                             "schema's own name (with scratch: ${scratch.schema_name}) and the catalog in "
+                             "pipeline.catalog")
         for key, allowed in (("edition", pipelinesettings.EDITIONS), ("channel", pipelinesettings.CHANNELS)):
             value = pipeline.get(key)
             if value is not None and str(value).upper() not in allowed:

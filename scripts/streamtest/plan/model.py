@@ -85,7 +85,7 @@ class Scratch:
 
     def references(self) -> dict:
         """What ``${scratch.*}`` resolves to (templating.Context.scratch)."""
-        return {"scratch.catalog": self.catalog, "scratch.schema": self.full_name,
+        return {"scratch.catalog": self.catalog, "scratch.schema": self.full_name, "scratch.schema_name": self.schema,
                 **{f"scratch.volume.{v}": self.volume_path(v) for v in self.volumes}}
 
 
