@@ -253,9 +253,10 @@ def _report(args, env, plan, state: State, recorder: Recorder, verdict: str, dur
                 handle.write(text)
         if env.get("GITHUB_OUTPUT"):
             outputs.append(Path(env["GITHUB_OUTPUT"]), {
-                "result": verdict, "junit-path": str(args.junit or ""), "job-id": state.get("job_id") or "",
-                "run-id": state.get("job_run_id") or "", "run-url": state.get("run_url") or "",
-                "pipeline-id": state.get("pipeline_id") or "", "update-id": state.get("pipeline_update_id") or "",
+                "result": verdict, "junit-path": str(args.junit or ""),
+                "job-id": state.get("job_id") or state.get("pipeline_id") or "",
+                "run-id": state.get("job_run_id") or state.get("pipeline_update_id") or "",
+                "run-url": state.get("run_url") or "",
                 "duration": f"{duration:.1f}"})
     except OSError as exc:
         progress(f"could not write a report: {exc}")
