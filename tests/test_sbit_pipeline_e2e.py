@@ -1,0 +1,121 @@
+"""The SBIT declarative pipeline end to end: the real ``streamtest`` CLI runs
+examples/sbit-pipeline's plans against a localspace whose spark engine runs the pipeline.
+
+One emulator (one JVM) serves the module. Each plan makes its own scratch schema, so the
+plans share nothing; after each, nothing may be left: no pipeline, update, job, run,
+statement, scratch schema or deployed folder. The expected figures are README.md's, written
+here again so the test does not trust the plan it checks.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from e2e_support import REPO, Result, state_has
+from localspace.engine import spark_available
+from localspace.server import LocalSpace
+from waiting import wait_until
+
+pytestmark = [pytest.mark.spark,
+              pytest.mark.skipif(not spark_available(), reason="needs pyspark and Java")]
+
+EXAMPLE = REPO / "examples" / "sbit-pipeline"
+TOKEN = "dapi-sbit-pipeline-0123456789abcdef"
+PHASES = ["setup", "payload 1", "payload 2", "cleanup"]
+# After both payloads (README.md): users 5+3+2 kept, the registration without user_id dropped;
+# gym_logs 4+4+4 kept, one with its logout before its login counted but kept.
+EXPECTATIONS = {"registration without user_id dropped": "passed 10, failed 1",
+                "visit with logout before login kept and counted": "passed 11, failed 1"}
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory):
+    space = LocalSpace(root=tmp_path_factory.mktemp("sbit-pipeline") / "localspace", engine="spark",
+                       token=TOKEN, pending=0.2, catalogs=["dev"]).start()
+    yield space
+    space.stop()
+
+
+def command(space: LocalSpace, plan: Path, workdir: Path) -> tuple[list[str], dict]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "GITHUB_"))}
+    env.update(DATABRICKS_HOST=space.url, DATABRICKS_TOKEN=TOKEN, PYTHONPATH=str(REPO / "scripts"))
+    return ([sys.executable, "-m", "streamtest", "run", "-c", str(plan), "--junit", str(workdir / "junit.xml"),
+             "--summary", str(workdir / "summary.md"), "--state", str(workdir / "state.json")], env)
+
+
+def streamtest(space: LocalSpace, plan: Path, workdir: Path) -> Result:
+    args, env = command(space, plan, workdir)
+    done = subprocess.run(args, cwd=workdir, env=env, capture_output=True, text=True, timeout=280)
+    return Result(done.returncode, done.stderr, done.stdout, workdir)
+
+
+def nothing_left(space: LocalSpace, state: dict) -> bool:
+    """No pipeline, update, job, run or statement; the scratch schema and the deployed folder gone."""
+    left = space.leftovers()
+    schema = state["scratch"]["schema"].split(".")
+    deployed = space.paths.workspace_root / "Shared" / "streamtest" / state["run_id"]
+    return (left["pipelines"] == 0 and left["active_pipeline_updates"] == 0 and left["jobs"] == 0
+            and left["active_runs"] == 0 and left["active_statements"] == 0
+            and not (space.root / "volumes" / schema[0] / schema[1]).exists() and not deployed.exists())
+
+
+@pytest.mark.parametrize("plan", ["streamtest.yml", "streamtest-batch.yml"])
+def test_sbit_pipeline_plan_passes(space, tmp_path, plan):
+    result = streamtest(space, EXAMPLE / plan, tmp_path)
+
+    assert result.code == 0, result.err[-4000:]
+    suites = result.junit
+    assert list(suites) == PHASES
+    for phase in PHASES:
+        for name, case in suites[phase].items():
+            assert case.is_passed, (phase, name, [r.message for r in case.result])
+    written = yaml.safe_load((EXAMPLE / plan).read_text())
+    for iteration in written["iterations"]:
+        assert {s["name"] for s in iteration["validate"] if "name" in s} <= set(suites[iteration["name"]])
+    summary = (tmp_path / "summary.md").read_text()
+    for name, counts in EXPECTATIONS.items():
+        assert counts in summary, (name, summary)
+    state = result.state
+    assert state["cleaned"] and state["pipeline_id"]
+    assert len(state["pipeline_updates"]) == (1 if plan == "streamtest.yml" else 3)
+    assert f"/pipelines/{state['pipeline_id']}/updates/" in state["run_url"]
+    assert f"{space.url}/pipelines/{state['pipeline_id']}/updates/" in (tmp_path / "junit.xml").read_text()
+    wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")
+
+
+def test_sigterm_mid_iteration_stops_and_deletes_the_pipeline(space, tmp_path):
+    """SIGTERM while a check waits on the running pipeline: the runner stops the update, deletes
+    the pipeline and drops the scratch schema by itself, and says the test was cancelled."""
+    plan = tmp_path / "streamtest.yml"
+    text = (EXAMPLE / "streamtest.yml").read_text().replace("expect: 8\n", "expect: 80\n", 1)
+    plan.write_text(text)
+    for entry in ("pipeline", "data", "pipeline.yml"):
+        target = tmp_path / entry
+        target.symlink_to(EXAMPLE / entry, target_is_directory=(EXAMPLE / entry).is_dir())
+    args, env = command(space, plan, tmp_path)
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err_file:
+        process = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err_file, text=True)
+        try:
+            wait_until(state_has(tmp_path / "state.json", "pipeline_update_id"), 120, "the update to start")
+            wait_until(lambda: "attempt 1: " in log.read_text().partition("== iteration 1: payload 1")[2], 180,
+                       "payload 1's first check to be waiting")
+            assert space.leftovers()["active_pipeline_updates"] == 1
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+    err = log.read_text()
+    assert process.returncode == 1, err[-4000:]
+    result = Result(process.returncode, err, "", tmp_path)
+    assert "cancelled" in (tmp_path / "junit.xml").read_text()
+    assert "stopped pipeline" in err and "deleted pipeline" in err
+    wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
