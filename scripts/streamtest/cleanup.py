@@ -58,10 +58,10 @@ class Cleaner:
         keep = self.keep
         job_id, run_id = self.state.get("job_id"), self.state.get("job_run_id")
         if not job_id and self.state.get("job_name"):
-            job_id = self._find_created_job()
+            job_id = self._find_created("job", self.ws.find_job)
         pipeline_id = self.state.get("pipeline_id")
         if not pipeline_id and self.state.get("pipeline_name"):
-            pipeline_id = self._find_created_pipeline()
+            pipeline_id = self._find_created("pipeline", self.ws.find_pipeline)
         cancelled = []
         if job_id and self.state.get("continuous"):
             self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
@@ -132,34 +132,21 @@ class Cleaner:
             self.on_action(name, started, self.clock() - started, ok, message)
         return ok
 
-    def _find_created_job(self) -> Optional[int]:
-        """A jobs/create whose reply never came back (lost, or the runner was stopped while it
-        was on the wire) may have made the job anyway: find it as create_job does, by its name
-        and this run's unique ``streamtest-run`` tag, and record it."""
-        name = self.state.get("job_name")
+    def _find_created(self, kind: str, find: Callable[[str, str], Optional[object]]) -> Optional[object]:
+        """A jobs/create or pipelines/create whose reply never came back (lost, or the runner
+        was stopped while it was on the wire) may have made it anyway: find it as the create
+        does, by its name (``<kind>_name``) and this run's unique ``streamtest-run`` tag, and
+        record it (``<kind>_id``)."""
+        name = self.state.get(f"{kind}_name")
         try:
-            found = self.ws.find_job(name, self.state.get("run_id"))
+            found = find(name, self.state.get("run_id"))
         except ApiError as exc:
             self.ok = False
-            self.log(f"cleanup: could not look for job '{name}': {exc}")
+            self.log(f"cleanup: could not look for {kind} '{name}': {exc}")
             return None
         if found is not None:
-            self.state.set(job_id=found)
-            self.log(f"cleanup: found job {found} '{name}', created although its reply never came")
-        return found
-
-    def _find_created_pipeline(self) -> Optional[str]:
-        """A pipelines/create whose reply never came back: found by name and tag, as for a job."""
-        name = self.state.get("pipeline_name")
-        try:
-            found = self.ws.find_pipeline(name, self.state.get("run_id"))
-        except ApiError as exc:
-            self.ok = False
-            self.log(f"cleanup: could not look for pipeline '{name}': {exc}")
-            return None
-        if found is not None:
-            self.state.set(pipeline_id=found)
-            self.log(f"cleanup: found pipeline {found} '{name}', created although its reply never came")
+            self.state.set(**{f"{kind}_id": found})
+            self.log(f"cleanup: found {kind} {found} '{name}', created although its reply never came")
         return found
 
     def _stop_pipeline(self, pipeline_id: str) -> str:

@@ -46,59 +46,54 @@ def expired_pipelines(ws: Workspace, older_than: Optional[float], now: float) ->
     return out
 
 
-def sweep_pipelines(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callable[[str], None],
-                    now: float) -> tuple[int, int]:
-    """Returns (pipelines found, pipelines that could not be deleted)."""
-    try:
-        pipelines = expired_pipelines(ws, older_than, now)
-    except ApiError as exc:
-        if not is_gone(exc):
-            raise
-        log(f"sweep: this workspace serves no pipelines API ({exc.error_code}); no pipelines to sweep")
-        return 0, 0
+def _delete_each(items: list[tuple[str, Callable[[], None]]], kind: str, dry_run: bool,
+                 log: Callable[[str], None]) -> int:
+    """(label, remove) per expired object; returns how many could not be removed."""
     failed = 0
-    for info in pipelines:
-        label = f"pipeline {info.pipeline_id} '{info.name}' (run {info.tags.get(identity.TAG_RUN, '?')})"
+    for label, remove in items:
         if dry_run:
             log(f"would delete {label}")
             continue
         try:
-            ws.stop_pipeline(info.pipeline_id)
-            ws.delete_pipeline(info.pipeline_id)
+            remove()
             log(f"deleted {label}")
         except ApiError as exc:
             failed += 1
             log(f"could not delete {label}: {exc}")
-    if not pipelines:
-        log("sweep: no expired streamtest pipelines")
-    return len(pipelines), failed
+    if not items:
+        log(f"sweep: no expired streamtest {kind}")
+    return failed
+
+
+def _remove_job(ws: Workspace, job: Job) -> None:
+    if job.continuous:
+        ws.pause_job(job.job_id)
+    for run_id in ws.active_runs(job.job_id):
+        ws.cancel_run(run_id)
+    ws.delete_job(job.job_id)
+
+
+def _remove_pipeline(ws: Workspace, info: PipelineInfo) -> None:
+    ws.stop_pipeline(info.pipeline_id)
+    ws.delete_pipeline(info.pipeline_id)
 
 
 def sweep(ws: Workspace, older_than: Optional[float], dry_run: bool, log: Callable[[str], None],
           now: Optional[float] = None) -> tuple[int, int]:
     """Returns (jobs and pipelines found, those that could not be deleted)."""
     now = time.time() if now is None else now
-    jobs = expired_jobs(ws, older_than, now)
-    failed = 0
-    for job in jobs:
-        job_id = job.job_id
-        age = now - (job.created or now)
-        label = f"job {job_id} '{job.name}' (run {job.tags.get(identity.TAG_RUN, '?')}, " \
-                f"created {format_duration(age)} ago)"
-        if dry_run:
-            log(f"would delete {label}")
-            continue
-        try:
-            if job.continuous:
-                ws.pause_job(job_id)
-            for run_id in ws.active_runs(job_id):
-                ws.cancel_run(run_id)
-            ws.delete_job(job_id)
-            log(f"deleted {label}")
-        except ApiError as exc:
-            failed += 1
-            log(f"could not delete {label}: {exc}")
-    if not jobs:
-        log("sweep: no expired streamtest jobs")
-    found, not_deleted = sweep_pipelines(ws, older_than, dry_run, log, now)
-    return len(jobs) + found, failed + not_deleted
+    jobs = [(f"job {job.job_id} '{job.name}' (run {job.tags.get(identity.TAG_RUN, '?')}, "
+             f"created {format_duration(now - (job.created or now))} ago)", lambda j=job: _remove_job(ws, j))
+            for job in expired_jobs(ws, older_than, now)]
+    failed = _delete_each(jobs, "jobs", dry_run, log)
+    try:
+        found = expired_pipelines(ws, older_than, now)
+    except ApiError as exc:
+        if not is_gone(exc):
+            raise
+        log(f"sweep: this workspace serves no pipelines API ({exc.error_code}); no pipelines to sweep")
+        found = []
+    pipelines = [(f"pipeline {p.pipeline_id} '{p.name}' (run {p.tags.get(identity.TAG_RUN, '?')})",
+                  lambda p=p: _remove_pipeline(ws, p)) for p in found]
+    failed += _delete_each(pipelines, "pipelines", dry_run, log)
+    return len(jobs) + len(pipelines), failed

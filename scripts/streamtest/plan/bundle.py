@@ -263,14 +263,8 @@ class BundleReader:
                 if value.startswith("/") or "://" in value or source == "GIT" or settings.get("git_source"):
                     continue
                 at = base + _task_path(settings, task) + tuple(field_path)
-                written_in = Path(self.where(at)[0]).parent
-                local = Path(os.path.normpath(written_in / value))
-                if not local.resolve().is_relative_to(self.root.resolve()):
-                    self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
-                    continue
-                if not local.is_file():
-                    self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
-                                     f"{written_in}, the folder of the file that holds them)")
+                local = self._local(value, value, at, key, "is_file")
+                if local is None:
                     continue
                 rel = local.relative_to(self.root).as_posix()
                 name, language = deployed_as(local, rel, local.read_bytes())
@@ -310,14 +304,8 @@ class BundleReader:
                 if value.startswith("/") or "://" in value:
                     continue
                 at = base + ("libraries", index, kind, key)
-                written_in = Path(self.where(at)[0]).parent
-                local = Path(os.path.normpath(written_in / value.rstrip("*").rstrip("/")))
-                if not local.resolve().is_relative_to(self.root.resolve()):
-                    self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
-                    continue
-                if not local.exists():
-                    self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
-                                     f"{written_in}, the folder of the file that holds them)")
+                local = self._local(value, value.rstrip("*").rstrip("/"), at, key, "exists")
+                if local is None:
                     continue
                 rel = local.relative_to(self.root).as_posix()
                 if local.is_dir():
@@ -329,6 +317,28 @@ class BundleReader:
                 found.append(local)
         return found
 
+    def _local(self, value: str, relative: str, at: tuple, key: str, test: str) -> Optional[Path]:
+        """``relative`` resolved against the YAML file that holds it (at ``at``); None, with the
+        problem reported, when it leaves the bundle's folder or ``Path.<test>()`` is false."""
+        written_in = Path(self.where(at)[0]).parent
+        local = Path(os.path.normpath(written_in / relative))
+        if not local.resolve().is_relative_to(self.root.resolve()):
+            self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
+            return None
+        if not getattr(local, test)():
+            self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
+                             f"{written_in}, the folder of the file that holds them)")
+            return None
+        return local
+
+    def _name_prefix(self, presets: dict, dev: bool) -> str:
+        """``presets.name_prefix``, else development mode's ``[dev <short_name>] ``."""
+        if "name_prefix" in presets:
+            return self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
+        if dev:
+            return self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
+        return ""
+
     def _pipeline_mode(self, settings: dict, resource: str) -> None:
         """Development mode for a pipeline (deployment-modes): ``development: true`` and the name
         prefix; then this run's own name, as for a job."""
@@ -336,12 +346,7 @@ class BundleReader:
         presets = self.config.data.get("presets") or {}
         if dev:
             settings.setdefault("development", True)
-        if "name_prefix" in presets:
-            prefix = self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
-        elif dev:
-            prefix = self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
-        else:
-            prefix = ""
+        prefix = self._name_prefix(presets, dev)
         settings["name"] = f"{prefix}{settings.get('name') or resource}-{self.run_id}"
 
     def _mode(self, settings: dict, base: tuple, resource: str) -> None:
@@ -362,12 +367,7 @@ class BundleReader:
                     for key in ("new_cluster", "job_cluster_key", "environment_key"):
                         task.pop(key, None)
                     task["existing_cluster_id"] = cluster
-        if "name_prefix" in presets:
-            prefix = self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
-        elif dev:
-            prefix = self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
-        else:
-            prefix = ""
+        prefix = self._name_prefix(presets, dev)
         tags = settings.get("tags") or {}
         tags = dict(tags) if isinstance(tags, dict) else tags
         if isinstance(tags, dict):

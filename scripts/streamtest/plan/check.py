@@ -144,9 +144,10 @@ class Checker:
             self.problem(root, "a plan must be a YAML mapping (version, job, iterations, ...)")
             return None
         self.keys(raw, root, TOP_KEYS, "the plan")
-        if ("job" in raw) == ("pipeline" in raw):
-            self.problem(root, "a plan needs exactly one of 'job' (a job under test) and 'pipeline' (a declarative "
-                         "pipeline under test)" + (", not both" if "job" in raw else ""))
+        if "job" in raw and "pipeline" in raw:
+            self.problem(root, "the plan has both 'job' and 'pipeline': give exactly one (what it tests)")
+        elif "job" not in raw and "pipeline" not in raw:
+            self.problem(root, "the plan needs 'job' (a job under test) or 'pipeline' (a declarative pipeline under test)")
         scratch = self.scratch(raw["scratch"]) if "scratch" in raw else None
         # a scratch section with a problem is reported once, not again at every ${scratch.*}
         self.ctx.scratch = scratch.references() if scratch else (_Unresolved() if "scratch" in raw else {})

@@ -10,7 +10,7 @@ says what ``--keep-on-failure`` leaves. ``follow`` is the one wait both use.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+from typing import Callable, Protocol
 
 from streamtest import failures
 from streamtest.durations import format_duration
@@ -28,6 +28,31 @@ class Target(Protocol):
     def watch(self, force: bool = False) -> None: ...
     def watching(self) -> bool: ...
     def kept(self) -> list[str]: ...
+
+
+class Base:
+    """What both targets hold, and the stream watch's pace (at most one call a second)."""
+
+    def __init__(self, plan, ws, state, log: Callable[[str], None], poller: Poller, recorder,
+                 clock: Callable[[], float]):
+        self.plan, self.ws, self.state, self.log, self.poller = plan, ws, state, log, poller
+        self.recorder, self.clock = recorder, clock
+        self.url = ""
+        self._last_watch = 0.0
+
+    def _due(self, force: bool) -> bool:
+        now = self.poller.clock()
+        if not force and now - self._last_watch < 1.0:
+            return False
+        self._last_watch = now
+        return True
+
+    def _show(self, view, what: str) -> None:
+        """The first page of a run or update: kept, recorded for the reports, logged."""
+        self.url = view.url
+        self.recorder.run_url = self.url
+        self.state.set(run_url=self.url)
+        self.log(f"  {what}: {self.url}")
 
 
 def for_plan(plan, ws, state, log, poller, recorder, clock) -> Target:

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import copy
-from typing import Callable, Optional
+from typing import Optional
 
 from streamtest import failures, identity
 from streamtest.databricks.runs import Run
-from streamtest.databricks.workspace import NoCompute, Workspace, has_compute
+from streamtest.databricks.workspace import NoCompute, has_compute
 from streamtest.durations import format_duration
 from streamtest.plan.model import Plan
-from streamtest.poll import Deadline, Poller
-from streamtest.state import State
+from streamtest.poll import Deadline
 from streamtest.steps import Outcome, StepFailed
-from streamtest.target import follow
+from streamtest.target import Base, follow
 
 MIN_DEAD_MAN = 3600.0
 STEP_ALLOWANCE = 300.0  # per step without a ``within``, for the dead-man estimate
@@ -39,17 +38,10 @@ def job_settings(plan: Plan, now: float) -> dict:
     return settings
 
 
-class JobTarget:
+class JobTarget(Base):
     kind = "job"
-
-    def __init__(self, plan: Plan, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
-                 recorder, clock: Callable[[], float]):
-        self.plan, self.ws, self.state, self.log, self.poller = plan, ws, state, log, poller
-        self.recorder, self.clock = recorder, clock
-        self.job_id: Optional[int] = None
-        self.run_id: Optional[int] = None
-        self.url = ""
-        self._last_watch = 0.0
+    job_id: Optional[int] = None
+    run_id: Optional[int] = None
 
     def create(self) -> str:
         settings = job_settings(self.plan, self.clock())
@@ -100,10 +92,7 @@ class JobTarget:
         until it ends, bounded by the job's own ``timeout_seconds``."""
         def first(run: Run) -> None:
             if not self.url:
-                self.url = run.url
-                self.recorder.run_url = self.url
-                self.state.set(run_url=self.url)
-                self.log(f"  run {self.run_id}: {self.url}")
+                self._show(run, f"run {self.run_id}")
 
         limit = self.plan.start_timeout
         return follow(lambda: self.ws.get_run(self.run_id), self.poller, self.clock, self.log, "run",
@@ -118,10 +107,8 @@ class JobTarget:
 
     def watch(self, force: bool = False) -> None:
         """Raise RunEnded at once if the streaming run is no longer RUNNING (at most 1 call/s)."""
-        now = self.poller.clock()
-        if not force and now - self._last_watch < 1.0:
+        if not self._due(force):
             return
-        self._last_watch = now
         run = self.ws.get_run(self.run_id)
         if not run.running:
             raise failures.RunEnded("the streaming run left RUNNING: " + failures.failure_details(self.ws, run), run.url)

@@ -10,15 +10,13 @@ joins ``pipeline_updates`` the moment it is started, which is what expectation s
 from __future__ import annotations
 
 import copy
-from typing import Callable, Optional
+from typing import Optional
 
 from streamtest import failures, identity
 from streamtest.databricks.pipelines import Update, error_message
 from streamtest.databricks.workspace import Workspace
 from streamtest.plan.model import Plan
-from streamtest.poll import Poller
-from streamtest.state import State
-from streamtest.target import follow
+from streamtest.target import Base, follow
 from streamtest.target.job import dead_man_seconds
 
 
@@ -40,17 +38,10 @@ def update_failure(ws: Workspace, update: Update) -> str:
     return f"{update.line()}: {said}" if said else update.line()
 
 
-class PipelineTarget:
+class PipelineTarget(Base):
     kind = "pipeline"
-
-    def __init__(self, plan: Plan, ws: Workspace, state: State, log: Callable[[str], None], poller: Poller,
-                 recorder, clock: Callable[[], float]):
-        self.plan, self.ws, self.state, self.log, self.poller = plan, ws, state, log, poller
-        self.recorder, self.clock = recorder, clock
-        self.pipeline_id: Optional[str] = None
-        self.update_id: Optional[str] = None
-        self.url = ""
-        self._last_watch = 0.0
+    pipeline_id: Optional[str] = None
+    update_id: Optional[str] = None
 
     def create(self) -> str:
         settings = pipeline_settings(self.plan, self.clock())
@@ -80,10 +71,7 @@ class PipelineTarget:
 
     def _follow(self, until_running: bool) -> Update:
         def first(update: Update) -> None:
-            self.url = update.url
-            self.recorder.run_url = self.url
-            self.state.set(run_url=self.url)
-            self.log(f"  update {self.update_id}: {self.url}")
+            self._show(update, f"update {self.update_id}")
 
         limit = self.plan.start_timeout
         pipeline_id, update_id = self.pipeline_id, self.update_id
@@ -97,10 +85,8 @@ class PipelineTarget:
 
     def watch(self, force: bool = False) -> None:
         """Raise RunEnded at once if the continuous update is no longer RUNNING (at most 1 call/s)."""
-        now = self.poller.clock()
-        if not force and now - self._last_watch < 1.0:
+        if not self._due(force):
             return
-        self._last_watch = now
         update = self.ws.get_update(self.pipeline_id, self.update_id)
         if not update.running:
             raise failures.RunEnded("the pipeline update left RUNNING: " + update_failure(self.ws, update), update.url)
