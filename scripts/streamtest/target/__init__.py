@@ -51,6 +51,7 @@ class Base:
         """The first page of a run or update: kept, recorded for the reports, logged."""
         self.url = view.url
         self.recorder.run_url = self.url
+        self.recorder.run_label = "Job run" if self.kind == "job" else "Pipeline update"
         self.state.set(run_url=self.url)
         self.log(f"  {what}: {self.url}")
 
