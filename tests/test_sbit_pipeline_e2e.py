@@ -9,6 +9,7 @@ here again so the test does not trust the plan it checks.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,23 +97,20 @@ def test_sbit_pipeline_plan_passes(space, tmp_path, plan):
     wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")
 
 
-def test_sigterm_mid_iteration_stops_and_deletes_the_pipeline(space, tmp_path):
-    """SIGTERM while a check waits on the running pipeline: the runner stops the update, deletes
-    the pipeline and drops the scratch schema by itself, and says the test was cancelled."""
+def test_sigterm_while_a_check_waits_stops_and_deletes_the_pipeline(space, tmp_path):
+    """SIGTERM while a check waits on the running pipeline (the setup check wants a count that
+    never comes): the runner stops the update, deletes the pipeline and drops the scratch schema
+    by itself, and says the test was cancelled."""
+    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
     plan = tmp_path / "streamtest.yml"
-    text = (EXAMPLE / "streamtest.yml").read_text().replace("expect: 8\n", "expect: 80\n", 1)
-    plan.write_text(text)
-    for entry in ("pipeline", "data", "pipeline.yml"):
-        target = tmp_path / entry
-        target.symlink_to(EXAMPLE / entry, target_is_directory=(EXAMPLE / entry).is_dir())
+    plan.write_text(plan.read_text().replace("expect: 5\n", "expect: 50\n", 1))
     args, env = command(space, plan, tmp_path)
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err_file:
         process = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err_file, text=True)
         try:
             wait_until(state_has(tmp_path / "state.json", "pipeline_update_id"), 120, "the update to start")
-            wait_until(lambda: "attempt 1: " in log.read_text().partition("== iteration 1: payload 1")[2], 180,
-                       "payload 1's first check to be waiting")
+            wait_until(lambda: "attempt 1: " in log.read_text(), 180, "the first check to be waiting")
             assert space.leftovers()["active_pipeline_updates"] == 1
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=120)
