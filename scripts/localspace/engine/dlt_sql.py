@@ -1,0 +1,265 @@
+"""Pipeline SQL: the statements a SQL source of a declarative pipeline is made of.
+
+Databricks' pipeline SQL (https://docs.databricks.com/aws/en/ldp/developer/sql-ref) declares
+datasets, it does not run them: ``CREATE OR REFRESH STREAMING TABLE x [(... CONSTRAINT c
+EXPECT (cond) [ON VIOLATION DROP ROW | FAIL UPDATE])] [COMMENT ...] AS SELECT ...``,
+``CREATE [OR REFRESH] MATERIALIZED VIEW``, the older ``LIVE TABLE`` / ``STREAMING LIVE
+TABLE``, ``CREATE TEMPORARY VIEW``, ``CREATE FLOW f AS INSERT INTO t BY NAME SELECT ...``
+and ``SET key = value``. This module only splits and reads them into ``SqlDefinition``s;
+the query text stays Spark SQL, which the executor hands to Spark as it is (Spark 4.1 parses
+``STREAM t`` and ``STREAM(t)``). ``read_files(...)``, a Databricks-only table-valued
+function, is lifted out here (``lift_read_files``) so the executor can stand an Auto Loader
+or batch reader in for it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+_HEAD = re.compile(
+    r"CREATE\s+(?:OR\s+REFRESH\s+|OR\s+REPLACE\s+)?(?P<temp>TEMPORARY\s+)?(?P<kind>STREAMING\s+LIVE\s+TABLE|"
+    r"STREAMING\s+TABLE|MATERIALIZED\s+VIEW|LIVE\s+TABLE|LIVE\s+VIEW|VIEW|FLOW)\s+"
+    r"(?P<name>[\w`.]+)", re.IGNORECASE)
+_CONSTRAINT = re.compile(r"CONSTRAINT\s+(?P<name>[\w`]+)\s+EXPECT\s*(?P<rest>\(.*\))\s*"
+                         r"(?:ON\s+VIOLATION\s+(?P<action>DROP\s+ROW|FAIL\s+UPDATE))?\s*$",
+                         re.IGNORECASE | re.DOTALL)
+_INSERT = re.compile(r"INSERT\s+INTO\s+(?P<once>ONCE\s+)?(?P<target>[\w`.]+)\s+(?:BY\s+NAME\s+)?(?P<query>.*)",
+                     re.IGNORECASE | re.DOTALL)
+_SET = re.compile(r"SET\s+(?P<key>[^=\s]+)\s*=\s*(?P<value>.*)", re.IGNORECASE | re.DOTALL)
+_READ_FILES = re.compile(r"(?P<stream>\bSTREAM\s*(?P<paren>\()?\s*)?\bread_files\s*\(", re.IGNORECASE)
+
+
+class PipelineSqlError(ValueError):
+    """A statement a pipeline cannot take; the message names it."""
+
+
+@dataclass
+class Expectation:
+    name: str
+    condition: str                   # a SQL boolean expression
+    action: str = "warn"             # warn | drop | fail
+
+
+@dataclass
+class SqlDefinition:
+    kind: str                        # streaming_table | materialized_view | view | flow | set
+    name: str = ""
+    query: Optional[str] = None      # None: a streaming table declared for flows to fill
+    target: Optional[str] = None     # flows: the dataset they append to
+    once: bool = False
+    comment: Optional[str] = None
+    expectations: list[Expectation] = field(default_factory=list)
+    columns: Optional[str] = None    # column definitions as a DDL string, when given
+    value: str = ""                  # SET: the value
+
+
+def statements(text: str) -> list[str]:
+    """Split on top-level semicolons, outside quotes, parentheses and comments; comments go."""
+    out, current, depth, i = [], [], 0, 0
+    while i < len(text):
+        ch = text[i]
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        if ch in "'\"`":
+            end = _quote_end(text, i)
+            current.append(text[i:end])
+            i = end
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == ";" and depth == 0:
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    out.append("".join(current))
+    return [s.strip() for s in out if s.strip()]
+
+
+def _quote_end(text: str, start: int) -> int:
+    quote, i = text[start], start + 1
+    while i < len(text):
+        if text[i] == "\\" and quote != "`":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _group_end(text: str, start: int) -> int:
+    """Index after the parenthesis group opening at ``text[start] == '('``."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"`":
+            i = _quote_end(text, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise PipelineSqlError(f"Unbalanced parentheses in: {text[:80]}")
+
+
+def _top_level_split(text: str, sep: str = ",") -> list[str]:
+    parts, depth, current, i = [], 0, [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"`":
+            end = _quote_end(text, i)
+            current.append(text[i:end])
+            i = end
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _top_level_as(text: str) -> Optional[int]:
+    """Where the top-level ``AS`` keyword that starts the query is, or None."""
+    depth, i = 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"`":
+            i = _quote_end(text, i)
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and re.match(r"AS\b", text[i:], re.IGNORECASE) \
+                and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            return i
+        i += 1
+    return None
+
+
+def parse(statement: str) -> SqlDefinition:
+    setting = _SET.fullmatch(statement.strip())
+    if setting:
+        return SqlDefinition("set", name=setting["key"], value=setting["value"].strip().strip("'\""))
+    head = _HEAD.match(statement.strip())
+    if head is None:
+        if re.match(r"\s*(APPLY\s+CHANGES|CREATE\s+FLOW\s+\S+\s+AS\s+AUTO\s+CDC|AUTO\s+CDC)", statement, re.IGNORECASE):
+            raise PipelineSqlError("localspace does not emulate APPLY CHANGES / AUTO CDC flows "
+                                   '(see README "What each engine does").')
+        raise PipelineSqlError(f"A pipeline's SQL declares datasets (CREATE STREAMING TABLE, CREATE MATERIALIZED "
+                               f"VIEW, CREATE VIEW, CREATE FLOW, SET); this statement is none of them: "
+                               f"{statement.strip().splitlines()[0][:120]}")
+    text = statement.strip()[head.end():].strip()
+    kind = re.sub(r"\s+", " ", head["kind"].upper())
+    name = head["name"].replace("`", "")
+    if kind == "FLOW":
+        return _flow(name, text)
+    definition = SqlDefinition({"STREAMING TABLE": "streaming_table", "STREAMING LIVE TABLE": "streaming_table",
+                                "MATERIALIZED VIEW": "materialized_view", "LIVE TABLE": "materialized_view",
+                                "LIVE VIEW": "view", "VIEW": "view"}[kind],
+                               name=name)
+    if head["temp"] and definition.kind != "view":
+        raise PipelineSqlError(f"localspace does not emulate temporary tables ({name}); declare a VIEW "
+                               '(see README "What each engine does").')
+    if text.startswith("("):
+        end = _group_end(text, 0)
+        _columns(definition, text[1:end - 1])
+        text = text[end:].strip()
+    at = _top_level_as(text)
+    clauses, query = (text, None) if at is None else (text[:at], text[at + 2:].strip())
+    comment = re.search(r"\bCOMMENT\s+(['\"])(?P<c>.*?)\1", clauses, re.IGNORECASE | re.DOTALL)
+    definition.comment = comment["c"] if comment else None
+    definition.query = query
+    if query is None and definition.kind != "streaming_table":
+        raise PipelineSqlError(f"{head['kind'].upper()} {name} needs AS <query>.")
+    return definition
+
+
+def _flow(name: str, text: str) -> SqlDefinition:
+    at = _top_level_as(text)
+    insert = _INSERT.fullmatch(text[at + 2:].strip()) if at is not None else None
+    if insert is None:
+        raise PipelineSqlError(f"CREATE FLOW {name} AS INSERT INTO <target> BY NAME <query> is the form localspace "
+                               "emulates.")
+    return SqlDefinition("flow", name=name, target=insert["target"].replace("`", ""), once=bool(insert["once"]),
+                         query=insert["query"].strip())
+
+
+def _columns(definition: SqlDefinition, body: str) -> None:
+    columns = []
+    for item in _top_level_split(body):
+        found = _CONSTRAINT.match(item) if item.upper().startswith("CONSTRAINT") else None
+        if item.upper().startswith("CONSTRAINT") and found is None:
+            raise PipelineSqlError(f"Cannot read the constraint: {item}")
+        if found is None:
+            columns.append(item)
+            continue
+        action = (found["action"] or "").upper().split()
+        condition = found["rest"].strip()[1:-1].strip()
+        definition.expectations.append(Expectation(found["name"].replace("`", ""), condition,
+                                                   {"DROP": "drop", "FAIL": "fail"}.get(action[0] if action else "",
+                                                                                        "warn")))
+    definition.columns = ", ".join(columns) or None
+
+
+@dataclass
+class ReadFiles:
+    """One ``read_files(path, option => value, ...)`` call, lifted out of a query."""
+
+    path: str
+    options: dict[str, str]
+    streaming: bool                  # written ``STREAM read_files(...)``
+
+
+def lift_read_files(query: str, placeholder) -> str:
+    """Replace each ``[STREAM] read_files(...)`` with ``placeholder(ReadFiles)`` (a view name)."""
+    out, position = [], 0
+    while True:
+        found = _READ_FILES.search(query, position)
+        if found is None:
+            out.append(query[position:])
+            return "".join(out)
+        open_at = found.end() - 1
+        end = _group_end(query, open_at)
+        call = _read_files_args(query[open_at + 1:end - 1], bool(found["stream"]))
+        if found["paren"]:   # STREAM(read_files(...)): its closing parenthesis goes too
+            close = re.match(r"\s*\)", query[end:])
+            if close is None:
+                raise PipelineSqlError("STREAM( read_files(...) ) is missing its closing parenthesis.")
+            end += close.end()
+        out.append(query[position:found.start()])
+        out.append(placeholder(call))
+        position = end
+
+
+def _read_files_args(args: str, streaming: bool) -> ReadFiles:
+    parts = _top_level_split(args)
+    if not parts or not re.fullmatch(r"'[^']*'|\"[^\"]*\"", parts[0]):
+        raise PipelineSqlError("read_files needs the path as its first argument: read_files('/Volumes/...').")
+    options = {}
+    for part in parts[1:]:
+        found = re.fullmatch(r"([\w.]+)\s*=>\s*(.+)", part, re.DOTALL)
+        if found is None:
+            raise PipelineSqlError(f"read_files options are written name => value, got {part!r}.")
+        value = found[2].strip()
+        if value[:1] in "'\"" and value[-1:] == value[:1]:
+            value = value[1:-1]
+        options[found[1]] = value
+    return ReadFiles(parts[0][1:-1], options, streaming)
