@@ -151,7 +151,8 @@ class Resolver:
     def sql(self, text: str) -> str:
         """``LIVE.x`` in SQL text becomes the dataset's name; graph names it mentions are reads."""
         text = re.sub(r"\bLIVE\s*\.\s*(`?)(\w+)\1", lambda m: self.name(m[2]), text, flags=re.IGNORECASE)
-        for word in set(re.findall(r"`?(\w+)`?", text)):
+        code = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", text)   # not in string literals
+        for word in set(re.findall(r"\w+", code)):
             if word.lower() in self.graph.datasets:
                 self.reads.add(word.lower())
         return text

@@ -68,9 +68,11 @@ def page(events: list[dict], *, filter_text: Optional[str], order_by: list[str],
         raise InvalidParameterValue(f"max_results must be between 1 and {MAX_RESULTS}.")
     limit = max_results or 25
     if page_token:
-        if filter_text or order_by:
-            raise InvalidParameterValue("page_token cannot be combined with filter or order_by.")
-        filter_text, order_by, start = _decode(page_token)
+        # The SDK sends the first call's filter and order_by again with each page_token.
+        token_filter, token_order, start = _decode(page_token)
+        if (filter_text and filter_text != token_filter) or (order_by and order_by != token_order):
+            raise InvalidParameterValue("page_token cannot be combined with another filter or order_by.")
+        filter_text, order_by = token_filter, token_order
     else:
         start = 0
     descending = _descending(order_by)

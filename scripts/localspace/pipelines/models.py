@@ -216,6 +216,9 @@ class PipelinesModel:
         with self._lock:
             self._check_name(spec.get("name", ""), bool(body.get("allow_duplicate_names")), pipeline_id)
             pipeline.spec, pipeline.last_modified = spec, now_ms()
+        pipeline.events.add("user_action", f"User {pipeline.creator} edited pipeline '{pipeline.name}'.",
+                            details={"user_action": {"action": "EDIT", "user_name": pipeline.creator}},
+                            now_ms=now_ms())
 
     def delete(self, pipeline_id: str) -> None:
         """The pipeline goes at once; its active update is stopped and its tables dropped
