@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from junitparser import Failure
 
 from e2e_support import REPO, Result, state_has
 from localspace.engine import spark_available
@@ -28,7 +29,6 @@ pytestmark = [pytest.mark.spark,
 
 EXAMPLE = REPO / "examples" / "sbit-pipeline"
 TOKEN = "dapi-sbit-pipeline-0123456789abcdef"
-PHASES = ["setup", "payload 1", "payload 2", "cleanup"]
 # After both payloads (README.md): users 5+3+2 kept, the registration without user_id dropped;
 # gym_logs 4+4+4 kept, one with its logout before its login counted but kept.
 EXPECTATIONS = {"registration without user_id dropped": "passed 10, failed 1",
@@ -79,11 +79,11 @@ def test_sbit_pipeline_plan_passes(space, tmp_path, plan):
 
     assert result.code == 0, result.err[-4000:]
     suites = result.junit
-    assert list(suites) == PHASES
-    for phase in PHASES:
-        for name, case in suites[phase].items():
-            assert case.is_passed, (phase, name, [r.message for r in case.result])
     written = yaml.safe_load((EXAMPLE / plan).read_text())
+    assert list(suites) == ["setup", *(it["name"] for it in written["iterations"]), "cleanup"]
+    for phase, cases in suites.items():
+        for name, case in cases.items():
+            assert case.is_passed, (phase, name, [r.message for r in case.result])
     for iteration in written["iterations"]:
         assert {s["name"] for s in iteration["validate"] if "name" in s} <= set(suites[iteration["name"]])
     for name, counts in EXPECTATIONS.items():
@@ -91,7 +91,7 @@ def test_sbit_pipeline_plan_passes(space, tmp_path, plan):
     assert "Pipeline update: [" in (tmp_path / "summary.md").read_text()
     state = result.state
     assert state["cleaned"] and state["pipeline_id"]
-    assert len(state["pipeline_updates"]) == (1 if plan == "streamtest.yml" else 3)
+    assert len(state["pipeline_updates"]) == (1 if plan == "streamtest.yml" else 2)
     assert f"/pipelines/{state['pipeline_id']}/updates/" in state["run_url"]
     assert f"{space.url}/pipelines/{state['pipeline_id']}/updates/" in (tmp_path / "junit.xml").read_text()
     wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")
@@ -123,4 +123,70 @@ def test_sigterm_while_a_check_waits_stops_and_deletes_the_pipeline(space, tmp_p
     result = Result(process.returncode, err, "", tmp_path)
     assert "cancelled" in (tmp_path / "junit.xml").read_text()
     assert "stopped pipeline" in err and "deleted pipeline" in err
+    wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
+
+
+TINY_SOURCE = '''# Databricks notebook source
+import dlt
+
+
+@dlt.table
+@dlt.expect{how}("small_ids", "id < 3")
+def numbers():
+    return spark.range(5)
+'''
+
+TINY_PLAN = """
+version: 1
+name: tiny-{how}
+scratch: {{catalog: dev, schema: "tiny_${{run.id}}"}}
+deploy: {{from: src, to: "/Workspace/Shared/streamtest/${{run.id}}"}}
+pipeline:
+  libraries: [{{notebook: {{path: numbers}}}}]
+  catalog: ${{scratch.catalog}}
+  schema: ${{scratch.schema_name}}
+  continuous: {continuous}
+  serverless: true
+compute: {{warehouse_id: localspace}}
+setup:
+  - name: no id too large
+    expectation: {{dataset: numbers, name: small_ids, failed: 0}}
+{within}"""
+
+
+def tiny(tmp_path: Path, how: str, continuous: bool) -> Path:
+    """Five ids, two of them breaking the expectation ``small_ids``: warned (``how`` "") or failing the update ("_or_fail")."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "numbers.py").write_text(TINY_SOURCE.format(how=how))
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(TINY_PLAN.format(how=how.strip("_") or "warn", continuous=str(continuous).lower(),
+                                     within="    within: 1m\n" if continuous else ""))
+    return plan
+
+
+def test_a_failing_expectation_fails_its_check_with_what_was_counted(space, tmp_path):
+    result = streamtest(space, tiny(tmp_path, "", continuous=False), tmp_path)
+
+    assert result.code == 1, result.err[-4000:]
+    case = result.junit["setup"]["no id too large"]
+    message = case.result[0].message
+    assert "expectation numbers.small_ids: failed 2 (wanted 0)" in message, message
+    assert "passed 3, failed 2" in message, message
+    wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
+
+
+def test_an_update_that_fails_ends_the_test_at_once_with_the_event_logs_error(space, tmp_path):
+    result = streamtest(space, tiny(tmp_path, "_or_fail", continuous=True), tmp_path)
+
+    assert result.code == 1, result.err[-4000:]
+    failed = [(phase, name, case.result[0].message) for phase, cases in result.junit.items()
+              for name, case in cases.items() if case.result and isinstance(case.result[0], Failure)]
+    assert len(failed) == 1, failed
+    phase, name, message = failed[0]
+    # the update may fail before it says RUNNING or just after: either ends the test at once
+    assert (phase, name) in {("setup", "start pipeline (wait for RUNNING)"), ("setup", "no id too large")}, failed
+    assert message.startswith(("the update ended before it was RUNNING: FAILED",
+                               "the pipeline update left RUNNING: FAILED")), message
+    assert "small_ids" in message, message
+    assert "not met within" not in message
     wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
