@@ -54,36 +54,41 @@ class SqlDefinition:
     value: str = ""                  # SET: the value
 
 
-def statements(text: str) -> list[str]:
-    """Split on top-level semicolons, outside quotes, parentheses and comments; comments go."""
-    out, current, depth, i = [], [], 0, 0
+def _code(text: str, comments: bool = False):
+    """(index, character, depth) of each character outside quotes (and, with ``comments``,
+    outside ``--`` and ``/* */`` comments); depth counts the parentheses open after it.
+    A quoted run comes as one item: (index, the whole quoted text, depth)."""
+    depth, i = 0, 0
     while i < len(text):
-        ch = text[i]
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
+        if comments and text.startswith(("--", "/*"), i):
+            end = text.find("\n" if text.startswith("--", i) else "*/", i + 2)
+            i = len(text) if end < 0 else end + (0 if text.startswith("--", i) else 2)
             continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
-            continue
-        if ch in "'\"`":
+        if text[i] in "'\"`":
             end = _quote_end(text, i)
-            current.append(text[i:end])
+            yield i, text[i:end], depth
             i = end
             continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == ";" and depth == 0:
-            out.append("".join(current))
+        depth += (text[i] == "(") - (text[i] == ")")
+        yield i, text[i], depth
+        i += 1
+
+
+def _split(text: str, sep: str, comments: bool = False) -> list[str]:
+    parts, current = [], []
+    for _i, piece, depth in _code(text, comments):
+        if piece == sep and depth == 0:
+            parts.append("".join(current))
             current = []
         else:
-            current.append(ch)
-        i += 1
-    out.append("".join(current))
-    return [s.strip() for s in out if s.strip()]
+            current.append(piece)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def statements(text: str) -> list[str]:
+    """Split on top-level semicolons, outside quotes, parentheses and comments; comments go."""
+    return _split(text, ";", comments=True)
 
 
 def _quote_end(text: str, start: int) -> int:
@@ -100,57 +105,22 @@ def _quote_end(text: str, start: int) -> int:
 
 def _group_end(text: str, start: int) -> int:
     """Index after the parenthesis group opening at ``text[start] == '('``."""
-    depth, i = 0, start
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"`":
-            i = _quote_end(text, i)
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    for i, piece, depth in _code(text[start:]):
+        if piece == ")" and depth == 0:
+            return start + i + 1
     raise PipelineSqlError(f"Unbalanced parentheses in: {text[:80]}")
 
 
-def _top_level_split(text: str, sep: str = ",") -> list[str]:
-    parts, depth, current, i = [], 0, [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"`":
-            end = _quote_end(text, i)
-            current.append(text[i:end])
-            i = end
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
+def _top_level_split(text: str) -> list[str]:
+    return _split(text, ",")
 
 
 def _top_level_as(text: str) -> Optional[int]:
     """Where the top-level ``AS`` keyword that starts the query is, or None."""
-    depth, i = 0, 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"`":
-            i = _quote_end(text, i)
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and re.match(r"AS\b", text[i:], re.IGNORECASE) \
+    for i, piece, depth in _code(text):
+        if depth == 0 and piece in "aA" and re.match(r"AS\b", text[i:], re.IGNORECASE) \
                 and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
             return i
-        i += 1
     return None
 
 

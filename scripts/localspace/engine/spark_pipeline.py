@@ -416,7 +416,8 @@ class SparkPipelineUpdate(PipelineHandle):
         if flow:
             self.task.emit("flow_progress", f"Flow '{flow}' has FAILED.", level="ERROR",
                            details={"flow_progress": {"status": "FAILED"}},
-                           error={"exceptions": [{"class_name": "", "message": message}], "fatal": True},
+                           error={"exceptions": [{"class_name": _class_name(message), "message": message}],
+                                  "fatal": True},
                            flow_name=flow, dataset_name=flow)
 
 
@@ -499,6 +500,11 @@ def types_module(name: str, pipelines_module):
             return pipelines_module if attr == "pipelines" else getattr(pyspark, attr)
 
     return _View(name)
+
+
+def _class_name(message: str) -> str:
+    head, sep, _rest = message.partition(": ")
+    return head if sep and head.replace(".", "").replace("_", "").isalnum() else ""
 
 
 def _is_spark_error(exc: BaseException) -> bool:

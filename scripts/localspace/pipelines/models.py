@@ -430,8 +430,8 @@ class PipelinesModel:
 
 
 def _exception(message: str) -> dict:
-    """The event log's SerializedException: the user's exception class and message."""
-    head, sep, rest = message.partition(": ")
-    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
-        return {"class_name": head, "message": rest}
-    return {"class_name": "", "message": message}
+    """The event log's SerializedException: the user's exception class (when the one-line
+    error starts with one) and the whole line as the message."""
+    head, sep, _rest = message.partition(": ")
+    named = sep and head.replace(".", "").replace("_", "").isalnum()
+    return {"class_name": head if named else "", "message": message}
