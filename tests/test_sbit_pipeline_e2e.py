@@ -190,3 +190,22 @@ def test_an_update_that_fails_ends_the_test_at_once_with_the_event_logs_error(sp
     assert "small_ids" in message, message
     assert "not met within" not in message
     wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
+
+
+def test_keep_on_failure_keeps_the_pipeline_until_cleanup_from_the_state_file(space, tmp_path):
+    """--keep-on-failure: the failed check's pipeline (its update ended) and scratch schema stay;
+    ``streamtest cleanup --state`` removes them later, from the state file alone."""
+    args, env = command(space, tiny(tmp_path, "", continuous=False), tmp_path)
+    done = subprocess.run([*args, "--keep-on-failure"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=280)
+    assert done.returncode == 1, done.stderr[-4000:]
+    state = Result(done.returncode, done.stderr, done.stdout, tmp_path).state
+    assert state["kept"] and not state.get("cleaned")
+    assert f"kept for debugging (--keep-on-failure): pipeline {state['pipeline_id']} (with its tables)" in done.stderr
+    assert space.leftovers()["pipelines"] == 1 and space.leftovers()["active_pipeline_updates"] == 0
+
+    cleanup = subprocess.run([sys.executable, "-m", "streamtest", "cleanup", "--state", str(tmp_path / "state.json")],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert f"deleted pipeline {state['pipeline_id']}" in cleanup.stderr
+    wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")

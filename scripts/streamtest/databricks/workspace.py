@@ -276,13 +276,19 @@ class Workspace:
         return _unless_gone(lambda: self.client.call("DELETE", f"{PIPELINES}/{quote(pipeline_id, safe='')}"))
 
     def pipeline_events(self, pipeline_id: str, level: str = "") -> Iterator[dict]:
-        """The event log, newest first, page by page (``level``: only ERROR, WARN, ...)."""
+        """The event log, newest first, page by page (``level``: only ERROR, WARN, ...). Each
+        event once, by its ``id``: a running pipeline adds events between two pages, and a
+        page that starts where the last one ended by position would repeat some."""
         params: dict = {"max_results": 100}
         if level:
             params["filter"] = f"level='{level}'"
+        seen: set = set()
         while True:
             page = self.client.call("GET", f"{PIPELINES}/{quote(pipeline_id, safe='')}/events", params=params)
-            yield from page.get("events") or []
+            for event in page.get("events") or []:
+                if event.get("id") is None or event["id"] not in seen:
+                    seen.add(event.get("id"))
+                    yield event
             token = page.get("next_page_token")
             if not token:
                 return
