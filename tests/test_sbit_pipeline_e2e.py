@@ -164,15 +164,30 @@ def tiny(tmp_path: Path, how: str, continuous: bool) -> Path:
     return plan
 
 
-def test_a_failing_expectation_fails_its_check_with_what_was_counted(space, tmp_path):
-    result = streamtest(space, tiny(tmp_path, "", continuous=False), tmp_path)
+def test_a_failing_expectation_fails_its_check_and_keep_on_failure_keeps_the_pipeline(space, tmp_path):
+    """The check names what it counted; --keep-on-failure leaves the pipeline (its update ended)
+    and the scratch schema, and ``streamtest cleanup --state`` removes them later, from the
+    state file alone."""
+    args, env = command(space, tiny(tmp_path, "", continuous=False), tmp_path)
+    done = subprocess.run([*args, "--keep-on-failure"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=280)
+    result = Result(done.returncode, done.stderr, done.stdout, tmp_path)
 
     assert result.code == 1, result.err[-4000:]
     case = result.junit["setup"]["no id too large"]
     message, detail = case.result[0].message, case.result[0].text
     assert message == "expectation numbers.small_ids: failed 2 (wanted 0)", message
     assert "last seen: passed 3, failed 2 (over 1 flow_progress event(s))" in detail, detail
-    wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
+    state = result.state
+    assert state["kept"] and not state.get("cleaned")
+    assert f"kept for debugging (--keep-on-failure): pipeline {state['pipeline_id']} (with its tables)" in result.err
+    assert space.leftovers()["pipelines"] == 1 and space.leftovers()["active_pipeline_updates"] == 0
+
+    cleanup = subprocess.run([sys.executable, "-m", "streamtest", "cleanup", "--state", str(tmp_path / "state.json")],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert f"deleted pipeline {state['pipeline_id']}" in cleanup.stderr
+    wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")
 
 
 def test_an_update_that_fails_ends_the_test_at_once_with_the_event_logs_error(space, tmp_path):
@@ -191,21 +206,3 @@ def test_an_update_that_fails_ends_the_test_at_once_with_the_event_logs_error(sp
     assert "not met within" not in message
     wait_until(lambda: nothing_left(space, result.state), 15, "nothing left of the run")
 
-
-def test_keep_on_failure_keeps_the_pipeline_until_cleanup_from_the_state_file(space, tmp_path):
-    """--keep-on-failure: the failed check's pipeline (its update ended) and scratch schema stay;
-    ``streamtest cleanup --state`` removes them later, from the state file alone."""
-    args, env = command(space, tiny(tmp_path, "", continuous=False), tmp_path)
-    done = subprocess.run([*args, "--keep-on-failure"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=280)
-    assert done.returncode == 1, done.stderr[-4000:]
-    state = Result(done.returncode, done.stderr, done.stdout, tmp_path).state
-    assert state["kept"] and not state.get("cleaned")
-    assert f"kept for debugging (--keep-on-failure): pipeline {state['pipeline_id']} (with its tables)" in done.stderr
-    assert space.leftovers()["pipelines"] == 1 and space.leftovers()["active_pipeline_updates"] == 0
-
-    cleanup = subprocess.run([sys.executable, "-m", "streamtest", "cleanup", "--state", str(tmp_path / "state.json")],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert cleanup.returncode == 0, cleanup.stderr
-    assert f"deleted pipeline {state['pipeline_id']}" in cleanup.stderr
-    wait_until(lambda: nothing_left(space, state), 15, "nothing left of the run")
