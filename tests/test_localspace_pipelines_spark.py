@@ -1,5 +1,6 @@
-"""Pipelines run on the spark engine, driven through the official SDK: a Python ``import dlt``
-pipeline (triggered) and a SQL pipeline (continuous), with expectations that fail, checked
+"""Pipelines run on the spark engine, driven through the official SDK: a Python pipeline
+(``import dlt`` and Spark's ``pyspark.pipelines``, triggered) and a SQL pipeline
+(continuous), with expectations that fail, checked
 by the tables' counts through the SQL statements API and the counts in the event log.
 One engine for the module (its cold start is the slow part)."""
 from __future__ import annotations
@@ -42,6 +43,16 @@ PYTHON_PIPELINE = """\
     @dlt.table
     def gold_user_count():
         return spark.read.table("LIVE.silver_users").groupBy().count()
+    """
+SPARK_API_PIPELINE = """\
+    # Databricks notebook source
+    from pyspark import pipelines as dp
+
+    dp.create_streaming_table("user_names")
+
+    @dp.append_flow(target="user_names")
+    def names_from_silver():
+        return spark.readStream.table("silver_users").select("name")
     """
 SQL_PIPELINE = """\
     CREATE OR REFRESH STREAMING TABLE raw_orders
@@ -120,15 +131,17 @@ def expectation_counts(w, pipeline_id: str, update_id: str) -> dict[tuple[str, s
 def test_a_triggered_python_pipeline_processes_what_is_there_and_completes(space, w):
     land(w, "users/1.json", '{"id": 1, "name": "ann"}', '{"id": null, "name": "bob"}', '{"id": 3, "name": "carolyn"}')
     put_notebook(w, "/Shared/dlt/users", PYTHON_PIPELINE)
+    put_notebook(w, "/Shared/dlt/names", SPARK_API_PIPELINE)
     pipeline_id = w.pipelines.create(
         name="users", catalog="main", schema="default", serverless=True,
-        libraries=[P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/users"))],
+        libraries=[P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/names")),  # reads the other's
+                   P.PipelineLibrary(notebook=P.NotebookLibrary(path="/Shared/dlt/users"))],
         configuration={"landing": f"{LANDING}/users"}).pipeline_id
     first = w.pipelines.start_update(pipeline_id).update_id
     assert finished(w, pipeline_id, first).state == P.UpdateInfoState.COMPLETED
     assert update_states(space, pipeline_id, first) == [
         "QUEUED", "CREATED", "WAITING_FOR_RESOURCES", "INITIALIZING", "SETTING_UP_TABLES", "RUNNING", "COMPLETED"]
-    assert (count(w, "bronze_users"), count(w, "silver_users")) == (3, 2)
+    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names")) == (3, 2, 2)
     assert w.statement_execution.execute_statement(
         statement="SELECT * FROM main.default.gold_user_count", warehouse_id="localspace").result.data_array == [["2"]]
     assert expectation_counts(w, pipeline_id, first) == {("silver_users", "valid_id"): (2, 1),
@@ -139,7 +152,7 @@ def test_a_triggered_python_pipeline_processes_what_is_there_and_completes(space
     again = w.pipelines.start_update(pipeline_id, full_refresh=True).update_id
     assert finished(w, pipeline_id, again).state == P.UpdateInfoState.COMPLETED
     assert "RESETTING" in update_states(space, pipeline_id, again)
-    assert (count(w, "bronze_users"), count(w, "silver_users")) == (4, 3)  # reprocessed, not doubled
+    assert (count(w, "bronze_users"), count(w, "silver_users"), count(w, "user_names")) == (4, 3, 3)  # not doubled
 
     w.pipelines.delete(pipeline_id)
     assert count(w, "silver_users") is None  # the pipeline's tables went with it
@@ -153,7 +166,10 @@ def test_a_continuous_sql_pipeline_keeps_processing_until_stopped(space, w):
                        format=ws_service.ImportFormat.AUTO, overwrite=True)
     pipeline_id = w.pipelines.create(
         name="orders", catalog="main", schema="default", continuous=True,
-        libraries=[P.PipelineLibrary(glob=P.PathPattern(include="/Shared/dlt/sql/**"))]).pipeline_id
+        libraries=[P.PipelineLibrary(glob=P.PathPattern(include="/Shared/dlt/sql/**"))],
+        # Idle triggers report progress at once (Spark's default waits 10 s): the view must
+        # still follow the batch that comes after one.
+        configuration={"spark.sql.streaming.noDataProgressEventInterval": "50ms"}).pipeline_id
     update_id = w.pipelines.start_update(pipeline_id).update_id
     wait_until(lambda: w.pipelines.get(pipeline_id).state == P.PipelineState.RUNNING, 60, "the pipeline to run")
     with pytest.raises(ResourceConflict):

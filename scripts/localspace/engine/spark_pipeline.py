@@ -379,7 +379,9 @@ class SparkPipelineUpdate(PipelineHandle):
         except Exception:  # noqa: BLE001 - a stopped query's session went away
             return 0
         for batch in progress:
-            if batch.batchId <= self._seen.get(flow.name, -1):
+            # An idle trigger reports progress too, under the id of the batch still to come:
+            # only a batch that read rows is one, else its real progress would look seen.
+            if batch.numInputRows == 0 or batch.batchId <= self._seen.get(flow.name, -1):
                 continue
             self._seen[flow.name] = batch.batchId
             observed = (batch.observedMetrics or {}).get(self._observation_name(flow))
@@ -387,8 +389,6 @@ class SparkPipelineUpdate(PipelineHandle):
             rows = int(batch.numInputRows)
             if values is not None:
                 rows = int(values.get("rows") or 0) - int(values.get("dropped") or 0)
-            if batch.numInputRows == 0:
-                continue
             written += rows
             self._flow_event(flow, "RUNNING", num_output_rows=rows, quality=values, batch_id=batch.batchId)
         return written
@@ -453,16 +453,18 @@ def _all(conditions: list):
 
 
 def _cells(source: PipelineSource) -> list[str]:
-    """The code cells of a notebook (or the whole file); markdown goes, other magics refuse."""
+    """The code cells of a notebook (or the whole file); markdown goes. A pipeline source is
+    one language: a ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
     prefix, raws = split_cells(source.text)
+    language = source.language.lower()
     cells = []
     for raw in raws:
         magic, body = _unmagic(raw, prefix)
         if magic in ("md", "markdown"):
             continue
-        if magic is not None and magic not in ("python", "sql"):
-            reason = UNSUPPORTED_MAGICS.get(magic, f"%{magic} cells")
-            raise PipelineDefinitionError(f"{source.path}: localspace does not emulate %{magic} in pipeline "
+        if magic is not None and magic != language:
+            reason = UNSUPPORTED_MAGICS.get(magic, f"a {language} pipeline source runs {language} cells only")
+            raise PipelineDefinitionError(f"{source.path}: localspace does not emulate %{magic} cells in pipeline "
                                           f"source code ({reason}).")
         if body.strip():
             cells.append(body)
