@@ -56,6 +56,54 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
     assert main(["sweep", "--older-than", "soon"]) == 2
 
 
+def ready_for_pipelines(ws: Workspace) -> None:
+    """The schema and the notebook a pipeline names: pipelines/create checks both exist."""
+    ws.create_schema("dev", "s", "for the pipelines")
+    ws.mkdirs("/Shared")
+    ws.import_object("/Shared/dlt", b"# Databricks notebook source\nimport dlt\n", "PYTHON")
+
+
+def make_pipeline(ws: Workspace, name: str, tags: dict, run_id: str = "x") -> str:
+    return ws.create_pipeline({"name": name, "tags": tags, "catalog": "dev", "schema": "s", "serverless": True,
+                               "libraries": [{"notebook": {"path": "/Shared/dlt"}}]}, run_id)
+
+
+def test_sweep_deletes_only_expired_streamtest_pipelines(localspace, workspace_env, capsys):
+    """Pipelines list entries carry no tags: sweep reads each one, and deletes only the expired
+    streamtest ones (pipelines have no creation time: --older-than goes by last modified)."""
+    ws = workspace(workspace_env)
+    ready_for_pipelines(ws)
+    now = time.time()
+    expired = make_pipeline(ws, "expired", identity.job_tags("old_1", now - 60))
+    fresh = make_pipeline(ws, "fresh", identity.job_tags("new_1", now + 3600))
+    foreign = make_pipeline(ws, "not-ours", {"team": "data"})
+
+    assert main(["sweep", "--dry-run"]) == 0
+    assert f"would delete pipeline {expired} 'expired' (run old_1)" in capsys.readouterr().err
+    assert localspace.leftovers()["pipelines"] == 3
+
+    assert main(["sweep"]) == 0
+    assert f"deleted pipeline {expired}" in capsys.readouterr().err
+    assert {p.pipeline_id for p in ws.list_pipelines()} == {fresh, foreign}
+
+    assert main(["sweep", "--older-than", "0s"]) == 0
+    assert {p.pipeline_id for p in ws.list_pipelines()} == {foreign}
+
+
+def test_pipeline_create_is_found_not_repeated(localspace, workspace_env):
+    """A retried pipelines/create whose first attempt landed meets the name it made (409): the
+    pipeline carrying this run's tag is taken, never a second one; another run's is refused."""
+    ws = workspace(workspace_env)
+    ready_for_pipelines(ws)
+    tags = identity.job_tags("run_a", time.time() + 600)
+    first = make_pipeline(ws, "plan-run_a", tags, run_id="run_a")
+    assert make_pipeline(ws, "plan-run_a", tags, run_id="run_a") == first
+    assert ws.find_pipeline("plan-run_a", "run_a") == first and ws.find_pipeline("plan-run_a", "run_b") is None
+    with pytest.raises(ApiError, match="RESOURCE_CONFLICT"):
+        make_pipeline(ws, "plan-run_a", tags, run_id="run_b")
+    assert localspace.leftovers()["pipelines"] == 1
+
+
 def test_github_oidc_federation(space_factory, tmp_path, capsys, monkeypatch):
     space = space_factory(oauth_clients={"sp-oidc": "unused-secret"})
     monkeypatch.delenv("DATABRICKS_TOKEN")
