@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_TOKEN
 from e2e_support import REPO, clean, project, run
 from oidc_support import github_token_service
 from waiting import wait_until
@@ -102,6 +103,18 @@ def test_pipeline_create_is_found_not_repeated(localspace, workspace_env):
     with pytest.raises(ApiError, match="RESOURCE_CONFLICT"):
         make_pipeline(ws, "plan-run_a", tags, run_id="run_b")
     assert localspace.leftovers()["pipelines"] == 1
+
+
+def test_a_pipelines_create_whose_reply_is_lost_is_found_not_repeated(space_factory, monkeypatch):
+    """The first pipelines/create is applied, then its connection dropped: the client looks for
+    the pipeline by name and this run's tag before trying again, so there is one pipeline."""
+    lost = {"path": "/api/2.0/pipelines$", "method": "POST", "kind": "drop", "count": 1, "after_processing": True}
+    space = space_factory(catalogs=["dev"], faults=[lost])
+    ws = workspace({"DATABRICKS_HOST": space.url, "DATABRICKS_TOKEN": TEST_TOKEN})
+    ready_for_pipelines(ws)
+    created = make_pipeline(ws, "plan-run_c", identity.job_tags("run_c", time.time() + 600), run_id="run_c")
+    assert space.leftovers()["pipelines"] == 1
+    assert [p.pipeline_id for p in ws.list_pipelines()] == [created]
 
 
 def test_github_oidc_federation(space_factory, tmp_path, capsys, monkeypatch):
