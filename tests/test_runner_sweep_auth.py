@@ -113,6 +113,9 @@ def test_a_pipelines_create_whose_reply_is_lost_is_found_not_repeated(space_fact
     ws = workspace({"DATABRICKS_HOST": space.url, "DATABRICKS_TOKEN": TEST_TOKEN})
     ready_for_pipelines(ws)
     created = make_pipeline(ws, "plan-run_c", identity.job_tags("run_c", time.time() + 600), run_id="run_c")
+    calls = [(method, path) for method, path, _ in space.request_log if path.startswith("/api/2.0/pipelines")]
+    assert calls[:3] == [("POST", "/api/2.0/pipelines"), ("GET", "/api/2.0/pipelines"),
+                         ("GET", f"/api/2.0/pipelines/{created}")], calls   # dropped, then looked up
     assert space.leftovers()["pipelines"] == 1
     assert [p.pipeline_id for p in ws.list_pipelines()] == [created]
 
