@@ -56,7 +56,7 @@ def test_what_a_pipeline_cannot_take(text, message):
         parse(text)
 
 
-def test_read_files_calls_are_lifted_out_of_a_query():
+def test_streamed_read_files_calls_are_lifted_out_of_a_query():
     calls: list[ReadFiles] = []
 
     def view(call: ReadFiles) -> str:
@@ -65,6 +65,7 @@ def test_read_files_calls_are_lifted_out_of_a_query():
 
     query = ("SELECT * FROM STREAM read_files('/Volumes/c/s/v/in', format => 'json', inferColumnTypes => true) "
              "JOIN STREAM(read_files(\"/x\", format => 'csv')) USING (id) JOIN read_files('/y', format => 'parquet')")
-    assert lift_read_files(query, view) == "SELECT * FROM v1 JOIN v2 USING (id) JOIN v3"
-    assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "json", "inferColumnTypes": "true"}, True),
-                     ReadFiles("/x", {"format": "csv"}, True), ReadFiles("/y", {"format": "parquet"}, False)]
+    assert lift_read_files(query, view) == ("SELECT * FROM v1 JOIN v2 USING (id) "
+                                            "JOIN read_files('/y', format => 'parquet')")  # batch: Spark's own
+    assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "json", "inferColumnTypes": "true"}),
+                     ReadFiles("/x", {"format": "csv"})]

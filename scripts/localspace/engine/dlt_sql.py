@@ -7,9 +7,9 @@ EXPECT (cond) [ON VIOLATION DROP ROW | FAIL UPDATE])] [COMMENT ...] AS SELECT ..
 TABLE``, ``CREATE TEMPORARY VIEW``, ``CREATE FLOW f AS INSERT INTO t BY NAME SELECT ...``
 and ``SET key = value``. This module only splits and reads them into ``SqlDefinition``s;
 the query text stays Spark SQL, which the executor hands to Spark as it is (Spark 4.1 parses
-``STREAM t`` and ``STREAM(t)``). ``read_files(...)``, a Databricks-only table-valued
-function, is lifted out here (``lift_read_files``) so the executor can stand an Auto Loader
-or batch reader in for it.
+``STREAM t`` and ``STREAM(t)``; ``read_files(...)`` is a table-valued function of the
+engine, ReadFiles.java). ``STREAM read_files(...)``, the streaming form only pipelines have,
+is lifted out here (``lift_read_files``) so the executor can stand Auto Loader in for it.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ _CONSTRAINT = re.compile(r"CONSTRAINT\s+(?P<name>[\w`]+)\s+EXPECT\s*(?P<rest>\(.
 _INSERT = re.compile(r"INSERT\s+INTO\s+(?P<once>ONCE\s+)?(?P<target>[\w`.]+)\s+(?:BY\s+NAME\s+)?(?P<query>.*)",
                      re.IGNORECASE | re.DOTALL)
 _SET = re.compile(r"SET\s+(?P<key>[^=\s]+)\s*=\s*(?P<value>.*)", re.IGNORECASE | re.DOTALL)
-_READ_FILES = re.compile(r"(?P<stream>\bSTREAM\s*(?P<paren>\()?\s*)?\bread_files\s*\(", re.IGNORECASE)
+_STREAM_READ_FILES = re.compile(r"\bSTREAM\s*(?P<paren>\()?\s*\bread_files\s*\(", re.IGNORECASE)
 
 
 class PipelineSqlError(ValueError):
@@ -191,24 +191,24 @@ def _columns(definition: SqlDefinition, body: str) -> None:
 
 @dataclass
 class ReadFiles:
-    """One ``read_files(path, option => value, ...)`` call, lifted out of a query."""
+    """One ``STREAM read_files(path, option => value, ...)``, lifted out of a query."""
 
     path: str
     options: dict[str, str]
-    streaming: bool                  # written ``STREAM read_files(...)``
 
 
 def lift_read_files(query: str, placeholder) -> str:
-    """Replace each ``[STREAM] read_files(...)`` with ``placeholder(ReadFiles)`` (a view name)."""
+    """Replace each ``STREAM read_files(...)`` / ``STREAM(read_files(...))`` with
+    ``placeholder(ReadFiles)`` (a view name); a batch ``read_files(...)`` stays for Spark."""
     out, position = [], 0
     while True:
-        found = _READ_FILES.search(query, position)
+        found = _STREAM_READ_FILES.search(query, position)
         if found is None:
             out.append(query[position:])
             return "".join(out)
         open_at = found.end() - 1
         end = _group_end(query, open_at)
-        call = _read_files_args(query[open_at + 1:end - 1], bool(found["stream"]))
+        call = _read_files_args(query[open_at + 1:end - 1])
         if found["paren"]:   # STREAM(read_files(...)): its closing parenthesis goes too
             close = re.match(r"\s*\)", query[end:])
             if close is None:
@@ -219,7 +219,7 @@ def lift_read_files(query: str, placeholder) -> str:
         position = end
 
 
-def _read_files_args(args: str, streaming: bool) -> ReadFiles:
+def _read_files_args(args: str) -> ReadFiles:
     parts = _top_level_split(args)
     if not parts or not re.fullmatch(r"'[^']*'|\"[^\"]*\"", parts[0]):
         raise PipelineSqlError("read_files needs the path as its first argument: read_files('/Volumes/...').")
@@ -232,4 +232,4 @@ def _read_files_args(args: str, streaming: bool) -> ReadFiles:
         if value[:1] in "'\"" and value[-1:] == value[:1]:
             value = value[1:-1]
         options[found[1]] = value
-    return ReadFiles(parts[0][1:-1], options, streaming)
+    return ReadFiles(parts[0][1:-1], options)

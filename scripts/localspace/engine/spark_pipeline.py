@@ -151,7 +151,7 @@ class SparkPipelineUpdate(PipelineHandle):
 
     def _exec_python(self, source: PipelineSource, spark: PipelineSpark, module) -> None:
         namespace = {**self._namespace, "__name__": "__main__", "spark": spark, "dlt": module,
-                     "__builtins__": _builtins(module)}
+                     "__builtins__": _builtins(module, self.paths, self._stop)}
         for number, cell in enumerate(_cells(source), start=1):
             try:
                 exec(compile(cell, f"<pipeline {source.path}, cell {number}>", "exec"), namespace)  # noqa: S102
@@ -253,23 +253,19 @@ class SparkPipelineUpdate(PipelineHandle):
         return frame
 
     def _read_files(self, flow: FlowDef, call: ReadFiles) -> str:
-        """A view standing in for ``read_files(...)``: Auto Loader when streaming, else a batch read."""
+        """A view standing in for ``STREAM read_files(...)``: Auto Loader on the same folder,
+        with read_files' defaults (typed JSON/CSV columns, CSV with a header)."""
         options = dict(call.options)
         file_format = options.pop("format", None)
         schema = options.pop("schema", None)
         if file_format is None:
-            raise PipelineSqlError("localspace's read_files needs format => 'json' | 'csv' | 'parquet' | ...")
-        if call.streaming:
-            reader = self.session.readStream.format("cloudFiles").option("cloudFiles.format", file_format)
-            options.setdefault("inferColumnTypes", "true")
-            for key, value in options.items():
-                cloud = key if key.startswith("cloudFiles.") or key not in _AUTO_LOADER_OPTIONS else f"cloudFiles.{key}"
-                reader = reader.option(cloud, value)
-        else:
-            reader = self.session.read.format(file_format)
-            options.setdefault("inferSchema", options.pop("inferColumnTypes", "true"))
-            for key, value in options.items():
-                reader = reader.option(key, value)
+            raise PipelineSqlError("STREAM read_files needs format => 'json' | 'csv' | 'parquet' | ... on localspace.")
+        options.setdefault("inferColumnTypes", "true")
+        if file_format.lower() == "csv":
+            options.setdefault("header", "true")
+        reader = self.session.readStream.format("cloudFiles").option("cloudFiles.format", file_format)
+        for key, value in options.items():
+            reader = reader.option(f"cloudFiles.{key}" if key in _AUTO_LOADER_OPTIONS else key, value)
         if schema:
             reader = reader.schema(schema)
         self._views += 1
@@ -471,10 +467,12 @@ def _cells(source: PipelineSource) -> list[str]:
     return cells
 
 
-def _builtins(module) -> dict:
-    """Builtins whose ``import dlt`` / ``from pyspark import pipelines`` give the pipeline module."""
-    import builtins
-    real_import = builtins.__import__
+def _builtins(module, paths: Paths, stop: threading.Event) -> dict:
+    """A notebook's builtins (spark_run.py: mapped ``open`` and ``os``, interruptible
+    ``time``) whose ``import dlt`` / ``from pyspark import pipelines`` give the pipeline module."""
+    from .spark_run import notebook_builtins
+    namespace = notebook_builtins(paths, stop)
+    notebook_import = namespace["__import__"]
     pyspark_view = types_module("pyspark", module)
 
     def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
@@ -484,9 +482,8 @@ def _builtins(module) -> dict:
             return module if fromlist else pyspark_view
         if level == 0 and name == "pyspark" and fromlist and "pipelines" in fromlist:
             return pyspark_view
-        return real_import(name, globals, locals, fromlist, level)
+        return notebook_import(name, globals, locals, fromlist, level)
 
-    namespace = dict(vars(builtins))
     namespace["__import__"] = __import__
     return namespace
 
