@@ -168,12 +168,13 @@ class Checker:
             settings = self.job(raw.get(kind), name, job_file_loader, kind)
         if kind == "pipeline":
             pipeline = self.pipeline_settings(settings, name, deploy) if settings else {}
-            if "continuous" in pipeline:
+            if pipeline:
+                # continuous defaults to false (a triggered pipeline), as pipelines/create's does
                 implied = "stream" if pipeline.get("continuous") else "batch"
                 if "mode" in raw and mode != implied:
                     self.problem(("mode",), f"mode: {mode} contradicts pipeline.continuous: "
-                                 f"{str(pipeline['continuous']).lower()} (a continuous pipeline is tested in stream "
-                                 "mode, a triggered one in batch mode); leave mode out")
+                                 f"{str(bool(pipeline.get('continuous'))).lower()} (a continuous pipeline is tested "
+                                 "in stream mode, a triggered one in batch mode); leave mode out")
                 mode = implied
         else:
             job = settings
