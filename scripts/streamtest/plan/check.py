@@ -668,8 +668,9 @@ class Checker:
                 names = sorted(m[len(target) + 1:] for m in made)
                 hint = difflib.get_close_matches(relative[len(base) + 1:] if relative.startswith(base + "/")
                                                  else relative, names, n=1)
-                message = (f"notebook {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
-                           f"notebook" + (f" (did you mean {target}/{hint[0]}?)" if hint else
+                what = "file" if at and at[0] == "pipeline" and at[3] == "file" else "notebook"
+                message = (f"{what} {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
+                           f"{what}" + (f" (did you mean {target}/{hint[0]}?)" if hint else
                                           f"; it deploys: {', '.join(names[:8]) or 'nothing'}"))
                 if step is not None:
                     file, line = step.where.rsplit(":", 1)
