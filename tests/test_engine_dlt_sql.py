@@ -1,4 +1,4 @@
-"""Pipeline SQL read into dataset definitions (no Spark: the queries stay text)."""
+"""Pipeline sources read into dataset definitions (no Spark: the queries stay text)."""
 from __future__ import annotations
 
 import pytest
@@ -69,3 +69,22 @@ def test_streamed_read_files_calls_are_lifted_out_of_a_query():
                                             "JOIN read_files('/y', format => 'parquet')")  # batch: Spark's own
     assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "json", "inferColumnTypes": "true"}),
                      ReadFiles("/x", {"format": "csv"})]
+
+
+def test_a_pipeline_notebook_is_one_language():
+    from localspace.engine.base import PipelineSource
+    from localspace.engine.dlt_graph import PipelineDefinitionError
+    from localspace.engine.spark_pipeline import _cells
+    text = "# Databricks notebook source\n# MAGIC %md\n# MAGIC # Bronze\n\n# COMMAND ----------\n\nimport dlt\n"
+    assert _cells(PipelineSource("/p", "PYTHON", text)) == ["import dlt"]
+    mixed = text + "\n# COMMAND ----------\n\n# MAGIC %sql\n# MAGIC SELECT 1\n"
+    with pytest.raises(PipelineDefinitionError, match="localspace does not emulate %sql cells in pipeline source"):
+        _cells(PipelineSource("/p", "PYTHON", mixed))
+
+
+def test_the_older_cloud_files_is_auto_loader_with_its_own_defaults():
+    calls: list[ReadFiles] = []
+    query = "SELECT * FROM cloud_files('/Volumes/c/s/v/in', 'csv', map('header', 'true', 'cloudFiles.inferColumnTypes', 'true'))"
+    assert lift_read_files(query, lambda call: calls.append(call) or "v") == "SELECT * FROM v"
+    assert calls == [ReadFiles("/Volumes/c/s/v/in", {"format": "csv", "header": "true",
+                                                    "cloudFiles.inferColumnTypes": "true"}, read_files=False)]

@@ -56,7 +56,7 @@ SPARK_API_PIPELINE = """\
     """
 SQL_PIPELINE = """\
     CREATE OR REFRESH STREAMING TABLE raw_orders
-    AS SELECT * FROM STREAM read_files('/Volumes/main/default/landing/orders', format => 'json',
+    AS SELECT * FROM STREAM read_files('${landing}/orders', format => 'json',
                                        schema => 'id INT, amount DOUBLE');
 
     CREATE OR REFRESH STREAMING TABLE orders (
@@ -169,7 +169,7 @@ def test_a_continuous_sql_pipeline_keeps_processing_until_stopped(space, w):
         libraries=[P.PipelineLibrary(glob=P.PathPattern(include="/Shared/dlt/sql/**"))],
         # Idle triggers report progress at once (Spark's default waits 10 s): the view must
         # still follow the batch that comes after one.
-        configuration={"spark.sql.streaming.noDataProgressEventInterval": "50ms"}).pipeline_id
+        configuration={"landing": LANDING, "spark.sql.streaming.noDataProgressEventInterval": "50ms"}).pipeline_id
     update_id = w.pipelines.start_update(pipeline_id).update_id
     wait_until(lambda: w.pipelines.get(pipeline_id).state == P.PipelineState.RUNNING, 60, "the pipeline to run")
     with pytest.raises(ResourceConflict):

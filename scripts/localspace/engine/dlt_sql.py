@@ -9,7 +9,8 @@ and ``SET key = value``. This module only splits and reads them into ``SqlDefini
 the query text stays Spark SQL, which the executor hands to Spark as it is (Spark 4.1 parses
 ``STREAM t`` and ``STREAM(t)``; ``read_files(...)`` is a table-valued function of the
 engine, ReadFiles.java). ``STREAM read_files(...)``, the streaming form only pipelines have,
-is lifted out here (``lift_read_files``) so the executor can stand Auto Loader in for it.
+is lifted out here (``lift_read_files``) so the executor can stand Auto Loader in for it, and
+so is the older ``cloud_files(path, format[, map(option, value, ...)])`` of DLT SQL.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ _CONSTRAINT = re.compile(r"CONSTRAINT\s+(?P<name>[\w`]+)\s+EXPECT\s*(?P<rest>\(.
 _INSERT = re.compile(r"INSERT\s+INTO\s+(?P<once>ONCE\s+)?(?P<target>[\w`.]+)\s+(?:BY\s+NAME\s+)?(?P<query>.*)",
                      re.IGNORECASE | re.DOTALL)
 _SET = re.compile(r"SET\s+(?P<key>[^=\s]+)\s*=\s*(?P<value>.*)", re.IGNORECASE | re.DOTALL)
-_STREAM_READ_FILES = re.compile(r"\bSTREAM\s*(?P<paren>\()?\s*\bread_files\s*\(", re.IGNORECASE)
+_STREAM_READ_FILES = re.compile(r"\bSTREAM\s*(?P<paren>\()?\s*\bread_files\s*\(|\b(?P<legacy>cloud_files)\s*\(",
+                                re.IGNORECASE)
 
 
 class PipelineSqlError(ValueError):
@@ -191,10 +193,12 @@ def _columns(definition: SqlDefinition, body: str) -> None:
 
 @dataclass
 class ReadFiles:
-    """One ``STREAM read_files(path, option => value, ...)``, lifted out of a query."""
+    """One ``STREAM read_files(path, option => value, ...)`` (or ``cloud_files``), lifted out
+    of a query."""
 
     path: str
     options: dict[str, str]
+    read_files: bool = True          # read_files' defaults (typed columns, CSV header); cloud_files: Auto Loader's
 
 
 def lift_read_files(query: str, placeholder) -> str:
@@ -208,7 +212,8 @@ def lift_read_files(query: str, placeholder) -> str:
             return "".join(out)
         open_at = found.end() - 1
         end = _group_end(query, open_at)
-        call = _read_files_args(query[open_at + 1:end - 1])
+        args = query[open_at + 1:end - 1]
+        call = _cloud_files_args(args) if found["legacy"] else _read_files_args(args)
         if found["paren"]:   # STREAM(read_files(...)): its closing parenthesis goes too
             close = re.match(r"\s*\)", query[end:])
             if close is None:
@@ -217,6 +222,27 @@ def lift_read_files(query: str, placeholder) -> str:
         out.append(query[position:found.start()])
         out.append(placeholder(call))
         position = end
+
+
+def _literal(text: str, what: str) -> str:
+    if not re.fullmatch(r"'[^']*'|\"[^\"]*\"", text.strip()):
+        raise PipelineSqlError(f"{what} must be a string literal, got {text.strip()!r}.")
+    return text.strip()[1:-1]
+
+
+def _cloud_files_args(args: str) -> ReadFiles:
+    parts = _top_level_split(args)
+    if len(parts) not in (2, 3):
+        raise PipelineSqlError("cloud_files takes (path, format[, map(option, value, ...)]).")
+    options = {"format": _literal(parts[1], "cloud_files' format")}
+    if len(parts) == 3:
+        found = re.fullmatch(r"map\s*\((.*)\)", parts[2], re.IGNORECASE | re.DOTALL)
+        pairs = _top_level_split(found[1]) if found else []
+        if not found or len(pairs) % 2:
+            raise PipelineSqlError("cloud_files' options are map('option', 'value', ...).")
+        options.update({_literal(k, "an option name"): _literal(v, "an option value")
+                        for k, v in zip(pairs[::2], pairs[1::2])})
+    return ReadFiles(_literal(parts[0], "cloud_files' path"), options, read_files=False)
 
 
 def _read_files_args(args: str) -> ReadFiles:

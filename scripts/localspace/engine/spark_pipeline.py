@@ -29,7 +29,7 @@ from .base import PipelineHandle, PipelineResult, PipelineSource, PipelineUpdate
 from .dlt_graph import Dataset, FlowDef, Graph, PipelineDefinitionError, PipelineSpark, Resolver, dlt_module
 from .dlt_sql import PipelineSqlError, ReadFiles, lift_read_files
 from .notebook import UNSUPPORTED_MAGICS, _unmagic, split_cells
-from .runner import one_line
+from .runner import NotSupportedOnLocalspace, one_line, pip_cell
 from .spark_session import user_facing
 
 POLL = 0.3                       # seconds between looks at running streams (bounds stop latency)
@@ -239,7 +239,7 @@ class SparkPipelineUpdate(PipelineHandle):
         for key, value in flow.spark_conf.items():
             self.session.conf.set(key, value)
         if flow.sql is not None:
-            text = lift_read_files(resolver.sql(flow.sql), lambda call: self._read_files(flow, call))
+            text = lift_read_files(resolver.sql(self._substitute(flow.sql)), lambda call: self._read_files(flow, call))
             return self.session.sql(text)
         try:
             frame = flow.func()
@@ -252,6 +252,14 @@ class SparkPipelineUpdate(PipelineHandle):
                                         "not a DataFrame.")
         return frame
 
+    def _substitute(self, text: str) -> str:
+        """``${key}`` in pipeline SQL is the pipeline's configuration value (Databricks: "Use
+        parameters with pipelines"), replaced before the text is read, as Spark would later."""
+        def value(match: re.Match) -> str:
+            found = self.session.conf.get(match[1], None)
+            return match[0] if found is None else found
+        return re.sub(r"\$\{([\w.-]+)\}", value, text)
+
     def _read_files(self, flow: FlowDef, call: ReadFiles) -> str:
         """A view standing in for ``STREAM read_files(...)``: Auto Loader on the same folder,
         with read_files' defaults (typed JSON/CSV columns, CSV with a header)."""
@@ -260,9 +268,10 @@ class SparkPipelineUpdate(PipelineHandle):
         schema = options.pop("schema", None)
         if file_format is None:
             raise PipelineSqlError("STREAM read_files needs format => 'json' | 'csv' | 'parquet' | ... on localspace.")
-        options.setdefault("inferColumnTypes", "true")
-        if file_format.lower() == "csv":
-            options.setdefault("header", "true")
+        if call.read_files:
+            options.setdefault("inferColumnTypes", "true")
+            if file_format.lower() == "csv":
+                options.setdefault("header", "true")
         reader = self.session.readStream.format("cloudFiles").option("cloudFiles.format", file_format)
         for key, value in options.items():
             reader = reader.option(f"cloudFiles.{key}" if key in _AUTO_LOADER_OPTIONS else key, value)
@@ -449,14 +458,21 @@ def _all(conditions: list):
 
 
 def _cells(source: PipelineSource) -> list[str]:
-    """The code cells of a notebook (or the whole file); markdown goes. A pipeline source is
-    one language: a ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
+    """The code cells of a notebook (or the whole file); markdown goes, ``%pip install`` passes
+    when the packages are installed (runner.pip_cell). A pipeline source is one language: a
+    ``%sql`` cell in a Python notebook (or the reverse) and other magics refuse."""
     prefix, raws = split_cells(source.text)
     language = source.language.lower()
     cells = []
     for raw in raws:
         magic, body = _unmagic(raw, prefix)
         if magic in ("md", "markdown"):
+            continue
+        if magic == "pip" and language == "python":
+            try:
+                pip_cell(body)   # Databricks installs; here the packages must be there already
+            except NotSupportedOnLocalspace as refused:
+                raise PipelineDefinitionError(f"{source.path}: {refused}") from None
             continue
         if magic is not None and magic != language:
             reason = UNSUPPORTED_MAGICS.get(magic, f"a {language} pipeline source runs {language} cells only")
