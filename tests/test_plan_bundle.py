@@ -54,8 +54,9 @@ def test_single_file_default_target(tmp_path):
     params = task["notebook_task"]["base_parameters"]
     assert params == {"catalog": "main", "schema": "sbit_test", "landing": "/Volumes/main/sbit_test/landing",
                       "files": "/Workspace/Shared/streamtest/r1/files/src"}
-    assert plan.deploy.source == BUNDLES / "single" / "src"
-    assert plan.deploy.to == "/Workspace/Shared/streamtest/r1/files/src"
+    assert plan.deploy.source == (BUNDLES / "single").resolve()        # no sync: the bundle's folder, whole
+    assert plan.deploy.to == "/Workspace/Shared/streamtest/r1/files"    # ${workspace.file_path}
+    assert [rel for _, rel in plan.deploy.files] == ["databricks.yml", "src/ingest.py", "streamtest.yml"]
 
 
 def test_other_target_overrides_variables(tmp_path):
@@ -74,7 +75,7 @@ def test_var_beats_environment_beats_target(tmp_path):
 def test_deploy_to_is_the_runs_root_path(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream",
                          extra="deploy:\n  to: /Workspace/Shared/ci/${run.id}\n"))
-    assert plan.deploy.to == "/Workspace/Shared/ci/r1/files/src"
+    assert plan.deploy.to == "/Workspace/Shared/ci/r1/files"
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/ci/r1/files/src/ingest"
 
 
@@ -250,7 +251,7 @@ def test_the_only_target_is_the_default(tmp_path):
 def test_jupyter_notebook_path_loses_its_extension(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "jupyter" / "databricks.yml", "explore"))
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/explore"
-    assert plan.deploy.source == BUNDLES / "jupyter" / "src"
+    assert ("src/explore.ipynb" in [rel for _, rel in plan.deploy.files])
 
 
 LOOKUP_BUNDLE = """\
@@ -293,8 +294,8 @@ def test_a_lookup_that_finds_nothing_is_a_plan_error(localspace, workspace_env, 
 def test_parallel_runs_deploy_to_their_own_folders(tmp_path):
     plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
     first, second = (load_plan(plan, env={}, run_id=run_id) for run_id in ("run_a", "run_b"))
-    assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files/src"
-    assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files/src"
+    assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files"
+    assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files"
     assert first.job["name"] != second.job["name"]
 
 
@@ -310,3 +311,76 @@ def test_development_cluster_id_runs_every_task_on_that_cluster(tmp_path):
     assert job["tasks"][0] == {"task_key": "t", "existing_cluster_id": "0101-abc",
                                "notebook_task": {"notebook_path": "/Workspace/nb"}}
     assert job["name"] == "ci j-r1"                   # presets.name_prefix replaces the dev prefix
+
+
+# -- sync: which files are deployed, and where ---------------------------------------------
+NOTEBOOK = "# Databricks notebook source\nprint(1)\n"
+SYNC_JOB = """\
+bundle: {{name: b}}
+{sync}resources:
+  jobs:
+    j:
+      tasks:
+        - task_key: t
+          notebook_task: {{notebook_path: {notebook}}}
+"""
+
+
+def repository(tmp_path: Path, sync: str, notebook: str = "src/run.py") -> Path:
+    """A repository (a folder holding .git) with a shared folder beside the bundle's."""
+    repo = tmp_path / "repo"
+    for rel, text in {"common/lib.py": "X = 1\n", "my_bundle/src/run.py": NOTEBOOK,
+                      "my_bundle/src/scratch.tmp": "draft\n", "my_bundle/data/big.csv": "a\n1\n",
+                      "my_bundle/.gitignore": "*.tmp\n/data/\n", "unrelated/x.txt": "x\n"}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    (repo / ".git").mkdir()
+    bundle = repo / "my_bundle" / "databricks.yml"
+    bundle.write_text(SYNC_JOB.format(sync=sync, notebook=notebook))
+    return bundle
+
+
+def deployed(plan) -> list[str]:
+    return [rel for _, rel in plan.deploy.files]
+
+
+def test_gitignored_files_are_not_deployed(tmp_path):
+    plan = load(plan_for(tmp_path, repository(tmp_path, ""), "j"))
+    assert deployed(plan) == ["databricks.yml", "src/run.py"]     # *.tmp and /data/ are in .gitignore
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/run"
+
+
+def test_sync_paths_above_the_bundle_move_the_sync_root(tmp_path):
+    """settings docs ("sync", "paths"): ../common and . deploy as common/ and my_bundle/."""
+    plan = load(plan_for(tmp_path, repository(tmp_path, "sync:\n  paths: [../common, .]\n"), "j"))
+    assert plan.deploy.source == (tmp_path / "repo").resolve()
+    assert deployed(plan) == ["common/lib.py", "my_bundle/databricks.yml", "my_bundle/src/run.py"]
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == \
+        "/Workspace/Shared/streamtest/r1/files/my_bundle/src/run"
+
+
+def test_sync_include_brings_back_and_exclude_leaves_out(tmp_path):
+    sync = "sync:\n  include: [data/*.csv]\n  exclude: [databricks.yml]\n"
+    plan = load(plan_for(tmp_path, repository(tmp_path, sync), "j"))
+    assert deployed(plan) == ["data/big.csv", "src/run.py"]
+
+
+def test_a_notebook_the_bundle_does_not_sync_is_a_plan_error(tmp_path):
+    bundle = repository(tmp_path, "sync:\n  exclude: [src/]\n")
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan_for(tmp_path, bundle, "j"))
+    assert f"{bundle}:9: notebook_path 'src/run.py'" in str(caught.value)
+    assert "is not among the files the bundle syncs" in str(caught.value)
+
+
+@pytest.mark.parametrize("sync, line, message", [
+    ("sync:\n  paths: [../../elsewhere]\n", 3, "outside"),
+    ("sync:\n  paths: [missing]\n", 3, "no file or folder"),
+    ("sync:\n  include: ['!src/x.py']\n", 3, "negated globs"),
+    ("sync:\n  exlude: [x]\n", 3, "unknown key 'exlude' in sync"),
+])
+def test_sync_problems_are_reported_at_their_line(tmp_path, sync, line, message):
+    bundle = repository(tmp_path, sync)
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan_for(tmp_path, bundle, "j"))
+    assert f"{bundle}:{line}: " in str(caught.value) and message in str(caught.value), str(caught.value)

@@ -16,11 +16,13 @@ test runs the job the team deploys, not a copy that drifts:
   a target's ``cluster_id`` runs every task on that cluster; the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
   and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
   ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
-- Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values are resolved against the YAML file that
-  holds them and must lie inside the bundle's folder; the bundle tooling syncs them to
-  ``${workspace.file_path}``, streamtest instead deploys the folder they live in under the
-  run's own folder (the plan's ``deploy.to``), which is this run's ``workspace.root_path``,
-  with ``workspace.file_path`` = ``<root_path>/files`` as the tooling's default layout. The
+- The files the bundle syncs (``bundle_sync``: ``sync.paths``, ``.gitignore``,
+  ``sync.include``/``exclude``) are deployed to this run's own ``${workspace.file_path}``,
+  ``<deploy.to>/files`` (the tooling's default layout under ``workspace.root_path``, which is
+  the plan's ``deploy.to``), not the bundle's: parallel runs never share files and cleanup
+  removes them. Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values
+  are resolved against the YAML file that holds them, must be among the synced files, and
+  are re-rooted under that folder as the tooling re-roots them against the sync root. The
   deployed bundle and its job are never touched.
 
 Anything that cannot be resolved offline is a problem at the file and line that says it.
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
@@ -38,6 +39,7 @@ from streamtest import redaction
 from streamtest.localfiles import deployed_as
 from streamtest.plan import bundle_refs
 from streamtest.plan.bundle_config import NOT_FOUND, BundleConfig
+from streamtest.plan.bundle_sync import SyncSet, read_sync
 from streamtest.plan.source import Problem
 
 VARIABLE_KEYS = ("default", "description", "type", "lookup")
@@ -50,8 +52,8 @@ DEV_CONCURRENT_RUNS = 4
 class Resolved:
     settings: dict                  # JobSettings, fully substituted
     where: dict                     # path inside ``settings`` -> (file, line)
-    deploy_source: Optional[Path]   # the local folder the job's files live in
-    deploy_to: str = ""             # where it goes in this run's folder
+    sync: Optional[SyncSet]         # the files the bundle syncs, and their root
+    deploy_to: str = ""             # where the sync root goes: this run's ${workspace.file_path}
     target: str = ""
 
 
@@ -193,12 +195,12 @@ class BundleReader:
             # the bundle's (or target's) run_as applies to every job it defines
             settings["run_as"] = self._substitute(self.config.data["run_as"], ("run_as",))
         where = {p[len(base):]: w for p, w in self.config.located.items() if p[:len(base)] == base}
-        local = self._paths(settings, base, files)
+        synced = read_sync(self.config, self._substitute)
+        self._paths(settings, base, files, synced)
         self._mode(settings, base, resource)
-        source = _common_folder(local, self.root) if local else None
-        to = files if source is None or source == self.root else \
-            posixpath.join(files, source.relative_to(self.root).as_posix())
-        return Resolved(settings, where, source, to if source is not None else "", target)
+        if synced is None or not synced.files:
+            return Resolved(settings, where, None, "", target)
+        return Resolved(settings, where, synced, files, target)
 
     def workspace(self, why: str):
         """The workspace, made once on first use; without one, ``why`` becomes the problem."""
@@ -240,9 +242,10 @@ class BundleReader:
                 self.problem(at, str(exc))
         return value
 
-    def _paths(self, settings: dict, base: tuple, files: str) -> list[Path]:
-        """Relative task paths, resolved against the file that holds them, re-rooted under ``files``."""
-        found: list[Path] = []
+    def _paths(self, settings: dict, base: tuple, files: str, synced: Optional[SyncSet]) -> None:
+        """Relative task paths, resolved against the file that holds them and re-rooted under
+        ``files`` as the sync root is; each must be a file the bundle syncs."""
+        root = synced.root if synced is not None else self.root.resolve()
         for index, task in enumerate(_tasks(settings)):
             for field_path in PATH_FIELDS:
                 *inner, key = field_path
@@ -256,16 +259,18 @@ class BundleReader:
                 if value.startswith("/") or "://" in value or source == "GIT" or settings.get("git_source"):
                     continue
                 at = base + _task_path(settings, task) + tuple(field_path)
-                written_in = Path(self.where(at)[0]).parent
+                written_in = Path(self.where(at)[0]).resolve().parent
                 local = Path(os.path.normpath(written_in / value))
-                if not local.resolve().is_relative_to(self.root.resolve()):
-                    self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
-                    continue
                 if not local.is_file():
                     self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
                                      f"{written_in}, the folder of the file that holds them)")
                     continue
-                rel = local.relative_to(self.root).as_posix()
+                if not local.is_relative_to(root) or (synced is not None and not synced.holds(local)):
+                    self.problem(at, f"{key} '{value}': {local} is not among the files the bundle syncs (sync.paths, "
+                                     f"sync.exclude and .gitignore decide; the sync root is {root}), so the deployed "
+                                     "job would not find it")
+                    continue
+                rel = local.relative_to(root).as_posix()
                 name, language = deployed_as(local, rel, local.read_bytes())
                 if key == "notebook_path" and not language:
                     self.problem(at, f"notebook_path '{value}': {local.name} is not a notebook (a .ipynb, or a "
@@ -273,7 +278,6 @@ class BundleReader:
                     continue
                 name = name if key == "notebook_path" else rel
                 holder[key] = f"{files}/{name}"
-                found.append(local)
             for lib_index, library in enumerate(task.get("libraries") or []):
                 for kind in ("whl", "jar"):
                     if isinstance(library, dict) and isinstance(library.get(kind), str) \
@@ -288,7 +292,6 @@ class BundleReader:
                     self.problem(base + ("environments", env_index, "spec", "dependencies", dep_index),
                                  f"dependency '{dependency}' is a local build artifact; streamtest does not build or "
                                  "upload bundle artifacts (give a workspace or volume path)")
-        return found
 
     def _mode(self, settings: dict, base: tuple, resource: str) -> None:
         """Development mode and presets, as deployment-modes documents them."""
@@ -363,9 +366,3 @@ def _task_path(settings: dict, task: dict) -> tuple:
         if isinstance(item, dict) and isinstance(item.get("for_each_task"), dict) and item["for_each_task"].get("task") is task:
             return ("tasks", index, "for_each_task", "task")
     return ("tasks",)
-
-
-def _common_folder(files: list[Path], root: Path) -> Path:
-    folders = [f.parent for f in files]
-    common = Path(os.path.commonpath([str(f) for f in folders]))
-    return common if common.is_relative_to(root) else root

@@ -206,7 +206,7 @@ class Checker:
             self.problem(path + ("to",), f"deploy.to must be an absolute workspace path, not '{to}'")
         elif to and paths.is_top_level(to):
             self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
-        return model.Deploy(folder, to) if folder and to else None
+        return model.Deploy(folder, to, files=local_files(folder)) if folder and to else None
 
     def scratch(self, raw) -> Optional[model.Scratch]:
         """``scratch: {catalog, schema, volumes}``, rendered before everything else that may
@@ -328,14 +328,11 @@ class Checker:
         self.loc.graft(path, Locations(str(bundle_file), resolved.where))
         self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
         job = self.job_settings(resolved.settings, resource)
-        if resolved.deploy_source is None:
+        if resolved.sync is None:
             return job, None
-        escaping = next((p for p, _ in local_files(resolved.deploy_source)
-                         if not p.resolve().is_relative_to(bundle_file.parent.resolve())), None)
-        if escaping is not None:
-            self.problem(path + ("bundle",), f"job.bundle: {escaping} links outside the bundle's folder")
         # a step's notebook anywhere under the run's file_path must be one this deploy makes
-        return job, model.Deploy(resolved.deploy_source, resolved.deploy_to, scope=f"{to.rstrip('/')}/files")
+        return job, model.Deploy(resolved.sync.root, resolved.deploy_to, scope=resolved.deploy_to,
+                                 files=resolved.sync.files)
 
     def iterations(self, raw) -> list[model.Iteration]:
         out = []
@@ -528,7 +525,7 @@ class Checker:
         if not plan.deploy:
             return
         target = plan.deploy.to.rstrip("/")
-        made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in local_files(plan.deploy.source)}
+        made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in plan.deploy.files}
         wanted = [(s.notebook, None, s) for s in plan.all_steps() if s.kind == "notebook"]
         tasks = plan.job.get("tasks")   # already reported when it is not a list
         for index, task in enumerate(tasks if isinstance(tasks, list) else []):
