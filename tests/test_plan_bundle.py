@@ -384,3 +384,25 @@ def test_sync_problems_are_reported_at_their_line(tmp_path, sync, line, message)
     with pytest.raises(PlanInvalid) as caught:
         load(plan_for(tmp_path, bundle, "j"))
     assert f"{bundle}:{line}: " in str(caught.value) and message in str(caught.value), str(caught.value)
+
+
+def test_plan_variables_reach_the_bundle_and_var_still_wins(tmp_path):
+    """job.variables: the plan's values (its templating, so ${scratch.schema} too) for bundle
+    variables, as a CI script's --var; a --var on the command line wins over them."""
+    extra = ("scratch: {catalog: main, schema: 's_${run.id}'}\n")
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\njob:\n  bundle: {BUNDLES / 'single' / 'databricks.yml'}\n  resource: sbit_stream\n"
+                    "  variables: {schema: '${scratch.schema}', catalog: plan_catalog}\n" + extra)
+    params = load(plan).job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert (params["schema"], params["catalog"]) == ("main.s_r1", "plan_catalog")
+    params = load(plan, overrides={"catalog": "cli"}).job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert params["catalog"] == "cli"
+
+
+def test_a_plan_variable_the_bundle_does_not_declare_is_a_plan_error(tmp_path):
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\njob:\n  bundle: {BUNDLES / 'single' / 'databricks.yml'}\n  resource: sbit_stream\n"
+                    "  variables:\n    shema: x\n")
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan)
+    assert f"{plan}:6: job.variables: the bundle declares no variable 'shema'" in str(caught.value)

@@ -203,3 +203,23 @@ def test_broken_plan_fails_on_the_gold_check(space, tmp_path):
                for case in suites["payload 2"].values())
     assert all(case.is_passed for case in suites["cleanup"].values())
     assert_nothing_left(space)
+
+
+def test_bundle_plan_runs_the_bundles_job(space, tmp_path):
+    """streamtest-bundle.yml: the job from examples/sbit/databricks.yml (target test), the
+    files the bundle syncs in the run's own folder; payload 1 proves the pipeline runs."""
+    copy = example_copy(tmp_path, "streamtest-bundle.yml", "e2e_bundle", checks=False)
+    result = streamtest(space, copy, tmp_path, "e2e_bundle", "--iterations", "1")
+
+    assert result.code == 0, result.err[-4000:]
+    suites = result.junit
+    assert list(suites) == PHASES
+    assert all(case.is_passed for phase in ("setup", "payload 1", "cleanup") for case in suites[phase].values())
+    assert all(any(isinstance(r, Skipped) for r in case.result) for case in suites["payload 2"].values())
+    assert result.state["job_name"] == "sbit-stream-e2e_bundle"      # the bundle's name, this run's id
+    assert result.state["deployed"]["path"] == "/Workspace/Shared/streamtest/e2e_bundle/files"
+    imported = {line.split()[-1].split("/files/", 1)[1] for line in result.err.splitlines()
+                if line.split("]", 1)[-1].split()[:1] in (["notebook"], ["file"]) and "/files/" in line}
+    assert {"notebooks/run", "resources/sbit.job.yml", "data/history/registered_users/users-0.csv"} <= imported
+    assert not [name for name in imported if name.startswith("streamtest")], imported   # sync.exclude
+    assert_nothing_left(space)

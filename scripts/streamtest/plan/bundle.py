@@ -6,7 +6,7 @@ test runs the job the team deploys, not a copy that drifts:
 - ``include`` files and ``targets.<name>`` are merged over the top level by
   ``bundle_config`` (https://docs.databricks.com/dev-tools/bundles/settings, "include" and
   "targets"); without ``target`` the one marked ``default: true`` is used.
-- ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
+- ``variables``: value from ``--var NAME=VALUE``, else the plan's ``job.variables``, else ``BUNDLE_VAR_NAME``, else the target's
   value, else the ``default`` (the precedence order of
   https://docs.databricks.com/dev-tools/bundles/variables); ``type: complex`` values are
   mappings or lists, taken from the target or the default only. ``lookup`` of a cluster or a
@@ -55,6 +55,7 @@ class Resolved:
     sync: Optional[SyncSet]         # the files the bundle syncs, and their root
     deploy_to: str = ""             # where the sync root goes: this run's ${workspace.file_path}
     target: str = ""
+    declared: tuple = ()            # the bundle's variable names
 
 
 @dataclass
@@ -198,9 +199,11 @@ class BundleReader:
         synced = read_sync(self.config, self._substitute)
         self._paths(settings, base, files, synced)
         self._mode(settings, base, resource)
+        variables = self.config.data.get("variables")
+        declared = tuple(variables) if isinstance(variables, dict) else ()
         if synced is None or not synced.files:
-            return Resolved(settings, where, None, "", target)
-        return Resolved(settings, where, synced, files, target)
+            return Resolved(settings, where, None, "", target, declared)
+        return Resolved(settings, where, synced, files, target, declared)
 
     def workspace(self, why: str):
         """The workspace, made once on first use; without one, ``why`` becomes the problem."""

@@ -302,7 +302,11 @@ class Checker:
         ``plan.bundle`` (never by plan templating); the plan's ``deploy`` may only say where
         this run's copy of the bundle's files goes (``to``, the run's ``workspace.root_path``)."""
         path = ("job",)
-        self.keys(raw, path, ("bundle", "resource", "target"), "job (from a bundle)", required=("bundle", "resource"))
+        self.keys(raw, path, ("bundle", "resource", "target", "variables"), "job (from a bundle)",
+                  required=("bundle", "resource"))
+        # the plan's values for bundle variables (as a CI script's --var), in plan templating:
+        # how a run's ${scratch.schema} reaches the bundle's ${var.schema}
+        variables = self.string_map(raw.get("variables"), path + ("variables",), "job.variables")
         deploy = self.mapping(deploy_raw, ("deploy",), "deploy")
         self.keys(deploy, ("deploy",), ("to",), "deploy (with job.bundle the bundle's files are deployed)")
         to = self.text(deploy.get("to", "/Workspace/Shared/streamtest/${run.id}"), ("deploy", "to"), "deploy.to")
@@ -321,10 +325,14 @@ class Checker:
         if not bundle_file.is_file():
             self.problem(path + ("bundle",), f"job.bundle: no file {bundle_file}")
             return {}, None
-        resolved = bundle_loader(bundle_file, resource, target, self, to,
+        resolved = bundle_loader(bundle_file, resource, target, self, to, variables,
                                  self.loc.of(path + ("resource",)), self.loc.of(path + ("target",)))
         if resolved is None:
             return {}, None
+        for name in variables:
+            if name not in resolved.declared:
+                self.problem(path + ("variables", name), f"job.variables: the bundle declares no variable '{name}' "
+                             f"(it declares: {', '.join(resolved.declared) or 'none'})")
         self.loc.graft(path, Locations(str(bundle_file), resolved.where))
         self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
         job = self.job_settings(resolved.settings, resource)
@@ -609,8 +617,10 @@ def bundle_loader(overrides, env, workspace):
     """The reader ``Checker.bundle_job`` calls, holding what only the command line knows."""
     from streamtest.plan.bundle import read_bundle
 
-    def load(bundle_file, resource, target, checker: Checker, run_root, resource_at, target_at):
-        return read_bundle(bundle_file, resource, target, problems=checker.problems, overrides=overrides, env=env,
+    def load(bundle_file, resource, target, checker: Checker, run_root, variables, resource_at, target_at):
+        # --var on the command line wins over the plan's job.variables, as over everything else
+        return read_bundle(bundle_file, resource, target, problems=checker.problems,
+                           overrides={**variables, **overrides}, env=env,
                            workspace=workspace, run_root=run_root, run_id=checker.ctx.run_id,
                            resource_at=resource_at, target_at=target_at)
     return load
