@@ -138,6 +138,7 @@ def test_target_adds_a_task_after_the_others(tmp_path):
 
 @pytest.mark.parametrize("user, display, short", [
     ("jane.doe@example.com", "Jane Doe", "jane_doe"), ("sp-1234", "", "sp_1234"), ("élodie+ci@x.io", "", "élodie_ci"),
+    ("Jane.Doe@example.com", "", "jane_doe"), (".test//test..test@x", "", "test_test_test"),   # lower, runs of _
     ("6f1c2a3b-0000-4000-8000-00000000abcd", "ci-deployer", "ci_deployer")])   # a service principal: its display name
 def test_short_name(user, display, short):
     assert short_name(user, display) == short
