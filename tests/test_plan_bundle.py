@@ -407,3 +407,28 @@ def test_a_plan_variable_the_bundle_does_not_declare_is_a_plan_error(tmp_path):
     with pytest.raises(PlanInvalid) as caught:
         load(plan)
     assert f"{plan}:6: job.variables: the bundle declares no variable 'shema'" in str(caught.value)
+
+
+SBIT = Path(__file__).resolve().parents[1] / "examples" / "sbit"
+
+
+def test_stream_plan_is_the_bundle_plan_with_the_job_written_out():
+    """examples/sbit: streamtest.yml (what ``make demo`` runs) and streamtest-bundle.yml (what
+    test_sbit_e2e runs end to end) differ only in where the job comes from and where its
+    notebooks are deployed: the same job, scratch namespace, checks and expectations."""
+    written = load_plan(SBIT / "streamtest.yml", env={}, run_id="r1")
+    bundled = load_plan(SBIT / "streamtest-bundle.yml", env={}, run_id="r1")
+
+    def checks(plan):
+        steps = plan.setup + [step for it in plan.iterations for step in it.produce + it.validate]
+        return [(s.kind, s.name, s.sql, s.expect, s.within, s.to, s.parameters, s.notebook.rsplit("/", 1)[-1])
+                for s in steps]
+    assert checks(bundled) == checks(written)
+    scratch = [(p.scratch.catalog, p.scratch.schema, p.scratch.volumes) for p in (written, bundled)]
+    assert scratch[0] == scratch[1] == ("dev", "sbit_r1", ("landing", "checkpoints"))
+    assert bundled.job["name"] == written.job["name"] == "sbit-stream-r1"
+    assert bundled.job["job_clusters"] == written.job["job_clusters"]
+    task, written_task = bundled.job["tasks"][0]["notebook_task"], written.job["tasks"][0]["notebook_task"]
+    assert task["base_parameters"] == written_task["base_parameters"]
+    assert task["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/notebooks/run"
+    assert written_task["notebook_path"] == "/Workspace/Shared/streamtest/r1/run"
