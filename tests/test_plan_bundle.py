@@ -432,3 +432,11 @@ def test_stream_plan_is_the_bundle_plan_with_the_job_written_out():
     assert task["base_parameters"] == written_task["base_parameters"]
     assert task["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/notebooks/run"
     assert written_task["notebook_path"] == "/Workspace/Shared/streamtest/r1/run"
+
+
+def test_the_repositorys_gitignore_applies_and_negation_re_includes(tmp_path):
+    bundle = repository(tmp_path, "")
+    (tmp_path / "repo" / ".gitignore").write_text("*.log\n!keep.log\n")        # above the bundle's folder
+    for name in ("src/debug.log", "src/keep.log"):
+        (bundle.parent / name).write_text("x\n")
+    assert deployed(load(plan_for(tmp_path, bundle, "j"))) == ["databricks.yml", "src/keep.log", "src/run.py"]
