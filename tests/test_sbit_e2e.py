@@ -1,5 +1,6 @@
 """The SBIT example end to end: the real ``streamtest`` CLI runs examples/sbit's plans against
-a localspace whose spark engine really streams, on Delta Lake.
+a localspace whose spark engine really streams, on Delta Lake: the bundle plan (the stream
+test, with the job from the example's bundle), the batch plan and the broken plan.
 
 One emulator (one JVM) serves the module, as one workspace serves a team; every plan makes
 a scratch schema of its own (``dev.sbit_<run id>``), so the plans do not see each other's
@@ -84,9 +85,9 @@ def space(tmp_path_factory):
     space.stop()
 
 
-def final_checks(run_id: str) -> list[dict]:
+def final_checks(run_id: str, notebooks: str) -> list[dict]:
     """``teardown`` steps: the final tables, checked after the job's run ended and before the
-    scratch schema is dropped."""
+    scratch schema is dropped. ``notebooks``: where the plan deploys the notebooks."""
     schema = "${scratch.schema}"
     counts = ", ".join(f"(SELECT count(*) FROM {schema}.{table})" for table in FINAL_COUNTS)
     files = " UNION ALL ".join(f"SELECT DISTINCT source_file FROM {schema}.{table}" for table in BRONZE)
@@ -101,13 +102,13 @@ def final_checks(run_id: str) -> list[dict]:
                 f"FROM {schema}.workout_bpm_summary ORDER BY user_id, workout_id"},
         {"name": "bronze rows name their /Volumes file", "expect": [[f] for f in landed],
          "sql": f"SELECT source_file FROM ({files}) ORDER BY source_file"},
-        {"name": "each layer writes as designed", "notebook": "${var.root}/layers",
+        {"name": "each layer writes as designed", "notebook": f"{notebooks}/layers",
          "parameters": {"schema": schema, "tables": ",".join(WRITES)},
          "expect": {table: ["delta", "CREATE TABLE", operation] for table, operation in WRITES.items()}},
     ]
 
 
-def example_copy(tmp_path: Path, plan: str, run_id: str, checks: bool) -> Path:
+def example_copy(tmp_path: Path, plan: str, run_id: str, checks: bool, notebooks: str = "${var.root}") -> Path:
     """examples/sbit copied, with the test's notebook and (``checks``) its teardown steps
     appended to the plan; the plan's own lines stay where they are."""
     folder = tmp_path / "sbit"
@@ -115,7 +116,7 @@ def example_copy(tmp_path: Path, plan: str, run_id: str, checks: bool) -> Path:
     (folder / "notebooks" / "layers.py").write_text(LAYERS_NOTEBOOK)
     if checks:
         with open(folder / plan, "a") as text:
-            text.write("\n" + yaml.safe_dump({"teardown": final_checks(run_id)}, sort_keys=False, width=1000))
+            text.write("\n" + yaml.safe_dump({"teardown": final_checks(run_id, notebooks)}, sort_keys=False, width=1000))
     return folder / plan
 
 
@@ -190,7 +191,8 @@ def test_bundle_plan_passes_with_hand_computed_counts(space, tmp_path):
     streamtest's own, and the pipeline streams both payloads to the hand-computed tables.
     (streamtest.yml itself, the same plan with the job written in it, is what ``make demo``
     runs; test_stream_plan_is_the_bundle_plan_with_the_job_written_out keeps them the same.)"""
-    copy = example_copy(tmp_path, "streamtest-bundle.yml", "e2e_bundle", checks=True)
+    copy = example_copy(tmp_path, "streamtest-bundle.yml", "e2e_bundle", checks=True,
+                        notebooks="${var.files}/notebooks")
     result = streamtest(space, copy, tmp_path, "e2e_bundle")
 
     assert result.code == 0, result.err[-4000:]
