@@ -83,12 +83,15 @@ def test_unity_catalog_names_from_every_road(w):
     found = facts(w, "names")
     assert found["current"] == {"c": "dev", "s": "conf_names"}
     assert found["volumes"] == ["raw"]
-    assert found["tables"] == ["from_temp_view", "numbers", "two_part_default", "via_jvm", "via_saveastable",
-                               "via_writeto"]
+    assert found["tables"] == ["big_numbers", "from_temp_view", "numbers", "two_part_default", "via_jvm",
+                               "via_saveastable", "via_writeto"]
+    assert found["views"] == ["big_numbers"]
+    assert found["view_rows"] == [2] and found["view_in_jvm"] == 1
     assert found["schemas_have_default"] is True and found["catalogs_have_dev"] is True
     assert found["table_exists"] is True and found["hive_metastore"] == 1
     assert sql(w, "SELECT answer FROM dev.conf_names.via_jvm") == [["42"]]
     assert sql(w, "SELECT count(*) FROM dev.conf_names.from_temp_view") == [["2"]]
+    assert sql(w, "SELECT id FROM dev.conf_names.big_numbers") == [["2"]]  # the view, from the warehouse
 
 
 def test_databricks_paths_in_spark_and_python(w):
@@ -97,7 +100,11 @@ def test_databricks_paths_in_spark_and_python(w):
     assert found["file"] == found["meta_path"] == "dbfs:/Volumes/dev/conf_paths/files/in/a.json"
     assert found["csv_rows"] == 1 and found["sql_literal_rows"] == 2
     assert found["ls"] is True and found["python_sees_spark_output"] is True
+    assert found["os_listdir_sees_spark_output"] is True and found["os_path"] == [True, False]
     assert sql(w, "SELECT count(*) FROM dev.conf_paths.people") == [["2"]]
+    assert sql(w, "SELECT id, name FROM dev.conf_paths.from_read_files ORDER BY id") == [["1", "ann"], ["2", "bob"]]
+    assert found["read_files_id_type"] == "bigint"
+    assert sql(w, "SELECT count(*) FROM read_files('/Volumes/dev/conf_paths/files/in')") == [["2"]]  # warehouse
 
 
 def test_streams_over_delta_tables(w):

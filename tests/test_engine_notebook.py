@@ -17,7 +17,7 @@ def test_cells_magics_and_markdown():
         "# DBTITLE 1,Setup\nx = 1",
         "# MAGIC %md\n# MAGIC # A heading",
         "# MAGIC %sql\n# MAGIC SELECT 1;\n# MAGIC SELECT 2",
-        "# MAGIC %pip install requests",
+        "# MAGIC %sh ls",
         "",
         "# MAGIC %python\n# MAGIC y = 2"))
     cells = _program(ws, "/Workspace/Shared/p/main").cells
@@ -25,7 +25,7 @@ def test_cells_magics_and_markdown():
                                                     ("python", 6)]
     assert cells[0].source == "x = 1"
     assert cells[1].source.strip() == "SELECT 1;\nSELECT 2"
-    assert "%pip" in cells[2].source
+    assert "%sh" in cells[2].source
     assert cells[3].source.strip() == "y = 2"  # line 1 is the %python line, as in the UI
     assert cells[0].label == "<notebook /Shared/p/main, cell 1>"
 

@@ -91,11 +91,39 @@ def test_open_and_fs_on_volumes(engine, ws, tmp_path):
     assert (tmp_path / "root/volumes/dev/sbit/landing/a.txt").read_text() == "hello"
 
 
+def test_pip_install_of_installed_packages_passes(engine, ws):
+    # Real notebooks start with %pip install and dbutils.library.restartPython().
+    ws.add("/Shared/p/pip_ok", notebook("# MAGIC %pip install -q requests pyyaml>=5",
+                                        "dbutils.library.restartPython()", "dbutils.notebook.exit('ok')"))
+    result = run(engine, "/Shared/p/pip_ok")
+    assert (result.result_state, result.exit_value) == ("SUCCESS", "ok"), result.error
+    assert "requests pyyaml>=5 already installed" in result.logs
+
+
+def test_os_calls_on_volumes_reach_the_emulators_folders(engine, ws, tmp_path):
+    # On Databricks volumes are mounted on the driver, so os works on them as on any folder.
+    ws.add("/Shared/p/os", notebook(
+        "import os\nimport os.path\nfrom os.path import isfile\nfrom os import path as ospath\n"
+        "landing = '/Volumes/dev/sbit/landing/day=1'\nos.makedirs(landing, exist_ok=True)\n"
+        "with open(f'{landing}/a.json', 'w') as f:\n    f.write('{}')\n"
+        "os.rename(f'{landing}/a.json', f'{landing}/b.json')\n"
+        "found = [os.listdir(landing), os.path.isdir(landing), isfile(f'{landing}/b.json'),\n"
+        "         ospath.getsize(f'{landing}/b.json'), os.path.exists('/Volumes/dev/sbit/landing/none')]\n"
+        "dbutils.notebook.exit(str(found))"))
+    result = run(engine, "/Shared/p/os")
+    assert result.exit_value == "[['b.json'], True, True, 2, False]", result.error_trace
+    assert (tmp_path / "root/volumes/dev/sbit/landing/day=1/b.json").read_text() == "{}"
+
+
 def test_unsupported_features_fail_clearly(engine, ws):
-    ws.add("/Shared/p/pip", notebook("x = 1", "# MAGIC %pip install requests"))
+    ws.add("/Shared/p/pip", notebook("x = 1", "# MAGIC %pip install no-such-package-xyz==1.0 pyyaml"))
     result = run(engine, "/Shared/p/pip")
     assert result.result_state == "FAILED"
-    assert result.error.startswith("NotSupportedOnLocalspace: %pip installs packages")
+    assert result.error.startswith("NotSupportedOnLocalspace: localspace does not install packages; "
+                                   "install no-such-package-xyz==1.0 into the emulator's environment")
+    ws.add("/Shared/p/flow", notebook("dbutils.notebook.run('./child', 60)"))
+    result = run(engine, "/Shared/p/flow")
+    assert "localspace does not emulate dbutils.notebook.run on the python engine; use --engine spark" in result.error
     ws.add("/Shared/p/stream", notebook("spark.readStream.format('json').load('/Volumes/x')"))
     result = run(engine, "/Shared/p/stream")
     assert "localspace does not emulate spark.readStream on the python engine" in result.error

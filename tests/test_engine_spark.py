@@ -233,3 +233,36 @@ def test_serverless_runs_only_streams_that_end_and_clusters_bring_their_spark_co
         next(_run_ids), "/Shared/s/conf", spark_conf={"spark.sql.shuffle.partitions": "7",
                                                       "spark.executor.memory": "2g"})))
     assert (configured.result_state, configured.exit_value) == ("SUCCESS", "7"), configured.error
+
+
+def test_task_values_reach_later_tasks_of_the_same_run(engine, ws):
+    ws.add("/Shared/s/sets", notebook("dbutils.jobs.taskValues.set('rows', spark.range(3).count())"))
+    ws.add("/Shared/s/gets", notebook("dbutils.notebook.exit(dbutils.jobs.taskValues.get('first', 'rows') + 1)"))
+    run_values: dict = {}  # what the jobs room keeps for one job run
+    first = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/sets", task_key="first",
+                                                      task_values=run_values)))
+    assert first.result_state == "SUCCESS", first.error
+    second = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/gets", task_key="second",
+                                                       task_values=run_values)))
+    assert (second.result_state, second.exit_value, run_values) == ("SUCCESS", "4", {"first": {"rows": 3}})
+
+
+def test_notebook_run_returns_the_exit_value_and_raises_on_failure_or_timeout(engine, ws):
+    # Databricks docs, "Run a Databricks notebook from another notebook" (dbutils.notebook.run).
+    ws.add("/Shared/s/flow/child", notebook(
+        "dbutils.widgets.text('n', '0')\nn = int(dbutils.widgets.get('n'))\nassert n >= 0, 'n must not be negative'",
+        "import time\nif n == 99:\n    time.sleep(600)",
+        "dbutils.notebook.exit(str(n * 2))"))
+    ws.add("/Shared/s/flow/parent", notebook(
+        "import json\nfound = {'value': dbutils.notebook.run('./child', 60, {'n': 21})}",
+        "try:\n    dbutils.notebook.run('child', 0, {'n': -1})\nexcept Exception as error:\n"
+        "    found['failed'] = type(error).__name__ + ': ' + str(error).splitlines()[0]",
+        "try:\n    dbutils.notebook.run('/Shared/s/flow/child', 1, {'n': 99})\nexcept Exception as error:\n"
+        "    found['timed_out'] = str(error)",
+        "dbutils.notebook.exit(json.dumps(found))"))
+    result = finish(start(engine, "/Shared/s/flow/parent"))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == {
+        "value": "42",
+        "failed": "WorkflowException: Notebook /Shared/s/flow/child failed: AssertionError: n must not be negative",
+        "timed_out": "Notebook /Shared/s/flow/child timed out after 1 seconds"}

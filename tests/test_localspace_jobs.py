@@ -186,6 +186,41 @@ def test_multi_task_dependencies_and_upstream_failure(w):
     assert run.state.state_message.startswith("Task b failed")
 
 
+SETS_VALUES = """# Databricks notebook source
+dbutils.jobs.taskValues.set(key="row_count", value=42)
+dbutils.jobs.taskValues.set("table", "dev.sbit.gold")
+"""
+READS_VALUES = """# Databricks notebook source
+import json
+dbutils.widgets.text("count_param", "")
+values = {"count": dbutils.jobs.taskValues.get(taskKey="produce", key="row_count"),
+          "table": dbutils.jobs.taskValues.get("produce", "table"),
+          "fallback": dbutils.jobs.taskValues.get("produce", "never_set", default="d"),
+          "param": dbutils.widgets.get("count_param")}
+try:
+    dbutils.jobs.taskValues.get("produce", "never_set")
+except ValueError as error:
+    values["missing"] = "ValueError"
+dbutils.notebook.exit(json.dumps(values))
+"""
+
+
+def test_task_values_pass_between_tasks_of_a_run(w):
+    # Databricks docs, "Use task values to pass information between tasks" and "Reference task values".
+    import_notebook(w, "/Shared/st/sets", SETS_VALUES)
+    import_notebook(w, "/Shared/st/reads", READS_VALUES)
+    run = w.jobs.submit(run_name="values", tasks=[
+        jobs.SubmitTask(task_key="produce", notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/sets")),
+        jobs.SubmitTask(task_key="consume", depends_on=[jobs.TaskDependency(task_key="produce")],
+                        notebook_task=jobs.NotebookTask(notebook_path="/Shared/st/reads", base_parameters={
+                            "count_param": "{{tasks.produce.values.row_count}}"})),
+    ]).result()
+    consume = next(t for t in run.tasks if t.task_key == "consume")
+    assert run.state.result_state == jobs.RunResultState.SUCCESS
+    assert json.loads(w.jobs.get_run_output(consume.run_id).notebook_output.result) == {
+        "count": 42, "table": "dev.sbit.gold", "fallback": "d", "param": "42", "missing": "ValueError"}
+
+
 def test_runs_list_filters_and_delete(w):
     import_notebook(w, "/Shared/st/ok", EXIT_WITH)
     job_id = w.jobs.create(name="many", max_concurrent_runs=5,

@@ -19,6 +19,17 @@ spark.range(5)._jdf.sparkSession().sql("CREATE TABLE dev.conf_names.via_jvm AS S
 
 # COMMAND ----------
 
+# Permanent views with Unity Catalog names, the gold layer's usual shape.
+spark.sql("CREATE VIEW dev.conf_names.big_numbers AS SELECT id FROM via_saveastable WHERE id > 0")
+spark.sql("CREATE OR REPLACE VIEW big_numbers AS SELECT id FROM dev.conf_names.via_saveastable WHERE id > 1")
+spark.sql("CREATE VIEW IF NOT EXISTS conf_names.doomed AS SELECT 1 AS one")
+spark.sql("DROP VIEW dev.conf_names.doomed")
+facts.append(("views", [r.viewName for r in spark.sql("SHOW VIEWS IN dev.conf_names").collect() if not r.isTemporary]))
+facts.append(("view_rows", [r.id for r in spark.table("dev.conf_names.big_numbers").collect()]))
+facts.append(("view_in_jvm", spark.range(1)._jdf.sparkSession().sql("SELECT count(*) FROM big_numbers").first().getLong(0)))
+
+# COMMAND ----------
+
 spark.sql("CREATE VOLUME IF NOT EXISTS raw")
 spark.sql("CREATE VOLUME scratch")
 spark.sql("DROP VOLUME scratch")

@@ -20,15 +20,22 @@ people.write.mode("overwrite").json(f"{root}/out/people")
 csv = spark.read.option("header", True).csv("/dbfs/tmp/conf_paths/b.csv")
 literal = spark.sql(f"SELECT count(*) AS n FROM json.`{root}/out/people`").first().n
 people.write.saveAsTable("dev.conf_paths.people")
+# read_files, the SQL way to read files (Databricks SQL reference, "read_files").
+spark.sql(f"CREATE TABLE dev.conf_paths.from_read_files AS SELECT * FROM read_files('{root}/in', format => 'json')")
+detected = spark.sql(f"SELECT typeof(id) AS t FROM read_files('{root}/in/a.json')").first().t
 
 # COMMAND ----------
 
+import os
 facts = {
     "file": people.first().file,
     "meta_path": people.first().meta_path,
     "csv_rows": csv.count(),
+    "read_files_id_type": detected,
     "sql_literal_rows": literal,
     "ls": sorted(f.name for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")) != [],
+    "os_listdir_sees_spark_output": any(n.endswith(".json") for n in os.listdir(f"{root}/out/people")),
+    "os_path": [os.path.isdir(f"{root}/in"), os.path.exists(f"{root}/missing")],
     "python_sees_spark_output": open(next(f.path for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")).removeprefix("dbfs:")).read().count("ann") == 1,
 }
 import json

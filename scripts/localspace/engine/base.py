@@ -21,6 +21,8 @@ class NotebookTask:
     parameters: dict[str, str] = field(default_factory=dict)  # base_parameters overlaid by notebook_params
     spark_conf: dict[str, str] = field(default_factory=dict)  # the task's cluster's spark_conf
     serverless: bool = False         # the task names no compute: serverless jobs compute
+    task_key: str = ""
+    task_values: dict[str, dict] = field(default_factory=dict)  # the job run's taskValues by task key, shared
 
 
 @dataclass

@@ -18,7 +18,7 @@ import threading
 
 from ..paths import Paths
 from .dbutils import DBUtils
-from .fileopen import mapped_open
+from .fileopen import mapped_import, mapped_open
 from .notebook import Program
 from .pyshim import LocalSpark
 from .runner import display, run_program
@@ -53,18 +53,20 @@ def main(fd: int) -> None:
 
     paths = Paths(spec["root"])
     builtins.open = mapped_open(paths)
+    builtins.__import__ = mapped_import(paths, {})  # this process runs only the notebook
     session = SqlStore(paths).session()
     namespace = {
         "__name__": "__main__",
         "spark": LocalSpark(session),
-        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"]),
+        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"], spec["task_key"], spec["task_values"]),
         "display": display,
         "displayHTML": print,
     }
     outcome = run_program(Program.from_json(spec["program"]), namespace)
     sys.stdout.flush()
     sys.stderr.flush()
-    channel.sendall(json.dumps(outcome.__dict__).encode() + b"\n")
+    answer = {**outcome.__dict__, "task_values": namespace["dbutils"].jobs.taskValues.own()}
+    channel.sendall(json.dumps(answer).encode() + b"\n")
     channel.shutdown(socket.SHUT_WR)
     # Threads the notebook left behind must not keep the run alive.
     os._exit(0)

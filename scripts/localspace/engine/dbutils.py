@@ -1,12 +1,13 @@
 """The ``dbutils`` object notebooks see, for both engines.
 
 Covers what pipelines and their tests use: widgets filled from the run's parameters,
-``notebook.exit``, ``fs`` over the emulator's storage folders and ``secrets`` from the
-emulator's config. Everything else raises ``NotSupportedOnLocalspace`` naming the call, so a
+``notebook.exit``, ``fs`` over the emulator's storage folders, ``secrets`` from the
+emulator's config and ``jobs.taskValues`` shared by the tasks of one job run. Everything else raises ``NotSupportedOnLocalspace`` naming the call, so a
 notebook fails with a clear message instead of an AttributeError deep in user code.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -105,8 +106,24 @@ class WidgetsUtil(_Strict):
         self._parameters.update({str(k): str(v) for k, v in values.items()})
 
 
+class WorkflowException(Exception):
+    """A notebook started with dbutils.notebook.run failed or timed out (as on Databricks,
+    where the caller gets com.databricks.WorkflowException)."""
+
+
 class NotebookUtil(_Strict):
     _area = "dbutils.notebook"
+
+    def __init__(self, run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
+        self._run_notebook = run_notebook
+
+    def run(self, path: str, timeout_seconds: float = 0, arguments: Optional[dict] = None) -> Optional[str]:
+        """Run another notebook as a run of its own and return its exit value (Databricks docs,
+        "Run a Databricks notebook from another notebook"); 0 seconds means no time limit."""
+        if self._run_notebook is None:
+            raise NotSupportedOnLocalspace("localspace does not emulate dbutils.notebook.run on the python "
+                                           "engine; use --engine spark (README section 'What each engine does')")
+        return self._run_notebook(path, timeout_seconds, {k: str(v) for k, v in (arguments or {}).items()})
 
     def exit(self, value) -> None:
         """End the notebook; Databricks takes a string, so anything else is str()-ed."""
@@ -288,20 +305,75 @@ class SecretsUtil(_Strict):
         return [SecretScope(s) for s in sorted(self._secrets)]
 
 
+class TaskValuesUtil(_Strict):
+    """``dbutils.jobs.taskValues``: values a task sets for the tasks after it in the same job
+    run (Databricks docs, "Use task values to pass information between tasks": keys are
+    strings, values must be JSON, at most 48 KiB each; get raises ValueError for a key never
+    set unless a default is given)."""
+
+    _area = "dbutils.jobs.taskValues"
+    MAX_BYTES = 48 * 1024
+
+    def __init__(self, task_key: str, run_values: dict[str, dict]):
+        self._task_key = task_key
+        self._run_values = run_values    # {task_key: {key: value}}, the job run's, shared
+
+    def set(self, key: str, value) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"task value keys are strings, got {type(key).__name__}")
+        text = json.dumps(value)         # TypeError for anything that is not JSON
+        if len(text.encode()) > self.MAX_BYTES:
+            raise ValueError(f"task value {key!r} is {len(text.encode())} bytes as JSON; the limit is 48 KiB")
+        self._run_values.setdefault(self._task_key, {})[key] = json.loads(text)
+
+    def get(self, taskKey: str, key: str, default=None, debugValue=None):
+        values = self._run_values.get(taskKey, {})
+        if key in values:
+            return values[key]
+        if default is not None:
+            return default
+        raise ValueError(f"task value {key!r} was not set by task {taskKey!r} in this job run "
+                         "(pass default= to tolerate that)")
+
+    def own(self) -> dict:
+        """What this task set (the python engine sends it back to the emulator)."""
+        return dict(self._run_values.get(self._task_key, {}))
+
+
+class JobsUtil(_Strict):
+    _area = "dbutils.jobs"
+
+    def __init__(self, task_key: str, run_values: dict[str, dict]):
+        self.taskValues = TaskValuesUtil(task_key, run_values)
+
+
+class LibraryUtil(_Strict):
+    """``dbutils.library``: notebooks call restartPython() after %pip install; nothing was
+    installed here (see runner.pip_cell), so there is nothing to restart."""
+
+    def restartPython(self) -> None:
+        return None
+
+
 class DBUtils(_Strict):
     """The notebook's ``dbutils``."""
 
     def __init__(self, paths: Paths, parameters: dict[str, str],
-                 secrets: Optional[dict[str, dict[str, str]]] = None):
+                 secrets: Optional[dict[str, dict[str, str]]] = None,
+                 task_key: str = "", task_values: Optional[dict[str, dict]] = None,
+                 run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
         self.widgets = WidgetsUtil(parameters)
-        self.notebook = NotebookUtil()
+        self.notebook = NotebookUtil(run_notebook)
         self.fs = FsUtil(paths)
         self.secrets = SecretsUtil(secrets or {})
+        self.library = LibraryUtil()
+        self.jobs = JobsUtil(task_key, {} if task_values is None else task_values)
 
     def help(self) -> None:
         print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
-              "remove, removeAll), notebook.exit, fs (ls, head, put, cp, mv, rm, mkdirs), "
-              "secrets (get, getBytes, list, listScopes)")
+              "remove, removeAll), notebook.exit, notebook.run (spark engine), fs (ls, head, put, cp, mv, rm, mkdirs), "
+              "secrets (get, getBytes, list, listScopes), jobs.taskValues (set, get), "
+              "library.restartPython")
 
 
 def _write_atomically(target: Path, content: bytes) -> None:

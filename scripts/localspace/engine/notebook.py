@@ -17,7 +17,6 @@ from typing import Callable
 
 HEADERS = {"# Databricks notebook source": "#", "-- Databricks notebook source": "--"}
 UNSUPPORTED_MAGICS = {
-    "pip": "%pip installs packages on a cluster; install them in the emulator's environment instead",
     "sh": "%sh runs shell commands on the driver; localspace does not run them",
     "scala": "Scala cells need a JVM REPL; localspace runs Python and SQL cells only",
     "r": "R cells are not supported on localspace",
@@ -145,7 +144,7 @@ def _expand(path: str, read_notebook: Callable[[str], str], stack: tuple[str, ..
                 cells.append(Cell(default_kind, body, path, number))
         elif magic in ("md", "markdown"):
             continue
-        elif magic in ("python", "sql"):
+        elif magic in ("python", "sql", "pip"):
             if body.strip():
                 cells.append(Cell(magic, body, path, number))
         elif magic == "run":

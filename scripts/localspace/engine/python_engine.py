@@ -32,7 +32,8 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 class ChildHandle(NotebookHandle):
     """One child process, the thread that reads its output, and the one that waits for it."""
 
-    def __init__(self, command: list[str], spec: dict, cwd: Path):
+    def __init__(self, command: list[str], spec: dict, cwd: Path, task: NotebookTask):
+        self._task = task                # its task_values receive what the child set
         self._done = threading.Event()
         self._canceled = threading.Event()
         self._result: Optional[NotebookResult] = None
@@ -106,6 +107,8 @@ class ChildHandle(NotebookHandle):
             return NotebookResult("CANCELED", logs=logs)
         if answer.strip():
             outcome = json.loads(answer)
+            if outcome.get("task_values"):
+                self._task.task_values.setdefault(self._task.task_key, {}).update(outcome["task_values"])
             return NotebookResult(outcome["state"], exit_value=outcome["exit_value"],
                                   error=outcome["error"], error_trace=outcome["error_trace"],
                                   logs=logs)
@@ -148,10 +151,11 @@ class PythonEngine(LocalEngine):
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         spec = {"run_id": task.run_id, "root": str(self.paths.root), "program": program.to_json(),
-                "parameters": dict(task.parameters), "secrets": self.secrets}
+                "parameters": dict(task.parameters), "secrets": self.secrets,
+                "task_key": task.task_key, "task_values": task.task_values}
         folder = self.paths.workspace(program.path).parent
         cwd = folder if folder.is_dir() else self.paths.root
-        return ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd)
+        return ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd, task)
 
     def execute_sql(self, statement: str, catalog: Optional[str] = None,
                     schema: Optional[str] = None) -> SqlResult:

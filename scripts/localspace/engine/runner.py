@@ -8,7 +8,9 @@ with the offending source line, and frames of this runner are cut from it.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import linecache
+import re
 import threading
 import traceback
 from dataclasses import dataclass
@@ -114,6 +116,32 @@ def _run_sql_cell(cell: Cell, namespace: dict) -> None:
             namespace["display"](result)
 
 
+def pip_cell(source: str) -> str:
+    """``%pip install pkg ...``: on Databricks it installs into the notebook's environment.
+    localspace installs nothing (the emulator's environment is the notebook's), so the cell
+    passes when every package it names is already there and says which are missing if not."""
+    words = source.split()  # the cell after its %pip
+    if words[:1] != ["install"]:
+        raise NotSupportedOnLocalspace(f"localspace does not emulate %pip {' '.join(words[:1])}; only %pip install "
+                                       "of packages already installed (README section 'What each engine does')")
+    names = [w for w in words[1:] if not w.startswith("-")]
+    if any(w.startswith("-") and w not in ("-q", "--quiet", "-U", "--upgrade") for w in words[1:]):
+        raise NotSupportedOnLocalspace("localspace does not emulate %pip install options other than -q and -U "
+                                       "(README section 'What each engine does')")
+    missing = []
+    for requirement in names:
+        name = re.split(r"[<>=!~\[;@ ]", requirement, maxsplit=1)[0]
+        try:
+            importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(requirement)
+    if missing:
+        raise NotSupportedOnLocalspace(
+            f"localspace does not install packages; install {' '.join(missing)} into the emulator's "
+            "environment (pip install ...) and run again (README section 'What each engine does')")
+    return f"localspace: %pip install: {' '.join(names)} already installed in the emulator's environment"
+
+
 def _run_cell(cell: Cell, namespace: dict) -> None:
     if cell.kind == "python":
         linecache.cache[cell.label] = (len(cell.source), None,
@@ -121,6 +149,8 @@ def _run_cell(cell: Cell, namespace: dict) -> None:
         exec(compile(cell.source, cell.label, "exec"), namespace)
     elif cell.kind == "sql":
         _run_sql_cell(cell, namespace)
+    elif cell.kind == "pip":
+        print(pip_cell(cell.source))
     else:
         raise NotSupportedOnLocalspace(cell.source)
 

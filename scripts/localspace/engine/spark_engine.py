@@ -105,8 +105,7 @@ class SparkEngine(LocalEngine):
                 session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver
             except Exception:  # noqa: BLE001 - a JVM-wide setting: this cluster's is shared
                 log.info("spark_conf %s cannot change on localspace's shared cluster", key)
-        return SparkRun(program, task.run_id, session, self.paths, dict(task.parameters),
-                        self.secrets, serverless=task.serverless)
+        return SparkRun(program, task, session, self.paths, self.secrets, self.start_notebook)
 
     def execute_sql(self, statement: str, catalog: Optional[str] = None,
                     schema: Optional[str] = None) -> SqlResult:

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import builtins
 import ctypes
+import itertools
+import posixpath
 import threading
 import time
 import types
 import uuid
-from typing import Optional
+from typing import Callable, Optional
 
 from pyspark.sql.streaming import StreamingQueryListener
 
 from ..paths import Paths
-from .base import NotebookHandle, NotebookResult
-from .dbutils import DBUtils
-from .fileopen import mapped_open
+from .base import NotebookHandle, NotebookResult, NotebookTask
+from .dbutils import DBUtils, WorkflowException
+from .fileopen import mapped_import, mapped_open
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
@@ -36,6 +38,7 @@ from .spark_session import user_facing
 STREAM_POLL = 0.2       # seconds per wait on the run's streams; bounds cancel latency there
 BACKSTOP_AFTER = 0.3    # seconds after cancel before asynchronous exceptions are injected
 GIVE_UP_AFTER = 10.0    # a thread still alive then is reported and left (should not happen)
+_CHILD_RUN_IDS = itertools.count(900_000_001)  # runs dbutils.notebook.run starts
 
 
 def interruptible_time(cancel: threading.Event) -> types.ModuleType:
@@ -52,32 +55,26 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
 
 
 def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
-    """Builtins for notebook code: mapped open(), and `import time` yields the interruptible one."""
-    real_import = builtins.__import__
-    time_module = interruptible_time(cancel)
-
-    def __import__(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "time" and level == 0:
-            return time_module
-        return real_import(name, globals, locals, fromlist, level)
-
+    """Builtins for notebook code: mapped open() and os, and `import time` yields the
+    interruptible one."""
     namespace = dict(vars(builtins))
-    namespace["__import__"] = __import__
+    namespace["__import__"] = mapped_import(paths, {"time": interruptible_time(cancel)})
     namespace["open"] = mapped_open(paths)
     return namespace
 
 
 class SparkRun(NotebookHandle):
-    def __init__(self, program: Program, run_id: int, session, paths: Paths,
-                 parameters: dict[str, str], secrets: dict, serverless: bool = False):
+    def __init__(self, program: Program, task: NotebookTask, session, paths: Paths, secrets: dict,
+                 start_notebook: Callable[[NotebookTask], NotebookHandle]):
         self.program = program
         self.session = session
         self._refused: Optional[str] = None  # why serverless stopped one of the run's streams
-        if serverless:
+        if task.serverless:
             session.streams.addListener(_ServerlessTriggers(self))
-        self.group = f"localspace-run-{run_id}-{uuid.uuid4().hex[:8]}"
+        self.group = f"localspace-run-{task.run_id}-{uuid.uuid4().hex[:8]}"
         self._paths = paths
-        self._parameters = parameters
+        self._task = task
+        self._start_notebook = start_notebook   # the engine's, for dbutils.notebook.run
         self._secrets = secrets
         self._cancel = threading.Event()
         self._done = threading.Event()
@@ -85,7 +82,7 @@ class SparkRun(NotebookHandle):
         self._finishing = False
         self._result: Optional[NotebookResult] = None
         self._log = BoundedLog()
-        self._thread = threading.Thread(target=self._main, daemon=True, name=f"localspace-run-{run_id}")
+        self._thread = threading.Thread(target=self._main, daemon=True, name=f"localspace-run-{task.run_id}")
         self._thread.start()
 
     # ---- the run thread ------------------------------------------------------------------
@@ -96,10 +93,32 @@ class SparkRun(NotebookHandle):
             "__builtins__": notebook_builtins(self._paths, self._cancel),
             "spark": self.session,
             "sc": self.session.sparkContext,
-            "dbutils": DBUtils(self._paths, self._parameters, self._secrets),
+            "dbutils": DBUtils(self._paths, dict(self._task.parameters), self._secrets,
+                               self._task.task_key, self._task.task_values, self._run_notebook),
             "display": display,
             "displayHTML": print,
         }
+
+    def _run_notebook(self, path: str, timeout_seconds: float, arguments: dict) -> Optional[str]:
+        """dbutils.notebook.run: the notebook as a run of its own on this cluster (its own thread
+        and globals, so its temp views and variables stay its own), awaited up to the limit."""
+        target = path if path.startswith("/") else posixpath.normpath(
+            posixpath.join(posixpath.dirname(self.program.path), path))
+        child = self._start_notebook(NotebookTask(next(_CHILD_RUN_IDS), target, arguments,
+                                                  task_key=self._task.task_key,
+                                                  task_values=self._task.task_values))
+        started = time.monotonic()
+        while (result := child.result(STREAM_POLL)) is None:
+            if self._cancel.is_set():
+                child.cancel()
+                raise RunCanceled()
+            if timeout_seconds and time.monotonic() - started > timeout_seconds:
+                child.cancel()
+                child.result(GIVE_UP_AFTER)
+                raise WorkflowException(f"Notebook {target} timed out after {timeout_seconds} seconds")
+        if result.result_state != "SUCCESS":
+            raise WorkflowException(f"Notebook {target} failed: {result.error}\n{result.error_trace or ''}")
+        return result.exit_value
 
     def _execute(self) -> Outcome:
         # The notebook's session is this thread's active one in the JVM too, as the driver's

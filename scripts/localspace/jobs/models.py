@@ -12,6 +12,7 @@ run ends within the engine's 2-second promise; nothing polls in a tight loop.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 import time
@@ -113,6 +114,7 @@ class Run:
     fail_message: Optional[str] = None  # fault: the run fails without running
     stuck_pending: bool = False         # fault: the cluster never comes up
     job_deleted: bool = False           # its job was deleted: the run is gone for every reader
+    task_values: dict[str, dict] = field(default_factory=dict)  # dbutils.jobs.taskValues, by task key
     creator: str = USER
 
     @property
@@ -202,6 +204,22 @@ def _resolve_refs(value: str, run: Run, task: TaskRun, job_params: dict[str, str
     def sub(match: re.Match) -> str:
         return known.get(match.group(1), match.group(0))
     return _DYNAMIC.sub(sub, value)
+
+
+_TASK_VALUE = re.compile(r"\{\{\s*tasks\.([\w-]+)\.values\.([\w-]+)\s*\}\}")
+
+
+def _resolve_task_values(value: str, run: Run) -> str:
+    """{{tasks.<task_key>.values.<key>}}: known only once the upstream task has run, so resolved
+    as a task starts (Databricks docs, "Reference task values"); a string value as it is,
+    anything else as JSON; a value never set stays as written, like unknown references."""
+    def sub(match: re.Match) -> str:
+        values = run.task_values.get(match.group(1), {})
+        if match.group(2) not in values:
+            return match.group(0)
+        found = values[match.group(2)]
+        return found if isinstance(found, str) else json.dumps(found)
+    return _TASK_VALUE.sub(sub, value)
 
 
 class JobsModel:
@@ -528,7 +546,9 @@ class JobsModel:
                                   message=f"Notebook not found: {path}")
         if self.engine is None:
             return self._end_task(task, NotebookResult("FAILED", error="localspace has no engine to run notebooks."))
+        task.parameters = {k: _resolve_task_values(v, run) for k, v in task.parameters.items()}
         handle = self.engine.start_notebook(NotebookTask(task.run_id, path, dict(task.parameters),
+                                                         task_key=task.key, task_values=run.task_values,
                                                          **_compute(run, task.spec)))
         with self._cond:
             task.handle = handle

@@ -179,7 +179,7 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
   }
 
   /** {@code "id BIGINT, ts TIMESTAMP"}: those columns get those types (added if absent). */
-  private static StructType withHints(StructType schema, String hints) {
+  static StructType withHints(StructType schema, String hints) {
     if (hints == null || hints.isBlank()) {
       return schema;
     }

@@ -7,12 +7,15 @@ import scala.runtime.BoxedUnit;
 /**
  * {@code spark.sql.extensions} entry: puts {@link DatabricksParser} in front of Spark's (and
  * Delta's) SQL parser, so statements only Databricks knows are understood whichever road the
- * SQL text takes into the JVM.
+ * SQL text takes into the JVM, and resolves permanent views with Unity Catalog names ({@link
+ * UnityViews}).
  */
 public class DatabricksExtensions implements Function1<SparkSessionExtensions, BoxedUnit> {
   @Override
   public BoxedUnit apply(SparkSessionExtensions extensions) {
     extensions.injectParser((session, parser) -> new DatabricksParser(session, parser));
+    extensions.injectResolutionRule(session -> new UnityViews.Reads());
+    extensions.injectTableFunction(ReadFiles.description());
     return BoxedUnit.UNIT;
   }
 }

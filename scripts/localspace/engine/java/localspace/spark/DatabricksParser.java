@@ -49,9 +49,9 @@ public class DatabricksParser implements ParserInterface {
       compile("DROP\\s+VOLUME\\s+(IF\\s+EXISTS\\s+)?" + QUALIFIED);
   private static final Pattern SHOW_VOLUMES =
       compile("SHOW\\s+VOLUMES(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
+  private static final Pattern SHOW_VIEWS =
+      compile("SHOW\\s+VIEWS(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern COPY_INTO = compile("COPY\\s+INTO\\s+.*");
-  private static final Pattern PERMANENT_VIEW =
-      compile("CREATE\\s+(OR\\s+REPLACE\\s+)?VIEW\\s+.*");
   private static final Pattern SHOW_CATALOGS = compile("SHOW\\s+CATALOGS(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
   private static final Pattern NOT_EMULATED = compile(
@@ -148,13 +148,13 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : delegate.parsePlan(sqlText);
+    return handled != null ? handled : UnityViews.atParse(delegate.parsePlan(sqlText));
   }
 
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : delegate.parsePlanWithParameters(sqlText, parameters);
+    return handled != null ? handled : UnityViews.atParse(delegate.parsePlanWithParameters(sqlText, parameters));
   }
 
   private LogicalPlan databricksOnly(String sqlText) throws ParseException {
@@ -239,6 +239,32 @@ public class DatabricksParser implements ParserInterface {
       }
       return delegate.parsePlan("SELECT * FROM VALUES " + rows + " AS volumes(database_name, volume_name) ORDER BY volume_name");
     }
+    if ((m = SHOW_VIEWS.matcher(sql)).matches()) {
+      // Views of a Unity Catalog schema live in the session database behind it (UnityViews):
+      // list them there, and answer with the schema's own name.
+      CatalogManager cm = catalogs();
+      List<String> p = m.group(1) == null ? List.of() : parts(m.group(1));
+      String catalog = p.size() == 2 ? p.get(0) : cm.currentCatalog().name();
+      String schema = p.isEmpty() ? cm.currentNamespace()[0] : p.get(p.size() - 1);
+      if (!cm.isCatalogRegistered(catalog) || !(cm.catalog(catalog) instanceof UnityCatalog)) {
+        return null;
+      }
+      if (!new File(new File(volumesRoot(), catalog), schema).isDirectory()) {
+        throw error("[SCHEMA_NOT_FOUND] The schema `" + catalog + "`.`" + schema + "` cannot be found.");
+      }
+      String like = m.group(m.groupCount()) == null ? "" : " LIKE '" + m.group(m.groupCount()) + "'";
+      StringBuilder rows = new StringBuilder();
+      for (org.apache.spark.sql.Row row : org.apache.spark.sql.classic.SparkSession.active()
+          .sql("SHOW VIEWS IN spark_catalog.`" + catalog + UnityCatalog.SEPARATOR + schema + "`" + like)
+          .collectAsList()) {
+        boolean temporary = row.getBoolean(2);
+        rows.append(rows.length() == 0 ? "" : ", ").append("('").append(temporary ? "" : schema)
+            .append("', '").append(row.getString(1)).append("', ").append(temporary).append(")");
+      }
+      return delegate.parsePlan(rows.length() == 0
+          ? "SELECT CAST(NULL AS STRING) AS namespace, CAST(NULL AS STRING) AS viewName, false AS isTemporary WHERE false"
+          : "SELECT * FROM VALUES " + rows + " AS views(namespace, viewName, isTemporary) ORDER BY viewName");
+    }
     if ((m = SHOW_CATALOGS.matcher(sql)).matches()) {
       // The catalogs that exist (folders), not only those Spark has loaded, and never
       // Spark's own spark_catalog.
@@ -253,11 +279,6 @@ public class DatabricksParser implements ParserInterface {
     if (COPY_INTO.matcher(sql).matches()) {
       throw error("localspace does not emulate COPY INTO; load the files with Auto Loader and "
           + "trigger(availableNow=True) (README section 'What each engine does')");
-    }
-    if (PERMANENT_VIEW.matcher(sql).matches()) {
-      // Apache Spark 4.1 has no permanent views outside its own session catalog.
-      throw error("localspace does not emulate permanent views in Unity Catalog; use CREATE "
-          + "TEMP VIEW (README section 'What each engine does')");
     }
     if (GRANT.matcher(sql).matches()) {
       return done();

@@ -15,6 +15,7 @@ import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 import org.apache.spark.sql.catalyst.analysis.NonEmptyNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
+import org.apache.spark.sql.catalyst.catalog.CatalogTableType;
 import org.apache.spark.sql.classic.SparkSession;
 import org.apache.spark.sql.connector.catalog.Column;
 import org.apache.spark.sql.connector.catalog.Identifier;
@@ -28,6 +29,7 @@ import org.apache.spark.sql.connector.catalog.TableCatalogCapability;
 import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.catalog.TableWritePrivilege;
+import org.apache.spark.sql.connector.catalog.V1Table;
 import org.apache.spark.sql.connector.expressions.Transform;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
@@ -116,6 +118,11 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     return Identifier.of(ns, ident.name());
   }
 
+  /** The session-catalog identifier behind {@code ident}, for {@link UnityViews}. */
+  Identifier sessionIdentifier(Identifier ident) throws NoSuchNamespaceException {
+    return inner(ident);
+  }
+
   private Identifier innerOrMissing(Identifier ident) throws NoSuchTableException {
     try {
       return inner(ident);
@@ -161,7 +168,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public Table loadTable(Identifier ident) throws NoSuchTableException {
     try {
-      return tables().loadTable(innerOrMissing(ident));
+      return notAView(ident, tables().loadTable(innerOrMissing(ident)));
     } catch (NoSuchTableException e) {
       throw missing(ident);
     }
@@ -170,10 +177,21 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public Table loadTable(Identifier ident, Set<TableWritePrivilege> privileges) throws NoSuchTableException {
     try {
-      return tables().loadTable(innerOrMissing(ident), privileges);
+      return notAView(ident, tables().loadTable(innerOrMissing(ident), privileges));
     } catch (NoSuchTableException e) {
       throw missing(ident);
     }
+  }
+
+  /**
+   * A view is not a table of this catalog: Spark reads a view only from its session catalog,
+   * where {@link UnityViews} points the name once this says the table is missing.
+   */
+  private Table notAView(Identifier ident, Table table) throws NoSuchTableException {
+    if (table instanceof V1Table && ((V1Table) table).v1Table().tableType() == CatalogTableType.VIEW()) {
+      throw missing(ident);
+    }
+    return table;
   }
 
   @Override
