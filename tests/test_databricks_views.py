@@ -179,3 +179,33 @@ def test_unity_catalog_views_read_schema_and_volume_infos():
                                       ("sbit-1", False), ("a.b", False), ("", False), ("x" * 256, False)])
 def test_scratch_names_are_usable_unquoted(name, ok):
     assert bool(paths.UC_NAME.fullmatch(name)) is ok
+
+
+# -- pipelines (https://docs.databricks.com/aws/dlt/monitor-event-log-schema) -----------------
+def _progress(update_id: str, *items: dict) -> dict:
+    return {"event_type": "flow_progress", "level": "METRICS", "origin": {"update_id": update_id},
+            "details": {"flow_progress": {"status": "RUNNING", "data_quality": {"expectations": list(items)}}}}
+
+
+def test_expectation_counts_sum_the_flow_progress_events_of_the_runs_updates():
+    from streamtest.databricks.pipelines import expectation_counts, expectations_seen
+    events = [
+        _progress("u1", {"name": "valid_id", "dataset": "dev.s.users", "passed_records": 5, "failed_records": 0}),
+        _progress("u1", {"name": "valid_id", "dataset": "users", "passed_records": 3, "failed_records": 1},
+                  {"name": "valid_mac", "dataset": "users", "passed_records": 3, "failed_records": 0}),
+        _progress("other", {"name": "valid_id", "dataset": "users", "passed_records": 100, "failed_records": 100}),
+        {"event_type": "update_progress", "origin": {"update_id": "u1"}, "details": {}},
+    ]
+    counts = expectation_counts(events, "users", "valid_id", {"u1"})
+    assert (counts.passed, counts.failed, counts.events) == (8, 1, 2)
+    assert expectation_counts(events, "gym_logs", "valid_id", {"u1"}).events == 0
+    assert expectations_seen(events, {"u1"}) == ["dev.s.users.valid_id", "users.valid_id", "users.valid_mac"]
+
+
+def test_a_failed_update_says_the_event_logs_error():
+    from streamtest.databricks.pipelines import error_message, parse_update
+    update = parse_update({"update": {"pipeline_id": "p", "update_id": "u", "state": "FAILED"}}, "https://h")
+    assert update.terminal and not update.succeeded and update.url == "https://h/pipelines/p/updates/u"
+    events = [{"level": "ERROR", "message": "Update u is FAILED.", "origin": {"update_id": "u"},
+               "error": {"exceptions": [{"class_name": "ValueError", "message": "bad row"}], "fatal": True}}]
+    assert error_message(events, "u") == "Update u is FAILED.; ValueError: bad row"

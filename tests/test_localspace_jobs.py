@@ -288,4 +288,5 @@ def test_unpaused_continuous_job_restarts_until_paused(w, localspace):
         continuous=jobs.Continuous(pause_status=jobs.PauseStatus.PAUSED)))
     wait_until(lambda: not active(), what="pausing to stop the run")
     w.jobs.delete(job_id)
-    assert localspace.leftovers() == {"jobs": 0, "active_runs": 0, "active_statements": 0, "workspace_objects": 2}
+    assert localspace.leftovers() == {"jobs": 0, "active_runs": 0, "active_statements": 0, "pipelines": 0,
+                                      "active_pipeline_updates": 0, "workspace_objects": 2}

@@ -440,3 +440,30 @@ def test_the_repositorys_gitignore_applies_and_negation_re_includes(tmp_path):
     for name in ("src/debug.log", "src/keep.log"):
         (bundle.parent / name).write_text("x\n")
     assert deployed(load(plan_for(tmp_path, bundle, "j"))) == ["databricks.yml", "src/keep.log", "src/run.py"]
+
+
+# -- a pipeline from a bundle ---------------------------------------------------------------
+def test_pipeline_from_a_bundle(tmp_path):
+    """resources.pipelines: the library path relative to the YAML file re-rooted under the run's
+    file_path, the target's variables substituted, the run id appended to the name."""
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\npipeline: {{bundle: {BUNDLES / 'pipeline'}, resource: sbit_dlt, target: test}}\n")
+    loaded = load(plan)
+    assert loaded.under_test == "pipeline" and loaded.job == {}
+    assert loaded.mode == "stream"                                  # continuous: true
+    pipeline = loaded.pipeline
+    assert pipeline["name"] == "sbit-dlt-test-r1"
+    assert pipeline["catalog"] == "test_catalog" and pipeline["schema"] == "sbit_test"
+    assert pipeline["libraries"] == [{"notebook": {"path": "/Workspace/Shared/streamtest/r1/files/src/sbit_dlt"}}]
+    assert pipeline["configuration"] == {"landing": "/Volumes/test_catalog/sbit_test/landing"}
+    assert loaded.deploy.source == (BUNDLES / "pipeline").resolve()     # the sync root: the bundle's folder
+    assert "src/sbit_dlt.py" in [rel for _, rel in loaded.deploy.files]
+
+
+def test_pipeline_resource_named_as_a_job(tmp_path, capsys):
+    """A pipeline's key under job: says it is a pipeline, and which form takes it."""
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\njob: {{bundle: {BUNDLES / 'pipeline'}, resource: sbit_dlt}}\n")
+    assert main(["check", "-c", str(plan)]) == 2
+    assert f"{plan}:2: job.resource: the bundle defines no job 'sbit_dlt' (it is a pipeline: use pipeline: " \
+           "{bundle: ...})" in capsys.readouterr().err

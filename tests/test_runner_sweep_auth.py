@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_TOKEN
 from e2e_support import REPO, clean, project, run
 from oidc_support import github_token_service
 from waiting import wait_until
@@ -54,6 +55,69 @@ def test_sweep_deletes_only_expired_streamtest_jobs(localspace, workspace_env, c
     assert main(["sweep", "--older-than", "0s"]) == 0
     assert {job.job_id for job in ws.list_jobs()} == {foreign}
     assert main(["sweep", "--older-than", "soon"]) == 2
+
+
+def ready_for_pipelines(ws: Workspace) -> None:
+    """The schema and the notebook a pipeline names: pipelines/create checks both exist."""
+    ws.create_schema("dev", "s", "for the pipelines")
+    ws.mkdirs("/Shared")
+    ws.import_object("/Shared/dlt", b"# Databricks notebook source\nimport dlt\n", "PYTHON")
+
+
+def make_pipeline(ws: Workspace, name: str, tags: dict, run_id: str = "x") -> str:
+    return ws.create_pipeline({"name": name, "tags": tags, "catalog": "dev", "schema": "s", "serverless": True,
+                               "libraries": [{"notebook": {"path": "/Shared/dlt"}}]}, run_id)
+
+
+def test_sweep_deletes_only_expired_streamtest_pipelines(localspace, workspace_env, capsys):
+    """Pipelines list entries carry no tags: sweep reads each one, and deletes only the expired
+    streamtest ones (pipelines have no creation time: --older-than goes by last modified)."""
+    ws = workspace(workspace_env)
+    ready_for_pipelines(ws)
+    now = time.time()
+    expired = make_pipeline(ws, "expired", identity.job_tags("old_1", now - 60))
+    fresh = make_pipeline(ws, "fresh", identity.job_tags("new_1", now + 3600))
+    foreign = make_pipeline(ws, "not-ours", {"team": "data"})
+
+    assert main(["sweep", "--dry-run"]) == 0
+    assert f"would delete pipeline {expired} 'expired' (run old_1)" in capsys.readouterr().err
+    assert localspace.leftovers()["pipelines"] == 3
+
+    assert main(["sweep"]) == 0
+    assert f"deleted pipeline {expired}" in capsys.readouterr().err
+    assert {p.pipeline_id for p in ws.list_pipelines()} == {fresh, foreign}
+
+    assert main(["sweep", "--older-than", "0s"]) == 0
+    assert {p.pipeline_id for p in ws.list_pipelines()} == {foreign}
+
+
+def test_pipeline_create_is_found_not_repeated(localspace, workspace_env):
+    """A retried pipelines/create whose first attempt landed meets the name it made (409): the
+    pipeline carrying this run's tag is taken, never a second one; another run's is refused."""
+    ws = workspace(workspace_env)
+    ready_for_pipelines(ws)
+    tags = identity.job_tags("run_a", time.time() + 600)
+    first = make_pipeline(ws, "plan-run_a", tags, run_id="run_a")
+    assert make_pipeline(ws, "plan-run_a", tags, run_id="run_a") == first
+    assert ws.find_pipeline("plan-run_a", "run_a") == first and ws.find_pipeline("plan-run_a", "run_b") is None
+    with pytest.raises(ApiError, match="RESOURCE_CONFLICT"):
+        make_pipeline(ws, "plan-run_a", tags, run_id="run_b")
+    assert localspace.leftovers()["pipelines"] == 1
+
+
+def test_a_pipelines_create_whose_reply_is_lost_is_found_not_repeated(space_factory, monkeypatch):
+    """The first pipelines/create is applied, then its connection dropped: the client looks for
+    the pipeline by name and this run's tag before trying again, so there is one pipeline."""
+    lost = {"path": "/api/2.0/pipelines$", "method": "POST", "kind": "drop", "count": 1, "after_processing": True}
+    space = space_factory(catalogs=["dev"], faults=[lost])
+    ws = workspace({"DATABRICKS_HOST": space.url, "DATABRICKS_TOKEN": TEST_TOKEN})
+    ready_for_pipelines(ws)
+    created = make_pipeline(ws, "plan-run_c", identity.job_tags("run_c", time.time() + 600), run_id="run_c")
+    calls = [(method, path) for method, path, _ in space.request_log if path.startswith("/api/2.0/pipelines")]
+    assert calls[:3] == [("POST", "/api/2.0/pipelines"), ("GET", "/api/2.0/pipelines"),
+                         ("GET", f"/api/2.0/pipelines/{created}")], calls   # dropped, then looked up
+    assert space.leftovers()["pipelines"] == 1
+    assert [p.pipeline_id for p in ws.list_pipelines()] == [created]
 
 
 def test_github_oidc_federation(space_factory, tmp_path, capsys, monkeypatch):

@@ -132,3 +132,8 @@ class InternalError(ApiError):
 
 class TemporarilyUnavailable(ApiError):
     status, error_code = 503, "TEMPORARILY_UNAVAILABLE"
+
+
+class ResourceConflict(ApiError):
+    """Pipelines: a duplicate name without allow_duplicate_names, a second active update."""
+    status, error_code = 409, "RESOURCE_CONFLICT"

@@ -11,7 +11,8 @@ HTTP kinds, applied by the server before the request is handled:
   ``delay`` (wait ``delay`` seconds, then handle normally).
   With ``after_processing: true`` a 500 or drop happens *after* the request was applied, so
   the client sees a failure for something that did happen (how jobs/create gets duplicated).
-Run kinds, which only count requests that create runs (jobs/run-now, jobs/runs/submit):
+Run kinds, which only count requests that create runs (jobs/run-now, jobs/runs/submit, and
+POST pipelines/{id}/updates, where the update fails or waits for resources):
   ``fail_run`` (the run fails with RUN_EXECUTION_ERROR and ``message``),
   ``stuck_pending`` (the run stays PENDING until cancelled or timed out).
 
@@ -30,7 +31,7 @@ import yaml
 
 HTTP_KINDS = {"429", "503", "500", "drop", "delay"}
 RUN_KINDS = {"fail_run", "stuck_pending"}
-RUN_CREATING = re.compile(r"/api/2\.[0-9]/jobs/(run-now|runs/submit)$")
+RUN_CREATING = re.compile(r"/api/2\.[0-9]/jobs/(run-now|runs/submit)$|/api/2\.0/pipelines/[^/]+/updates$")
 _KEYS = {"path", "method", "kind", "retry_after", "delay", "rate", "count", "nth", "seed",
          "message", "after_processing"}
 
@@ -59,7 +60,7 @@ class Rule:
     def applies_to(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
             return False
-        if self.kind in RUN_KINDS and not RUN_CREATING.search(path):
+        if self.kind in RUN_KINDS and (method != "POST" or not RUN_CREATING.search(path)):
             return False
         return bool(self.path.search(path))
 
@@ -166,3 +167,15 @@ def _rule(raw: Any, index: int, plan_seed: int) -> Rule:
                 rate=rate, count=raw.get("count"), nth=raw.get("nth"), message=raw.get("message"),
                 after_processing=bool(raw.get("after_processing")), seed=seed,
                 _rng=random.Random(seed))
+
+
+def run_faults(rules: list, default_message: str) -> dict:
+    """The run-level rules that fired for one request, as the room that starts the run reads
+    them: {"fail_run": message} and/or {"stuck_pending": True}."""
+    faults: dict = {}
+    for rule in rules:
+        if rule.kind == "fail_run":
+            faults["fail_run"] = rule.message or default_message
+        elif rule.kind == "stuck_pending":
+            faults["stuck_pending"] = True
+    return faults

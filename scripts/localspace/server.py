@@ -37,6 +37,9 @@ from localspace.oauth import urls as oauth_urls
 from localspace.oauth.models import OAuthModel
 from localspace.oauth.responses import OAuthResponses
 from localspace.paths import Paths
+from localspace.pipelines import urls as pipelines_urls
+from localspace.pipelines.models import PipelinesModel
+from localspace.pipelines.responses import PipelinesResponses
 from localspace.scim import urls as scim_urls
 from localspace.scim.models import ScimModel
 from localspace.scim.responses import ScimResponses
@@ -139,6 +142,7 @@ class LocalSpace:
                               JobRules(self.config.serverless, self.clusters))
         self.sql = SqlModel(self.engine, WarehousesModel(self.config.warehouses, self.config.warehouse_start))
         self.unity = UnityModel(self.paths, self.engine, self.config.catalogs)
+        self.pipelines = PipelinesModel(self.engine, self.workspace, self.paths, self.config)
         self.router = Router()
         self.router.add(oauth_urls.URLS, OAuthResponses(self.oauth))
         self.router.add(workspace_urls.URLS, WorkspaceResponses(self.workspace))
@@ -148,6 +152,7 @@ class LocalSpace:
         self.router.add(scim_urls.URLS, ScimResponses(ScimModel()))
         self.router.add(jobs_urls.URLS, JobsResponses(self.jobs))
         self.router.add(sql_urls.URLS, SqlResponses(self.sql))
+        self.router.add(pipelines_urls.URLS, PipelinesResponses(self.pipelines))
         self.router.add(runpage.URLS, runpage.RunPage(self.jobs))
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="localspace-http", daemon=True)
@@ -175,6 +180,7 @@ class LocalSpace:
         if self._thread:
             self._thread.join(timeout=5)
         self.jobs.stop()
+        self.pipelines.close()
         self.sql.stop()
         if self.engine is not None:
             self.engine.close()
@@ -189,6 +195,8 @@ class LocalSpace:
     def leftovers(self) -> dict[str, int]:
         return {"jobs": self.jobs.count_jobs(), "active_runs": self.jobs.count_active_runs(),
                 "active_statements": self.sql.count_active(),
+                "pipelines": self.pipelines.count_pipelines(),
+                "active_pipeline_updates": self.pipelines.count_active(),
                 "workspace_objects": self.workspace.count_objects()}
 
     def connections(self) -> int:

@@ -7,6 +7,8 @@ is always the same 400 INVALID_PARAMETER_VALUE, whichever room asks.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass, field
@@ -118,3 +120,18 @@ def form_fields(req: Request) -> dict[str, bytes]:
             raise InvalidParameterValue("Malformed multipart/form-data body")
         fields[name.group(1).decode("utf-8")] = content.removesuffix(b"\r\n")
     return fields
+
+
+def page_token(offset: int) -> str:
+    """The opaque ``page_token`` of list calls that page by offset (jobs, pipelines)."""
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def page_offset(token: str) -> int:
+    try:
+        kind, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "offset":
+            return max(0, int(number))
+    except (ValueError, binascii.Error):
+        pass
+    raise InvalidParameterValue("Invalid page_token.")

@@ -11,6 +11,11 @@ write into it. With teardown steps the deployed folder goes last, as they may ru
 notebooks. Every action tolerates "already gone", so cleanup can run any number of times; a
 fully cleaned state is marked and skipped.
 
+A declarative pipeline (``pipeline_id``) is stopped with the runs (its update ends, its
+compute goes), then, once its update has ended (bounded by the same wait), deleted: that
+drops its tables too (pipelines delete cascades). Its update is awaited before the scratch
+schema is dropped, as a run's is.
+
 ``keep`` (``--keep-on-failure`` after a failed check) leaves the job, the deployed folder and
 the scratch schema for debugging and marks the state ``kept``, not ``cleaned``: a later
 ``streamtest cleanup --state PATH`` (which never keeps) removes them. The run is cancelled
@@ -53,10 +58,15 @@ class Cleaner:
         keep = self.keep
         job_id, run_id = self.state.get("job_id"), self.state.get("job_run_id")
         if not job_id and self.state.get("job_name"):
-            job_id = self._find_created_job()
+            job_id = self._find_created("job", self.ws.find_job)
+        pipeline_id = self.state.get("pipeline_id")
+        if not pipeline_id and self.state.get("pipeline_name"):
+            pipeline_id = self._find_created("pipeline", self.ws.find_pipeline)
         cancelled = []
         if job_id and self.state.get("continuous"):
             self._do("pause continuous job", lambda: self._pause(job_id), f"job {job_id}")
+        if pipeline_id:
+            self._do("stop pipeline", lambda: self._stop_pipeline(pipeline_id), f"pipeline {pipeline_id}")
         if run_id:
             self._do("cancel job run", lambda: self.ws.cancel_run(run_id), f"run {run_id}")
             cancelled.append(run_id)
@@ -80,6 +90,16 @@ class Cleaner:
         if cancelled:
             ended = self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
                              ", ".join(str(r) for r in cancelled))
+        update_id = self.state.get("pipeline_update_id")
+        if pipeline_id and update_id:
+            ended = self._do("wait for pipeline update to end",
+                             lambda: self._wait_update(pipeline_id, update_id, float(policy.get("timeout", 300))),
+                             f"update {update_id}") and ended
+        if pipeline_id and not keep:
+            if policy.get("delete_job", True):
+                self._do("delete pipeline", lambda: self._delete_pipeline(pipeline_id), f"pipeline {pipeline_id}")
+            else:
+                self.log(f"cleanup: keeping pipeline {pipeline_id} (delete_job: false)")
         if self.teardown and not keep:
             self.teardown(ended)
         entry = self.state.get("scratch")
@@ -112,21 +132,48 @@ class Cleaner:
             self.on_action(name, started, self.clock() - started, ok, message)
         return ok
 
-    def _find_created_job(self) -> Optional[int]:
-        """A jobs/create whose reply never came back (lost, or the runner was stopped while it
-        was on the wire) may have made the job anyway: find it as create_job does, by its name
-        and this run's unique ``streamtest-run`` tag, and record it."""
-        name = self.state.get("job_name")
+    def _find_created(self, kind: str, find: Callable[[str, str], Optional[object]]) -> Optional[object]:
+        """A jobs/create or pipelines/create whose reply never came back (lost, or the runner
+        was stopped while it was on the wire) may have made it anyway: find it as the create
+        does, by its name (``<kind>_name``) and this run's unique ``streamtest-run`` tag, and
+        record it (``<kind>_id``)."""
+        name = self.state.get(f"{kind}_name")
         try:
-            found = self.ws.find_job(name, self.state.get("run_id"))
+            found = find(name, self.state.get("run_id"))
         except ApiError as exc:
             self.ok = False
-            self.log(f"cleanup: could not look for job '{name}': {exc}")
+            self.log(f"cleanup: could not look for {kind} '{name}': {exc}")
             return None
         if found is not None:
-            self.state.set(job_id=found)
-            self.log(f"cleanup: found job {found} '{name}', created although its reply never came")
+            self.state.set(**{f"{kind}_id": found})
+            self.log(f"cleanup: found {kind} {found} '{name}', created although its reply never came")
         return found
+
+    def _stop_pipeline(self, pipeline_id: str) -> str:
+        if not self.ws.stop_pipeline(pipeline_id):
+            return f"pipeline {pipeline_id} already deleted"
+        return f"stopped pipeline {pipeline_id}"
+
+    def _delete_pipeline(self, pipeline_id: str) -> str:
+        deleted = self.ws.delete_pipeline(pipeline_id)
+        return f"deleted pipeline {pipeline_id} (and its tables)" if deleted else f"pipeline {pipeline_id} already deleted"
+
+    def _wait_update(self, pipeline_id: str, update_id: str, timeout: float) -> str:
+        started = self.clock()
+        last = [""]
+
+        def ended() -> Optional[bool]:
+            try:
+                update = self.ws.get_update(pipeline_id, update_id)
+            except ApiError as exc:
+                if not is_gone(exc):
+                    raise
+                return True
+            last[0] = update.line()
+            return True if update.terminal else None
+
+        self.poller.until(ended, timeout, what=f"pipeline update {update_id} to end", last=lambda: last[0])
+        return f"update {update_id} ended ({last[0] or 'gone'}) after {format_duration(self.clock() - started)}"
 
     def _pause(self, job_id: int) -> str:
         if not self.ws.pause_job(job_id):

@@ -229,7 +229,7 @@ def _refuse_unclean_state(path: Path) -> None:
         previous = State.load(path)
     except StateError:
         return
-    if not previous.get("cleaned") and (previous.get("job_id") or previous.get("deployed")
+    if not previous.get("cleaned") and (previous.get("job_id") or previous.get("pipeline_id") or previous.get("deployed")
                                         or previous.get("one_time_runs") or previous.get("scratch")):
         raise UsageError(f"{path} records a run that was not cleaned up; run "
                          f"`streamtest cleanup --state {path}` first, or pass another --state")
@@ -253,8 +253,10 @@ def _report(args, env, plan, state: State, recorder: Recorder, verdict: str, dur
                 handle.write(text)
         if env.get("GITHUB_OUTPUT"):
             outputs.append(Path(env["GITHUB_OUTPUT"]), {
-                "result": verdict, "junit-path": str(args.junit or ""), "job-id": state.get("job_id") or "",
-                "run-id": state.get("job_run_id") or "", "run-url": state.get("run_url") or "",
+                "result": verdict, "junit-path": str(args.junit or ""),
+                "job-id": state.get("job_id") or state.get("pipeline_id") or "",
+                "run-id": state.get("job_run_id") or state.get("pipeline_update_id") or "",
+                "run-url": state.get("run_url") or "",
                 "duration": f"{duration:.1f}"})
     except OSError as exc:
         progress(f"could not write a report: {exc}")

@@ -91,7 +91,7 @@ def show(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _matches(actual: Any, expected: Any) -> bool:
+def matches(actual: Any, expected: Any) -> bool:
     """A comparison mapping {op: value} or plain equality."""
     if isinstance(expected, dict) and expected and all(k in OPS for k in expected):
         return all(compare(actual, op, value) for op, value in expected.items())
@@ -102,7 +102,7 @@ def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, c
         columns: tuple = (), types: tuple = ()) -> Verdict:
     """``expect``: scalar (first cell), comparison (first cell), list of rows or rows from a
     file (matched by ``columns``, the query's column names, compared by ``types``); ``count``: rows."""
-    if count is not UNSET and not _matches(total_rows, count):
+    if count is not UNSET and not matches(total_rows, count):
         return Verdict(False, f"{show(count)} rows", f"{total_rows} rows",
                        f"row count {total_rows} does not match {show(count)}")
     if expect is UNSET:
@@ -117,7 +117,7 @@ def sql(rows: list[list[Optional[str]]], total_rows: int, expect: Any = UNSET, c
     first = rows[0][0] if rows and rows[0] else None
     if not rows:
         return Verdict(False, show(expect), "no rows", "the query returned no rows")
-    if _matches(first, expect):
+    if matches(first, expect):
         return Verdict(True, show(expect), show(first))
     return Verdict(False, show(expect), show(first), f"got {show(first)}, expected {show(expect)}")
 

@@ -1,4 +1,4 @@
-"""The test flow: deploy, create the job, start it, check, iterate, and always clean up.
+"""The test flow: deploy, create the job (or pipeline), start it, check, iterate, and always clean up.
 
 stream mode: deploy → scratch namespace → before → create job → run-now → wait RUNNING
 (start.timeout) → setup checks → per iteration: produce, validate → after → cleanup (stop
@@ -10,20 +10,21 @@ batch mode: the job runs to completion after ``before`` and in every iteration b
 The steps come from one schedule (``schedule.build``), built once: it is announced to the
 recorder up front (so unreached steps show as skipped), walked by the flow, and cut by
 ``--iterations N``.
+
+What is under test, a job or a declarative pipeline, is a ``target`` (streamtest/target/):
+the flow asks it to create, start, run a batch and watch, and never knows which it has.
 """
 from __future__ import annotations
 
 import contextlib
-import copy
 import time
 import traceback
 from typing import Callable, Iterator, Optional
 
-from streamtest import failures, identity, schedule, scratch
+from streamtest import failures, schedule, scratch, target
 from streamtest.cleanup import Cleaner
 from streamtest.client import ApiError
-from streamtest.databricks.runs import Run
-from streamtest.databricks.workspace import NoCompute, Unservable, Workspace, has_compute, is_gone
+from streamtest.databricks.workspace import NoCompute, Unservable, Workspace, is_gone
 from streamtest.durations import format_duration
 from streamtest.log import Progress
 from streamtest.plan.model import Plan
@@ -31,36 +32,9 @@ from streamtest.poll import Deadline, Poller
 from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder, StepResult, explained
 from streamtest.signals import Interrupted
 from streamtest.state import State
-from streamtest.steps import Outcome, StepRunner
+from streamtest.steps import Outcome, StepFailed, StepRunner
+from streamtest.target.job import dead_man_seconds, job_settings  # noqa: F401 (the runner's public names)
 from streamtest.transfer import deploy
-
-MIN_DEAD_MAN = 3600.0
-STEP_ALLOWANCE = 300.0  # per step without a ``within``, for the dead-man estimate
-
-
-class StepFailed(Exception):
-    """A step did not pass; the flow stops and goes to ``after`` and cleanup."""
-
-
-def dead_man_seconds(plan: Plan) -> int:
-    """A ``timeout_seconds`` generous enough for the whole plan, so only a vanished runner trips it."""
-    total = plan.start_timeout + plan.cleanup.timeout + 1800
-    for step in plan.all_steps():
-        total += step.within or step.seconds or step.timeout or STEP_ALLOWANCE
-    if plan.mode == "batch":
-        total += plan.start_timeout * (len(plan.iterations) + 1)
-    return int(max(MIN_DEAD_MAN, 2 * total))
-
-
-def job_settings(plan: Plan, now: float) -> dict:
-    """The body for jobs/create: the plan's JobSettings plus streamtest's tags and, when the
-    plan gives none, the dead-man ``timeout_seconds``. The plan itself is not changed."""
-    settings = copy.deepcopy(plan.job)
-    if not settings.get("timeout_seconds"):
-        settings["timeout_seconds"] = dead_man_seconds(plan)
-    expires = now + settings["timeout_seconds"] + plan.cleanup.timeout + 600
-    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires)}
-    return settings
 
 
 class Runner:
@@ -72,10 +46,7 @@ class Runner:
         self.keep_on_failure = keep_on_failure
         self.clock = clock
         self.steps = StepRunner(ws, plan, state, progress, poller)
-        self.job_id: Optional[int] = None
-        self.run_id: Optional[int] = None
-        self.run_url = ""
-        self._last_watch = 0.0
+        self.target = target.for_plan(plan, ws, state, progress, poller, recorder, clock)
         self._torn_down: set[int] = set()     # teardown entries already started (cleanup may run twice)
         self._cleanup_deadline = float("inf")
         self.schedule = schedule.build(plan, iterations)
@@ -160,14 +131,12 @@ class Runner:
             elif entry.action == schedule.SCRATCH:
                 result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log)
             elif entry.action == schedule.CREATE:
-                self._create_job()
-                result.message = f"job {self.job_id}"
+                result.message = self.target.create()
             elif entry.action == schedule.START and self.plan.mode == "stream":
-                self._start_stream()
-                result.message, result.link = f"run {self.run_id}", self.run_url
-            else:  # the batch job's run: once in setup (START), once per iteration (BATCH)
-                self._run_batch("setup" if entry.action == schedule.START else f"step-{index}")
-                result.message, result.link = f"run {self.run_id}", self.run_url
+                result.message, result.link = self.target.start(), self.target.url
+            else:  # the batch run or update: once in setup (START), once per iteration (BATCH)
+                purpose = "setup" if entry.action == schedule.START else f"step-{index}"
+                result.message, result.link = self.target.run_batch(purpose), self.target.url
 
     def _warm_compute(self) -> str:
         """Start the warehouse and clusters of ``schedule.warm_targets`` now, so they warm while
@@ -227,7 +196,7 @@ class Runner:
             blocker = "not run: the job's run did not end within cleanup.timeout"
         elif self.plan.scratch and not (self.state.get("scratch") or {}).get("created"):
             blocker = "not run: this run created no scratch schema"
-        elif not any(self.state.get(key) for key in ("deployed", "job_name", "scratch")):
+        elif not any(self.state.get(key) for key in ("deployed", "job_name", "pipeline_name", "scratch")):
             blocker = "not run: nothing was created"
         if blocker:
             self._skip_teardown(blocker)
@@ -242,7 +211,7 @@ class Runner:
 
     def _announce_kept(self) -> None:
         """Say what was kept, until when, and the one command that removes it."""
-        kept = [f"job {self.job_id}"] if self.job_id else []
+        kept = self.target.kept()
         if self.state.get("deployed"):
             kept.append(f"deployed folder {self.state.get('deployed')['path']}")
         if (self.state.get("scratch") or {}).get("created"):
@@ -251,11 +220,11 @@ class Runner:
         if not kept:
             return
         message = f"kept for debugging (--keep-on-failure): {', '.join(kept)}."
-        if self.run_id:
-            message += f" Run {self.run_id} was cancelled; its page stays: {self.run_url or 'see the job'}."
+        message += self.target.cancelled_note()
         message += f" Remove them with: streamtest cleanup --state {self.state.path or 'PATH'}"
         self.log(message)
-        self.recorder.record("cleanup", "keep job and notebooks (keep-on-failure)", SKIPPED, message, link=self.run_url)
+        self.recorder.record("cleanup", f"keep {self.target.kind} and notebooks (keep-on-failure)", SKIPPED, message,
+                             link=self.target.url)
 
     # -- steps --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -273,13 +242,13 @@ class Runner:
             self._end(result, FAILED, Outcome(False, str(exc), link=exc.url))
             raise StepFailed(str(exc)) from None
         except Interrupted as exc:
-            self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.run_url))
+            self._end(result, FAILED, Outcome(False, f"cancelled: {exc}", link=self.target.url))
             raise
         except Unservable as exc:  # a plan setting the workspace cannot serve: the fix, nothing else
             self._end(result, ERROR, Outcome(False, exc.message))
             raise
         except ApiError as exc:
-            self._end(result, ERROR, Outcome(False, f"workspace error: {exc}", link=self.run_url))
+            self._end(result, ERROR, Outcome(False, f"workspace error: {exc}", link=self.target.url))
             raise
         except Exception as exc:
             self._end(result, ERROR, Outcome(False, f"{type(exc).__name__}: {exc}"))
@@ -291,8 +260,8 @@ class Runner:
                      (f": {result.message}" if result.message else ""))
 
     def _end(self, result: StepResult, outcome: str, detail: Outcome) -> None:
-        """A failed step carries the run page: its own run's, else the job's run."""
-        link = detail.link or self.run_url
+        """A failed step carries the run page: its own run's, else the job's run (the pipeline's update)."""
+        link = detail.link or self.target.url
         self.recorder.end(result, outcome, detail.message, expected=detail.expected,
                           last_seen=detail.seen, link=link)
         self.log(f"  {outcome.upper()} after {format_duration(result.duration)}: "
@@ -302,7 +271,7 @@ class Runner:
 
     def _plan_step(self, index: int, entry: schedule.Entry) -> None:
         with self._step(index) as result:
-            watcher = self._watch if entry.watch and self.plan.mode == "stream" and self.run_id else None
+            watcher = self.target.watch if entry.watch and self.target.watching() else None
             if watcher:
                 watcher(force=True)
             outcome = self.steps.run(entry.step, watcher)
@@ -310,106 +279,3 @@ class Runner:
                 raise StepFailed(outcome)
             result.message, result.expected, result.last_seen = outcome.message, outcome.expected, outcome.seen
             result.link = outcome.link
-
-    # -- the job and its run ------------------------------------------------------------
-    def _create_job(self) -> None:
-        settings = job_settings(self.plan, self.clock())
-        self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
-        try:
-            self.job_id = self.ws.create_job(settings, self.plan.run_id)
-        except NoCompute as exc:
-            bare = [repr(str(t.get("task_key"))) for t in settings.get("tasks") or [] if not has_compute(t)]
-            tasks = f"job task {bare[0]} names" if len(bare) == 1 else f"job tasks {', '.join(bare)} name"
-            raise exc.with_fix(f"{tasks} no compute (that means serverless), which this workspace does not have: "
-                               "give each a job_cluster_key (with job_clusters), a new_cluster or an "
-                               "existing_cluster_id, or enable serverless jobs compute") from None
-        self.state.set(job_id=self.job_id)
-        self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
-
-    def _start_stream(self) -> None:
-        continuous = (self.plan.job.get("continuous") or {})
-        if continuous and continuous.get("pause_status", "UNPAUSED") == "UNPAUSED":
-            self.run_id = self._find_continuous_run()
-        else:
-            self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
-        self.state.set(job_run_id=self.run_id)
-        self._follow(until_running=True)
-
-    def _find_continuous_run(self) -> int:
-        """An unpaused continuous job starts its own run; find it (within start.timeout)."""
-        def active() -> Optional[int]:
-            found = self.ws.active_runs(self.job_id)
-            return found[0] if found else None
-        try:
-            return self.poller.until(active, self.plan.start_timeout, what=f"continuous job {self.job_id} to start a run")
-        except Deadline:
-            raise StepFailed(Outcome(False, f"the continuous job started no run within "
-                                     f"{format_duration(self.plan.start_timeout)}")) from None
-
-    def _run_batch(self, purpose: str) -> None:
-        self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, f"batch-{purpose}"))
-        self.state.set(job_run_id=self.run_id)
-        run = self._follow(until_running=False)
-        if not run.succeeded:
-            raise failures.RunEnded("the batch run did not succeed: " + failures.failure_details(self.ws, run), self.run_url)
-
-    def _follow(self, until_running: bool) -> Run:
-        """Poll the job's run, logging each state change with its elapsed time.
-
-        QUEUED/PENDING may last ``start.timeout``; a batch run that got going is then followed
-        until it ends, bounded by the job's own ``timeout_seconds``.
-        """
-        start = self.clock()
-        seen: list[str] = []
-        limit = self.plan.start_timeout
-        total = limit if until_running else limit + self.job_timeout()
-
-        def pending_too_long() -> StepFailed:
-            return StepFailed(Outcome(False, f"the run was still {seen[-1] if seen else 'not started'} after "
-                                      f"{format_duration(limit)} (start.timeout)",
-                                      "RUNNING" if until_running else "a finished run",
-                                      seen[-1] if seen else "", self.run_url))
-
-        def attempt() -> Optional[Run]:
-            run = self.ws.get_run(self.run_id)
-            if not self.run_url:
-                self.run_url = run.url
-                self.recorder.run_url = self.run_url
-                self.state.set(run_url=self.run_url)
-                self.log(f"  run {self.run_id}: {self.run_url}")
-            line = run.line()
-            if not seen or seen[-1] != line:
-                seen.append(line)
-                self.log(f"  run {self.run_id} {line} (after {format_duration(self.clock() - start)})")
-            if run.terminal:
-                if until_running:
-                    raise failures.RunEnded("the run ended before it was RUNNING: "
-                                        + failures.failure_details(self.ws, run), self.run_url)
-                return run
-            if until_running and run.running:
-                return run
-            if run.waiting and self.clock() - start > limit:
-                raise pending_too_long()
-            return None
-
-        what = f"run {self.run_id} to be RUNNING" if until_running else f"batch run {self.run_id} to finish"
-        try:
-            return self.poller.until(attempt, total, what=what, last=lambda: seen[-1] if seen else "")
-        except Deadline:
-            if until_running:
-                raise pending_too_long() from None
-            raise StepFailed(Outcome(False, f"the batch run did not finish within {format_duration(total)}",
-                                     "a finished run", seen[-1] if seen else "", self.run_url)) from None
-
-    def job_timeout(self) -> int:
-        return int(self.plan.job.get("timeout_seconds") or dead_man_seconds(self.plan))
-
-    def _watch(self, force: bool = False) -> None:
-        """Raise RunEnded at once if the streaming run is no longer RUNNING (at most 1 call/s)."""
-        now = self.poller.clock()
-        if not force and now - self._last_watch < 1.0:
-            return
-        self._last_watch = now
-        run = self.ws.get_run(self.run_id)
-        if not run.running:
-            raise failures.RunEnded("the streaming run left RUNNING: " + failures.failure_details(self.ws, run), run.url)

@@ -1,7 +1,7 @@
 """The plan's steps as one list, built once: what the runner announces, runs and reports.
 
 Each ``Entry`` says which report phase and log fold it belongs to, what it does (deploy,
-create the scratch namespace, create the job, start it, run the batch job, or a plan step),
+create the scratch namespace, create the job or pipeline, start it, run the batch job, or a plan step),
 when it runs (``stage``: the main flow, which the first failure stops; ``after``, each step
 even when one before it failed; ``teardown``, inside cleanup once the job's run has ended)
 and whether it is skipped on purpose (iterations past ``--iterations N``). The announcement (every entry is recorded up
@@ -41,15 +41,17 @@ def build(plan: Plan, iterations: Optional[int] = None) -> list[Entry]:
     if plan.scratch:
         entries.append(Entry("setup", "setup", f"create scratch schema {plan.scratch.full_name}", SCRATCH))
     entries += [Entry("setup", "setup", s.name, STEP, s) for s in plan.before]
-    entries.append(Entry("setup", "setup", "create job", CREATE))
-    entries.append(Entry("setup", "setup", "start job (wait for RUNNING)" if plan.mode == "stream" else "run job", START))
+    what = plan.under_test
+    run = "run job" if what == "job" else "run pipeline update"
+    entries.append(Entry("setup", "setup", f"create {what}", CREATE))
+    entries.append(Entry("setup", "setup", (f"start {what} (wait for RUNNING)" if plan.mode == "stream" else run), START))
     entries += [Entry("setup", "setup", s.name, STEP, s, watch=True) for s in plan.setup]
     for it in plan.iterations:
         skipped = f"not run (--iterations {iterations})" if iterations is not None and it.number > iterations else ""
         phase, section = phase_of(plan, it), f"iteration {it.number}: {it.name}"
         entries += [Entry(phase, section, s.name, STEP, s, watch=True, skipped=skipped) for s in it.produce]
         if plan.mode == "batch":
-            entries.append(Entry(phase, section, "run job", BATCH, skipped=skipped))
+            entries.append(Entry(phase, section, run, BATCH, skipped=skipped))
         entries += [Entry(phase, section, s.name, STEP, s, watch=True, skipped=skipped) for s in it.validate]
     entries += [Entry("cleanup", "after", s.name, STEP, s, stage=AFTER) for s in plan.after]
     entries += [Entry("cleanup", "teardown", s.name, STEP, s, stage=TEARDOWN) for s in plan.teardown]

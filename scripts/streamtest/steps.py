@@ -1,4 +1,4 @@
-"""Running one plan step: notebook, sql, upload or sleep, with ``within`` retries.
+"""Running one plan step: notebook, sql, upload, sleep or expectation, with ``within`` retries.
 
 A step returns an ``Outcome``; it raises only when the stream watch (``watch``) says the
 job's run died, or the workspace cannot be used. One-time runs and statements are put in the
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from streamtest import expect, failures, identity
+from streamtest.databricks.pipelines import expectation_counts, expectations_seen
 from streamtest.databricks.statements import Statement
 from streamtest.databricks.workspace import NoCompute, Workspace
 from streamtest.durations import format_duration
@@ -22,6 +23,10 @@ from streamtest.transfer import upload
 
 DEFAULT_NOTEBOOK_TIMEOUT = 1800.0
 DEFAULT_SQL_TIMEOUT = 600.0
+
+
+class StepFailed(Exception):
+    """A step did not pass; the flow stops and goes to ``after`` and cleanup."""
 
 
 @dataclass
@@ -52,7 +57,7 @@ class StepRunner:
         if step.kind == "upload":
             count = upload(self.ws, step.source, step.to)
             return Outcome(True, f"uploaded {count} file(s) to {step.to}")
-        attempt = self._sql if step.kind == "sql" else self._notebook
+        attempt = {"sql": self._sql, "expectation": self._expectation}.get(step.kind, self._notebook)
         if step.within is None:
             return attempt(step, watch)
         return self._eventually(step, attempt, watch)
@@ -123,6 +128,32 @@ class StepRunner:
         finally:
             self.state.discard("statements", statement_id)
 
+    # -- expectation --------------------------------------------------------------------
+    def _expectation(self, step: Step, watch) -> Outcome:
+        """The pipeline's event log: passed and failed records of one expectation, summed over
+        the flow_progress events of this run's updates (``pipeline_updates`` in the state)."""
+        wanted = ", ".join(f"{key} {expect.show(value)}" for key, value in step.counts.items())
+        pipeline_id = self.state.get("pipeline_id")
+        if not pipeline_id:
+            return Outcome(False, "no pipeline yet: an expectation step reads the event log of the pipeline "
+                           "under test (put it after the pipeline starts)", wanted, "no pipeline", final=True)
+        updates = set(self.state.get("pipeline_updates") or [])
+        events = list(self.ws.pipeline_events(pipeline_id))
+        counts = expectation_counts(events, step.dataset, step.expectation, updates)
+        link = self.state.get("run_url") or ""
+        if not counts.events:
+            known = expectations_seen(events, updates)
+            return Outcome(False, f"the event log reports no expectation '{step.expectation}' on dataset "
+                           f"'{step.dataset}'" + (f"; it reports: {', '.join(known[:10])}" if known else
+                                                  " (no expectation metrics yet)"),
+                           wanted, "not reported", link)
+        seen = f"passed {counts.passed}, failed {counts.failed} (over {counts.events} flow_progress event(s))"
+        bad = [f"{key} {getattr(counts, key)} (wanted {expect.show(value)})" for key, value in step.counts.items()
+               if not expect.matches(getattr(counts, key), value)]
+        if bad:
+            return Outcome(False, f"expectation {step.dataset}.{step.expectation}: " + "; ".join(bad), wanted, seen, link)
+        return Outcome(True, f"expectation {step.dataset}.{step.expectation}: {seen}", wanted, seen, link)
+
     # -- notebook -----------------------------------------------------------------------
     def _notebook(self, step: Step, watch) -> Outcome:
         wanted = expect.show(step.expect) if step.expect is not expect.UNSET else ""
@@ -164,3 +195,4 @@ class StepRunner:
         verdict = expect.notebook(output.result if output else None, step.expect)
         return Outcome(verdict.ok, verdict.message or f"exit value {verdict.seen}", verdict.expected,
                        verdict.seen, run.url)
+

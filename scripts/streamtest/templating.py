@@ -1,5 +1,5 @@
 """Plan templating: exactly ``${var.X}``, ``${env.X}``, ``${env.X:-default}``, ``${run.id}``,
-``${iteration.number}``, ``${iteration.name}``, ``${scratch.catalog}``, ``${scratch.schema}``,
+``${iteration.number}``, ``${iteration.name}``, ``${scratch.catalog}``, ``${scratch.schema}``, ``${scratch.schema_name}``,
 ``${scratch.volume.NAME}``, and ``$$`` for a literal ``$``.
 
 Nothing else is evaluated: no expressions, no nesting, no shell. A ``$`` that starts none of
@@ -87,7 +87,8 @@ def _resolve(expr: str, ctx: Context) -> str:
 
 
 def _scratch(expr: str, scratch: Optional[Mapping[str, str]]) -> str:
-    """``scratch.catalog``, ``scratch.schema`` (catalog.schema) or ``scratch.volume.NAME``
+    """``scratch.catalog``, ``scratch.schema`` (catalog.schema), ``scratch.schema_name`` (the
+    schema's own name, as a pipeline's ``schema`` takes it) or ``scratch.volume.NAME``
     (its /Volumes path), each only for what the plan's ``scratch:`` section declares."""
     if scratch is None:
         raise TemplateError(f"${{{expr}}} cannot be used in vars: or scratch: (the scratch namespace is named "
@@ -101,7 +102,8 @@ def _scratch(expr: str, scratch: Optional[Mapping[str, str]]) -> str:
         listed = ", ".join(volumes) if volumes else "none"
         raise TemplateError(f"${{{expr}}}: '{expr[len('scratch.volume.'):]}' is not in scratch.volumes "
                             f"(declared: {listed})")
-    raise TemplateError(f"unknown reference ${{{expr}}}: use scratch.catalog, scratch.schema or scratch.volume.NAME")
+    raise TemplateError(f"unknown reference ${{{expr}}}: use scratch.catalog, scratch.schema, "
+                        "scratch.schema_name or scratch.volume.NAME")
 
 
 def resolve_vars(raw: Mapping[str, str], ctx: Context) -> tuple[dict[str, str], dict[str, str]]:

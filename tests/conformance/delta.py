@@ -61,6 +61,10 @@ target = DeltaTable.forName(spark, "dev.conf_delta.customers")
 updates = spark.createDataFrame([(4, "DAN", "Kyiv"), (5, "eve", "Oslo")], "id INT, name STRING, city STRING")
 (target.alias("t").merge(updates.alias("s"), "t.id = s.id")
  .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+# The table API's maintenance calls resolve the table again by its name.
+target.vacuum(0)
+api_detail = target.detail().first()
+api_history = [r.operation for r in target.history(1).collect()]
 
 # COMMAND ----------
 
@@ -70,5 +74,8 @@ spark.createDataFrame([
     ("as_of_rows", str(as_of)),
     ("detail_format", detail.format),
     ("detail_name", detail.name),
+    ("detail_name_as_written", str(detail.name == "dev.conf_delta.customers")),  # no internal name
+    ("api_detail_format", api_detail.format),
+    ("api_history", ",".join(api_history)),
     ("changes", ",".join(r._change_type for r in changes)),
 ], "key STRING, value STRING").write.saveAsTable("facts")

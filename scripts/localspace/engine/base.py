@@ -88,8 +88,68 @@ class Engine(abc.ABC):
     def close(self) -> None:
         """Stop everything still running; called once when the server stops."""
 
+    # Lakeflow Declarative Pipelines: None when this engine runs them, else the one line
+    # the pipelines room answers a start_update with.
+    pipelines_refusal: Optional[str] = (
+        'localspace does not emulate Lakeflow Declarative Pipelines on the python engine (see README '
+        '"What each engine does"); start localspace with --engine spark')
+
+    def start_pipeline(self, task: "PipelineUpdateTask") -> "PipelineHandle":
+        """Start one pipeline update in the background and return at once."""
+        raise NotImplementedError(self.pipelines_refusal)
+
 
 # How an engine finds notebook source in the emulator's workspace store: given a workspace
 # path (with or without the /Workspace prefix), return the notebook's source text, or raise
 # KeyError when there is no notebook there.
 NotebookReader = Callable[[str], str]
+
+
+# -- Lakeflow Declarative Pipelines (the pipelines room) ---------------------------------------
+
+@dataclass
+class PipelineSource:
+    """One source file of a pipeline: a workspace notebook (source format) or file."""
+
+    path: str                        # workspace path, without /Workspace
+    language: str                    # PYTHON | SQL
+    text: str
+
+
+@dataclass
+class PipelineUpdateTask:
+    """What the pipelines room asks an engine to run: one update of one pipeline."""
+
+    pipeline_id: str
+    update_id: str
+    catalog: str                     # where the pipeline's tables go (catalog.schema)
+    schema: str
+    sources: list[PipelineSource]
+    configuration: dict[str, str]    # readable with spark.conf.get in the pipeline's code
+    continuous: bool                 # keep processing new data until stopped
+    full_refresh: bool               # clear tables and checkpoints first
+    storage: str                     # dbfs: folder for checkpoints (the spec's ``storage``)
+    # emit(event_type, message, level="INFO", details=None, error=None, **origin): one event-log entry
+    emit: Callable[..., None] = print
+    # set_state(state): the update moves on (RESETTING, SETTING_UP_TABLES, RUNNING)
+    set_state: Callable[[str], None] = print
+    # tables(names): the full names of the tables the pipeline defines (dropped with it)
+    tables: Callable[[list[str]], None] = print
+
+
+@dataclass
+class PipelineResult:
+    state: str                       # COMPLETED | FAILED | CANCELED
+    error: Optional[str] = None      # the user's exception, one line
+
+
+class PipelineHandle(abc.ABC):
+    """A running update. ``stop`` returns at once; the update ends within seconds."""
+
+    @abc.abstractmethod
+    def result(self, timeout: float) -> Optional[PipelineResult]:
+        """Wait up to ``timeout`` seconds; None while the update still runs."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop every flow; result becomes CANCELED (unless it already ended)."""

@@ -91,6 +91,9 @@ class SparkEngine(LocalEngine):
         for key, value in catalog_conf(self.paths).items():
             session.conf.set(key, value)
             self.spark.conf.set(key, value)
+        # The new session is this thread's active one in the JVM: a catalog is looked up in the
+        # active session's conf, and a thread that never had one would not find it.
+        session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
         if catalog:
             session.catalog.setCurrentCatalog(catalog.lower())
         if schema:
@@ -138,6 +141,15 @@ class SparkEngine(LocalEngine):
         """When each streaming query's batches ran: {name: [(began, writing, committed), ...]}
         (spark_writes.py)."""
         return self._batches.batches()
+
+    # -- Lakeflow Declarative Pipelines (the pipelines room; spark_pipeline.py runs them) --
+    pipelines_refusal = None
+
+    def start_pipeline(self, task):
+        from .dbutils import DBUtils
+        from .spark_pipeline import SparkPipelineUpdate
+        return SparkPipelineUpdate(task, self._session(task.catalog, task.schema), self.paths,
+                                   {"dbutils": DBUtils(self.paths, {}, self.secrets)})
 
     def close(self) -> None:
         if self._closed:

@@ -61,6 +61,9 @@ SPARK_CONF = {
     # Tiny tables on 2 cores: one task per Delta log snapshot instead of 50.
     "spark.databricks.delta.snapshotPartitions": "1",
     "spark.databricks.delta.writeChecksumFile.enabled": "false",  # one file less per commit
+    # VACUUM records VACUUM START/END in the table's history, as on Databricks (Delta docs,
+    # "Remove unused data files with vacuum": audit information).
+    "spark.databricks.delta.vacuum.logging.enabled": "true",
     # An idle stream with the default trigger looks for new data again after this delay.
     # Spark's 10 ms makes six idle streams burn a third of a core here (0.02 at 500 ms:
     # benchmarks/idle_streams.py); 500 ms is the interval Databricks documents for streams

@@ -1,13 +1,11 @@
 """HTTP side of the jobs room (/api/2.0, 2.1 and 2.2 jobs/*): parse, call the model, render."""
 from __future__ import annotations
 
-import base64
-import binascii
-
 from localspace.errors import InvalidParameterValue
+from localspace.faults import run_faults
 from localspace.jobs.models import JobsModel, TaskRun
 from localspace.jobs.settings import single_task
-from localspace.web import Request
+from localspace.web import Request, page_offset as _offset, page_token as _token
 
 MAX_OUTPUT = 5 * 1024 * 1024
 MULTI_TASK_OUTPUT = ("Retrieving the output of runs with multiple tasks is not supported. Please retrieve "
@@ -65,11 +63,11 @@ class JobsResponses:
             req.field("job_id", int, required=True), idempotency_token=req.field("idempotency_token"),
             job_parameters=_str_map(req.field("job_parameters", dict), "job_parameters"),
             notebook_params=_str_map(req.field("notebook_params", dict), "notebook_params"),
-            faults=_run_faults(req))
+            faults=run_faults(req.faults, "Run failed (injected by localspace)."))
         return {"run_id": run.run_id, "number_in_job": run.run_id}
 
     def submit(self, req: Request) -> dict:
-        run = self.model.submit(req.json(), faults=_run_faults(req))
+        run = self.model.submit(req.json(), faults=run_faults(req.faults, "Run failed (injected by localspace)."))
         return {"run_id": run.run_id}
 
     def get_run(self, req: Request) -> dict:
@@ -139,16 +137,6 @@ def _task_as_run(task: TaskRun, base: str) -> dict:
     return out
 
 
-def _run_faults(req: Request) -> dict:
-    faults = {}
-    for rule in req.faults:
-        if rule.kind == "fail_run":
-            faults["fail_run"] = rule.message or "Run failed (injected by localspace)."
-        elif rule.kind == "stuck_pending":
-            faults["stuck_pending"] = True
-    return faults
-
-
 def _str_map(value, name: str):
     if value is not None and not all(isinstance(v, str) for v in value.values()):
         raise InvalidParameterValue(f"{name} must map names to strings.")
@@ -165,18 +153,3 @@ def _page(key: str, items: list, start: int, limit: int) -> dict:
     if start > 0:
         out["prev_page_token"] = _token(max(0, start - limit))
     return out
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(token: str) -> int:
-    try:
-        kind, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind == "offset":
-            return max(0, int(number))
-    except (ValueError, binascii.Error):
-        pass
-    raise InvalidParameterValue("Invalid page_token.")
-

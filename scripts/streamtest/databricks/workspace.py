@@ -15,6 +15,7 @@ from urllib.parse import quote
 from streamtest.client import ApiError, HttpClient
 from streamtest.databricks import paths
 from streamtest.databricks.jobs import Job, parse_job
+from streamtest.databricks.pipelines import PipelineInfo, Update, parse_pipeline, parse_update
 from streamtest.databricks.runs import Run, RunOutput, parse_output, parse_run
 from streamtest.databricks.statements import Statement, parse_statement
 from streamtest.databricks.unity import Schema, Volume, parse_schema, parse_volume
@@ -22,6 +23,7 @@ from streamtest.identity import TAG_RUN
 from streamtest.localfiles import JUPYTER
 
 JOBS = "/api/2.2/jobs"
+PIPELINES = "/api/2.0/pipelines"
 UC = "/api/2.1/unity-catalog"
 # OAuth (used by auth.py): where the token endpoint is discovered, and its documented default
 OIDC_DISCOVERY = "/oidc/.well-known/oauth-authorization-server"
@@ -192,6 +194,105 @@ class Workspace:
         except ApiError as exc:
             if not is_gone(exc) and exc.error_code != "INVALID_STATE":
                 raise
+
+    # -- declarative pipelines (https://docs.databricks.com/api/workspace/pipelines) --------
+    def create_pipeline(self, settings: dict, run_id: str) -> str:
+        """pipelines/create without ever creating two: after an ambiguous failure, or a name
+        conflict from a retry whose first attempt landed, look for this run's pipeline first."""
+        def created() -> Optional[dict]:
+            found = self.find_pipeline(settings["name"], run_id)
+            return None if found is None else {"pipeline_id": found}
+
+        try:
+            body = self.client.call("POST", PIPELINES, json=settings, idempotent=False, recover=created)
+        except ApiError as exc:
+            if exc.status != 409 and "ALREADY_EXISTS" not in exc.error_code and "CONFLICT" not in exc.error_code:
+                raise
+            found = created()
+            if found is None:
+                raise
+            body = found
+        return str(body["pipeline_id"])
+
+    def find_pipeline(self, name: str, run_id: str) -> Optional[str]:
+        """The pipeline this run created under ``name`` (its streamtest-run tag says so)."""
+        for listed in self.list_pipelines(name=name):
+            if listed.name == name:
+                info = self.get_pipeline(listed.pipeline_id)
+                if info is not None and info.tags.get(TAG_RUN) == run_id:
+                    return info.pipeline_id
+        return None
+
+    def list_pipelines(self, name: Optional[str] = None) -> Iterator[PipelineInfo]:
+        """Every pipeline (``name``: the ``name LIKE`` filter, so only that name), page by page.
+        List entries carry no tags: ``get_pipeline`` has them."""
+        params: dict = {"max_results": 100}
+        if name:
+            params["filter"] = "name LIKE '" + name.replace("'", "''") + "'"
+        while True:
+            page = self.client.call("GET", PIPELINES, params=params)
+            yield from (parse_pipeline(p) for p in page.get("statuses") or [])
+            token = page.get("next_page_token")
+            if not token:
+                return
+            params["page_token"] = token
+
+    def get_pipeline(self, pipeline_id: str) -> Optional[PipelineInfo]:
+        found = self._get_or_none(f"{PIPELINES}/{quote(pipeline_id, safe='')}")
+        return None if found is None else parse_pipeline(found)
+
+    def start_update(self, pipeline_id: str, full_refresh: bool) -> str:
+        """Start an update; one already active (a continuous pipeline starts its own, or a
+        retry whose first attempt landed) is taken instead of a second."""
+        def active() -> Optional[dict]:
+            info = self.get_pipeline(pipeline_id)
+            for update_id, state in (info.latest if info else ()):
+                if state not in ("COMPLETED", "FAILED", "CANCELED"):
+                    return {"update_id": update_id}
+            return None
+
+        try:
+            body = self.client.call("POST", f"{PIPELINES}/{quote(pipeline_id, safe='')}/updates",
+                                    json={"full_refresh": full_refresh}, idempotent=False, recover=active)
+        except ApiError as exc:
+            if exc.status not in (400, 409) or is_gone(exc):
+                raise
+            found = active()   # "an active update exists": that one is ours
+            if found is None:
+                raise
+            body = found
+        return str(body["update_id"])
+
+    def get_update(self, pipeline_id: str, update_id: str) -> Update:
+        return parse_update(self.client.call(
+            "GET", f"{PIPELINES}/{quote(pipeline_id, safe='')}/updates/{quote(update_id, safe='')}"), self.host)
+
+    def stop_pipeline(self, pipeline_id: str) -> bool:
+        """Stop its active update (a no-op when there is none); False when the pipeline is gone."""
+        return _unless_gone(lambda: self.client.call("POST", f"{PIPELINES}/{quote(pipeline_id, safe='')}/stop"))
+
+    def delete_pipeline(self, pipeline_id: str) -> bool:
+        """Delete it and (the default ``cascade``) its tables; False when it was already gone."""
+        return _unless_gone(lambda: self.client.call("DELETE", f"{PIPELINES}/{quote(pipeline_id, safe='')}"))
+
+    def pipeline_events(self, pipeline_id: str, level: str = "") -> Iterator[dict]:
+        """The event log, newest first, page by page (``level``: only ERROR, WARN, ...). Each
+        event once, by its ``id``: a running pipeline adds events between two pages, and a
+        page that starts where the last one ended by position would repeat some."""
+        params: dict = {"max_results": 100}
+        if level:
+            params["filter"] = f"level='{level}'"
+        seen: set = set()
+        while True:
+            page = self.client.call("GET", f"{PIPELINES}/{quote(pipeline_id, safe='')}/events", params=params)
+            for event in page.get("events") or []:
+                if event.get("id") is None or event["id"] not in seen:
+                    seen.add(event.get("id"))
+                    yield event
+            token = page.get("next_page_token")
+            if not token:
+                return
+            params = {"page_token": token}   # a page token may not be sent with a filter
 
     # -- workspace -------------------------------------------------------------------------
     def mkdirs(self, path: str) -> None:

@@ -145,8 +145,10 @@ class BundleReader:
         return value_of
 
     # -- the resource --------------------------------------------------------------------
-    def resolve(self, resource: str, wanted_target: str, resource_at: tuple, target_at: tuple) -> Optional[Resolved]:
-        """``resource_at``/``target_at``: where the plan names them, for problems about them."""
+    def resolve(self, resource: str, wanted_target: str, resource_at: tuple, target_at: tuple,
+                kind: str = "job") -> Optional[Resolved]:
+        """``resource_at``/``target_at``: where the plan names them, for problems about them;
+        ``kind``: "job" (resources.jobs) or "pipeline" (resources.pipelines)."""
         if not self.config.read():
             return None
         bundle = self.config.data.get("bundle") or {}
@@ -175,30 +177,36 @@ class BundleReader:
         }, lambda n: variable(n))
         variable = self.variables(target)
 
-        jobs = (self.config.data.get("resources") or {}).get("jobs") or {}
-        base = ("resources", "jobs", resource)
+        group = f"{kind}s"
+        jobs = (self.config.data.get("resources") or {}).get(group) or {}
+        base = ("resources", group, resource)
         if resource not in jobs:
-            pipelines = (self.config.data.get("resources") or {}).get("pipelines") or {}
-            extra = " (it is a pipeline: pipeline: is not supported yet)" if resource in pipelines else ""
+            other = "pipeline" if kind == "job" else "job"
+            elsewhere = (self.config.data.get("resources") or {}).get(f"{other}s") or {}
+            extra = f" (it is a {other}: use {other}: {{bundle: ...}})" if resource in elsewhere else ""
             hint = difflib.get_close_matches(resource, list(jobs), n=1)
-            self.problems.append(Problem(*resource_at, f"job.resource: the bundle defines no job '{resource}'{extra}"
-                                         + (f" (did you mean '{hint[0]}'?)" if hint else
-                                            f"; its jobs: {', '.join(jobs) or 'none'}")))
+            self.problems.append(Problem(*resource_at, f"{kind}.resource: the bundle defines no {kind} '{resource}'"
+                                         f"{extra}" + (f" (did you mean '{hint[0]}'?)" if hint else
+                                                       f"; its {group}: {', '.join(jobs) or 'none'}")))
             return None
         raw = jobs[resource]
         if not isinstance(raw, dict):
-            self.problem(base, f"resources.jobs.{resource} must be a mapping of job settings")
+            self.problem(base, f"resources.{group}.{resource} must be a mapping of {kind} settings")
             return None
         settings = self._substitute(raw, base)
         for key in NOT_JOB_SETTINGS:
             settings.pop(key, None)
-        if "run_as" in self.config.data and "run_as" not in settings:
+        if "run_as" in self.config.data and "run_as" not in settings and kind == "job":
             # the bundle's (or target's) run_as applies to every job it defines
             settings["run_as"] = self._substitute(self.config.data["run_as"], ("run_as",))
         where = {p[len(base):]: w for p, w in self.config.located.items() if p[:len(base)] == base}
         synced = read_sync(self.config, self._substitute)
-        self._paths(settings, base, files, synced)
-        self._mode(settings, base, resource)
+        if kind == "job":
+            self._paths(settings, base, files, synced)
+            self._mode(settings, base, resource)
+        else:
+            self._library_paths(settings, base, files, synced)
+            self._pipeline_mode(settings, resource)
         variables = self.config.data.get("variables")
         declared = tuple(variables) if isinstance(variables, dict) else ()
         if synced is None or not synced.files:
@@ -262,16 +270,8 @@ class BundleReader:
                 if value.startswith("/") or "://" in value or source == "GIT" or settings.get("git_source"):
                     continue
                 at = base + _task_path(settings, task) + tuple(field_path)
-                written_in = Path(self.where(at)[0]).resolve().parent
-                local = Path(os.path.normpath(written_in / value))
-                if not local.is_file():
-                    self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
-                                     f"{written_in}, the folder of the file that holds them)")
-                    continue
-                if not local.is_relative_to(root) or (synced is not None and not synced.holds(local)):
-                    self.problem(at, f"{key} '{value}': {local} is not among the files the bundle syncs (sync.paths, "
-                                     f"sync.exclude and .gitignore decide; the sync root is {root}), so the deployed "
-                                     "job would not find it")
+                local = self._local(value, value, at, key, "is_file", synced)
+                if local is None:
                     continue
                 rel = local.relative_to(root).as_posix()
                 name, language = deployed_as(local, rel, local.read_bytes())
@@ -296,6 +296,67 @@ class BundleReader:
                                  f"dependency '{dependency}' is a local build artifact; streamtest does not build or "
                                  "upload bundle artifacts (give a workspace or volume path)")
 
+    def _library_paths(self, settings: dict, base: tuple, files: str, synced: Optional[SyncSet]) -> None:
+        """A pipeline's relative ``libraries`` paths (notebook, file; a glob's include), resolved
+        against the file that holds them and re-rooted under ``files`` as the tooling syncs them."""
+        root = synced.root if synced is not None else self.root.resolve()
+        for index, library in enumerate(settings.get("libraries") or []):
+            for kind, key in (("notebook", "path"), ("file", "path"), ("glob", "include")):
+                holder = library.get(kind) if isinstance(library, dict) else None
+                if not isinstance(holder, dict) or not isinstance(holder.get(key), str):
+                    continue
+                value = holder[key]
+                if value.startswith("/") or "://" in value:
+                    continue
+                at = base + ("libraries", index, kind, key)
+                local = self._local(value, value.rstrip("*").rstrip("/"), at, key, "exists", synced)
+                if local is None:
+                    continue
+                rel = local.relative_to(root).as_posix()
+                if local.is_dir():
+                    holder[key] = f"{files}/{rel}/**" if value.endswith("*") else f"{files}/{rel}"
+                    continue
+                name, language = deployed_as(local, rel, local.read_bytes())
+                holder[key] = f"{files}/{name if kind == 'notebook' else rel}"
+
+    def _local(self, value: str, relative: str, at: tuple, key: str, test: str,
+               synced: Optional[SyncSet]) -> Optional[Path]:
+        """``relative`` resolved against the YAML file that holds it (at ``at``); None, with the
+        problem reported, when ``Path.<test>()`` is false or the bundle does not sync it (the
+        deployed job or pipeline would not find it)."""
+        written_in = Path(self.where(at)[0]).resolve().parent
+        local = Path(os.path.normpath(written_in / relative))
+        if not getattr(local, test)():
+            self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
+                             f"{written_in}, the folder of the file that holds them)")
+            return None
+        root = synced.root if synced is not None else self.root.resolve()
+        held = synced is None or any(path == local or path.is_relative_to(local) for path, _ in synced.files)
+        if not local.is_relative_to(root) or not held:
+            self.problem(at, f"{key} '{value}': {local} is not among the files the bundle syncs (sync.paths, "
+                             f"sync.exclude and .gitignore decide; the sync root is {root}), so the deployed "
+                             "resource would not find it")
+            return None
+        return local
+
+    def _name_prefix(self, presets: dict, dev: bool) -> str:
+        """``presets.name_prefix``, else development mode's ``[dev <short_name>] ``."""
+        if "name_prefix" in presets:
+            return self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
+        if dev:
+            return self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
+        return ""
+
+    def _pipeline_mode(self, settings: dict, resource: str) -> None:
+        """Development mode for a pipeline (deployment-modes): ``development: true`` and the name
+        prefix; then this run's own name, as for a job."""
+        dev = self.config.data.get("mode") == "development"
+        presets = self.config.data.get("presets") or {}
+        if dev:
+            settings.setdefault("development", True)
+        prefix = self._name_prefix(presets, dev)
+        settings["name"] = f"{prefix}{settings.get('name') or resource}-{self.run_id}"
+
     def _mode(self, settings: dict, base: tuple, resource: str) -> None:
         """Development mode and presets, as deployment-modes documents them."""
         mode = self.config.data.get("mode")
@@ -314,12 +375,7 @@ class BundleReader:
                     for key in ("new_cluster", "job_cluster_key", "environment_key"):
                         task.pop(key, None)
                     task["existing_cluster_id"] = cluster
-        if "name_prefix" in presets:
-            prefix = self._substitute(presets["name_prefix"], ("presets", "name_prefix"))
-        elif dev:
-            prefix = self._substitute("[dev ${workspace.current_user.short_name}] ", ("mode",))
-        else:
-            prefix = ""
+        prefix = self._name_prefix(presets, dev)
         tags = settings.get("tags") or {}
         tags = dict(tags) if isinstance(tags, dict) else tags
         if isinstance(tags, dict):
@@ -345,10 +401,11 @@ class BundleReader:
 
 def read_bundle(file: Path, resource: str, target: str, *, problems: list[Problem], overrides: Mapping[str, str],
                 env: Mapping[str, str], workspace: Optional[Callable[[], Any]], run_root: str, run_id: str,
-                resource_at: tuple[str, int], target_at: tuple[str, int]) -> Optional[Resolved]:
-    """Resolve ``resources.jobs.<resource>`` of the bundle at ``file`` for ``target`` ('' = its default)."""
+                resource_at: tuple[str, int], target_at: tuple[str, int], kind: str = "job") -> Optional[Resolved]:
+    """Resolve ``resources.jobs.<resource>`` (``kind`` "pipeline": ``resources.pipelines``) of the
+    bundle at ``file`` for ``target`` ('' = its default)."""
     reader = BundleReader(file, problems, overrides, env, workspace, run_root, run_id)
-    return reader.resolve(resource, target, resource_at, target_at)
+    return reader.resolve(resource, target, resource_at, target_at, kind)
 
 
 def _tasks(settings: dict) -> list[dict]:

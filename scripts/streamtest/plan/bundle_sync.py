@@ -37,9 +37,6 @@ class SyncSet:
     root: Path                                  # the sync root, deployed as ${workspace.file_path}
     files: list = field(default_factory=list)   # (local file, posix path under root), sorted
 
-    def holds(self, local: Path) -> bool:
-        return any(path == local for path, _ in self.files)
-
 
 def glob_regex(pattern: str, anchored: bool) -> re.Pattern:
     """A glob as a regex over posix paths relative to its base folder. ``*`` and ``?`` stay in

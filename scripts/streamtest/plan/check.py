@@ -8,6 +8,7 @@ the full list in one run. Nothing here touches the network.
 from __future__ import annotations
 
 import difflib
+import posixpath
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,18 +16,20 @@ from streamtest import expect, templating
 from streamtest.databricks import paths
 from streamtest.databricks.paths import UPLOAD_TARGETS
 from streamtest.durations import DurationError, format_duration, parse_duration
-from streamtest.plan import expected_file, jobsettings, model
+from streamtest.plan import expected_file, jobsettings, model, pipelinesettings
 from streamtest.plan.source import Locations, Problem, load_file
 from streamtest.localfiles import deployed_as, local_files
 
-TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "scratch", "job", "start", "compute", "before",
+TOP_KEYS = ("version", "name", "mode", "vars", "deploy", "scratch", "job", "pipeline", "start", "compute", "before",
             "setup", "iterations", "after", "teardown", "cleanup")
 STEP_KEYS = {
     "notebook": ("parameters", "expect", "within", "timeout"),
     "sql": ("expect", "rows", "within", "timeout"),
     "upload": ("to",),
     "sleep": (),
+    "expectation": ("within",),
 }
+EXPECTATION_KEYS = ("dataset", "name", "passed", "failed")
 def _is(path: Path, test: str) -> bool:
     """``path.is_dir()`` / ``is_file()`` / ``exists()``, False for a name the system refuses
     (too long, a NUL byte) instead of an OSError."""
@@ -140,7 +143,11 @@ class Checker:
         if not isinstance(raw, dict):
             self.problem(root, "a plan must be a YAML mapping (version, job, iterations, ...)")
             return None
-        self.keys(raw, root, TOP_KEYS, "the plan", required=("job",))
+        self.keys(raw, root, TOP_KEYS, "the plan")
+        if "job" in raw and "pipeline" in raw:
+            self.problem(root, "the plan has both 'job' and 'pipeline': give exactly one (what it tests)")
+        elif "job" not in raw and "pipeline" not in raw:
+            self.problem(root, "the plan needs 'job' (a job under test) or 'pipeline' (a declarative pipeline under test)")
         scratch = self.scratch(raw["scratch"]) if "scratch" in raw else None
         # a scratch section with a problem is reported once, not again at every ${scratch.*}
         self.ctx.scratch = scratch.references() if scratch else (_Unresolved() if "scratch" in raw else {})
@@ -152,14 +159,29 @@ class Checker:
         if mode not in ("stream", "batch"):
             self.problem(("mode",), f"mode must be stream or batch, not '{mode}'")
 
-        if isinstance(raw.get("job"), dict) and "bundle" in raw["job"]:
-            job, deploy = self.bundle_job(raw["job"], raw.get("deploy"), bundle_loader)
+        job, pipeline = {}, {}
+        kind = "pipeline" if "pipeline" in raw and "job" not in raw else "job"
+        if isinstance(raw.get(kind), dict) and "bundle" in raw[kind]:
+            settings, deploy = self.bundle_job(raw[kind], raw.get("deploy"), bundle_loader, kind)
         else:
             deploy = self.deploy(raw.get("deploy"))
-            job = self.job(raw.get("job"), name, job_file_loader)
+            settings = self.job(raw.get(kind), name, job_file_loader, kind)
+        if kind == "pipeline":
+            pipeline = self.pipeline_settings(settings, name, deploy) if settings else {}
+            if pipeline:
+                # continuous defaults to false (a triggered pipeline), as pipelines/create's does
+                implied = "stream" if pipeline.get("continuous") else "batch"
+                if "mode" in raw and mode != implied:
+                    self.problem(("mode",), f"mode: {mode} contradicts pipeline.continuous: "
+                                 f"{str(bool(pipeline.get('continuous'))).lower()} (a continuous pipeline is tested "
+                                 "in stream mode, a triggered one in batch mode); leave mode out")
+                mode = implied
+        else:
+            job = settings
         start = self.mapping(raw.get("start"), ("start",), "start")
-        self.keys(start, ("start",), ("timeout",), "start")
+        self.keys(start, ("start",), ("timeout", "full_refresh") if kind == "pipeline" else ("timeout",), "start")
         start_timeout = self.duration(start.get("timeout", "15m"), ("start", "timeout"), "start.timeout")
+        full_refresh = self.boolean(start.get("full_refresh"), ("start", "full_refresh"), "start.full_refresh", False)
 
         compute_raw = self.mapping(raw.get("compute"), ("compute",), "compute")
         self.keys(compute_raw, ("compute",), ("warehouse_id", "cluster_id", "new_cluster"), "compute")
@@ -184,7 +206,8 @@ class Checker:
                           vars=dict(self.ctx.vars), job=job, deploy=deploy,
                           start_timeout=start_timeout or 0.0, compute=compute, before=before,
                           setup=setup, iterations=iterations, after=after, cleanup=cleanup,
-                          scratch=scratch, teardown=teardown, job_from=self.job_from)
+                          scratch=scratch, teardown=teardown, job_from=self.job_from, pipeline=pipeline,
+                          full_refresh=full_refresh)
         self.cross_checks(plan)
         return plan
 
@@ -245,23 +268,98 @@ class Checker:
             return ""
         return value.lower()
 
-    def job(self, raw, plan_name: str, job_file_loader) -> dict:
-        path = ("job",)
+    def job(self, raw, plan_name: str, job_file_loader, kind: str = "job") -> dict:
+        """``job:`` / ``pipeline:`` as written or ``{file: NAME}``, templated; a job's settings
+        are checked here, a pipeline's by ``pipeline_settings`` (which needs the deploy)."""
+        path = (kind,)
         if raw is None:
             return {}
         if isinstance(raw, dict) and set(raw) == {"file"}:
-            name = self.text(raw["file"], path + ("file",), "job.file")
-            loaded = job_file_loader(name, path + ("file",), self) if name else None
+            name = self.text(raw["file"], path + ("file",), f"{kind}.file")
+            loaded = job_file_loader(name, path + ("file",), self, kind) if name else None
             if loaded is None:
                 return {}
             raw = loaded
         if not isinstance(raw, dict):
-            self.problem(path, f"job must be a mapping of job settings, not {_kind(raw)}")
+            what = "job settings" if kind == "job" else "pipeline settings (the pipelines/create body)"
+            self.problem(path, f"{kind} must be a mapping of {what}, not {_kind(raw)}")
             return {}
-        job = self.render(raw, path)
-        if "file" in job:
-            self.problem(path + ("file",), "job: {file: ...} cannot be mixed with other job settings")
-        return self.job_settings(job, plan_name)
+        settings = self.render(raw, path)
+        if "file" in settings:
+            self.problem(path + ("file",), f"{kind}: {{file: ...}} cannot be mixed with other {kind} settings")
+        return self.job_settings(settings, plan_name) if kind == "job" else settings
+
+    def pipeline_settings(self, pipeline: dict, plan_name: str, deploy: Optional[model.Deploy]) -> dict:
+        """Check a pipelines/create body however it was written (in the plan, a file, a
+        bundle). A library path that is not absolute names a file of the deploy: it becomes
+        ``deploy.to/PATH``, as the workspace stores it."""
+        path = ("pipeline",)
+        self.keys(pipeline, path, pipelinesettings.PIPELINE_SETTINGS, "pipeline settings")
+        libraries = pipeline.get("libraries")
+        if not isinstance(libraries, list) or not libraries:
+            self.problem(path, "pipeline needs a non-empty 'libraries' list (its source: notebook, file or glob)")
+        else:
+            for index, library in enumerate(libraries):
+                at = path + ("libraries", index)
+                if not isinstance(library, dict) or len(library) != 1:
+                    self.problem(at, "each library is one of " + ", ".join(pipelinesettings.LIBRARY)
+                                 + " (e.g. {notebook: {path: ...}})")
+                    continue
+                self.keys(library, at, pipelinesettings.LIBRARY, "a library")
+                (kind, value), = library.items()
+                key = pipelinesettings.LIBRARY_PATH.get(kind)
+                if key is None:
+                    continue
+                if not isinstance(value, dict) or not isinstance(value.get(key), str) or not value.get(key):
+                    self.problem(at + (kind,), f"a {kind} library needs {{{key}: ...}}")
+                    continue
+                self.keys(value, at + (kind,), (key,), f"a {kind} library")
+                if not value[key].startswith("/"):
+                    if not deploy:
+                        self.problem(at + (kind, key), f"{kind} {key} '{value[key]}' is relative: give an absolute "
+                                     "workspace path, or a deploy section it is relative to")
+                        continue
+                    value[key] = posixpath.join(deploy.to.rstrip("/"), value[key])
+        for index, cluster in enumerate(pipeline.get("clusters") or [] if isinstance(pipeline.get("clusters"), list) else []):
+            if isinstance(cluster, dict):
+                self.keys(cluster, path + ("clusters", index), pipelinesettings.CLUSTER, "a pipeline cluster")
+        if pipeline.get("schema") and pipeline.get("target"):
+            self.problem(path + ("target",), "pipeline: give schema or target (its older name), not both")
+        for key in ("schema", "target"):
+            if isinstance(pipeline.get(key), str) and "." in pipeline[key]:
+                self.problem(path + (key,), f"pipeline.{key} '{pipeline[key]}' names a catalog too: give the "
+                             "schema's own name (with scratch: ${scratch.schema_name}) and the catalog in "
+                             "pipeline.catalog")
+        for key, allowed in (("edition", pipelinesettings.EDITIONS), ("channel", pipelinesettings.CHANNELS)):
+            value = pipeline.get(key)
+            if value is not None and str(value).upper() not in allowed:
+                hint = difflib.get_close_matches(str(value).upper(), list(allowed), n=1)
+                self.problem(path + (key,), f"pipeline.{key} must be one of {', '.join(allowed)}, not {value!r}"
+                             + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+        for key in ("continuous", "development", "serverless", "photon"):
+            if key in pipeline:
+                pipeline[key] = self.boolean(pipeline[key], path + (key,), f"pipeline.{key}", False)
+        if "configuration" in pipeline:
+            pipeline["configuration"] = self.string_map(pipeline["configuration"], path + ("configuration",),
+                                                        "pipeline.configuration")
+        self.user_tags(pipeline, "pipeline")
+        if "name" not in pipeline:
+            pipeline["name"] = f"{plan_name}-{self.ctx.run_id}"
+        elif not isinstance(pipeline["name"], str) or not pipeline["name"]:
+            self.problem(path + ("name",), "pipeline.name must be a non-empty string")
+        return pipeline
+
+    def user_tags(self, settings: dict, kind: str) -> None:
+        """The plan's own tags: a mapping, few enough for streamtest's 3, none of streamtest's."""
+        path = (kind,)
+        tags = settings.get("tags", {})
+        if not isinstance(tags, dict):
+            self.problem(path + ("tags",), f"{kind}.tags must be a mapping")
+        elif len(tags) > MAX_USER_TAGS:
+            self.problem(path + ("tags",), f"{kind}.tags has {len(tags)} tags; at most {MAX_USER_TAGS} "
+                         "(streamtest adds 3 of Databricks' 25)")
+        elif any(str(k).startswith("streamtest") for k in tags):
+            self.problem(path + ("tags",), f"{kind}.tags must not set streamtest* tags; streamtest sets them")
 
     def job_settings(self, job: dict, plan_name: str) -> dict:
         """Check JobSettings however they were written (in the plan, a job file, a bundle)."""
@@ -280,14 +378,7 @@ class Checker:
                 if isinstance(notebook, dict):
                     self.keys(notebook, path + ("tasks", index, "notebook_task"),
                               jobsettings.NOTEBOOK_TASK, "notebook_task")
-        tags = job.get("tags", {})
-        if not isinstance(tags, dict):
-            self.problem(path + ("tags",), "job.tags must be a mapping")
-        elif len(tags) > MAX_USER_TAGS:
-            self.problem(path + ("tags",), f"job.tags has {len(tags)} tags; at most {MAX_USER_TAGS} "
-                         "(streamtest adds 3 of Databricks' 25)")
-        elif any(str(k).startswith("streamtest") for k in tags):
-            self.problem(path + ("tags",), "job.tags must not set streamtest* tags; streamtest sets them")
+        self.user_tags(job, "job")
         timeout = job.get("timeout_seconds")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0):
             self.problem(path + ("timeout_seconds",), "job.timeout_seconds must be a whole number of seconds")
@@ -297,18 +388,19 @@ class Checker:
             self.problem(path + ("name",), "job.name must be a non-empty string")
         return job
 
-    def bundle_job(self, raw: dict, deploy_raw, bundle_loader) -> tuple[dict, Optional[model.Deploy]]:
-        """``job: {bundle, resource, target}``: the bundle's own ``${...}`` is resolved by
+    def bundle_job(self, raw: dict, deploy_raw, bundle_loader, kind: str = "job") -> tuple[dict, Optional[model.Deploy]]:
+        """``job|pipeline: {bundle, resource, target}``: the bundle's own ``${...}`` is resolved by
         ``plan.bundle`` (never by plan templating); the plan's ``deploy`` may only say where
-        this run's copy of the bundle's files goes (``to``, the run's ``workspace.root_path``)."""
-        path = ("job",)
-        self.keys(raw, path, ("bundle", "resource", "target", "variables"), "job (from a bundle)",
+        this run's copy of the bundle's files goes (``to``, the run's ``workspace.root_path``).
+        A pipeline's settings are returned unchecked (``pipeline_settings`` checks them)."""
+        path = (kind,)
+        self.keys(raw, path, ("bundle", "resource", "target", "variables"), f"{kind} (from a bundle)",
                   required=("bundle", "resource"))
         # the plan's values for bundle variables (as a CI script's --var), in plan templating:
         # how a run's ${scratch.schema} reaches the bundle's ${var.schema}
-        variables = self.string_map(raw.get("variables"), path + ("variables",), "job.variables")
+        variables = self.string_map(raw.get("variables"), path + ("variables",), f"{kind}.variables")
         deploy = self.mapping(deploy_raw, ("deploy",), "deploy")
-        self.keys(deploy, ("deploy",), ("to",), "deploy (with job.bundle the bundle's files are deployed)")
+        self.keys(deploy, ("deploy",), ("to",), f"deploy (with {kind}.bundle the bundle's files are deployed)")
         to = self.text(deploy.get("to", "/Workspace/Shared/streamtest/${run.id}"), ("deploy", "to"), "deploy.to")
         if not to.startswith("/"):
             self.problem(("deploy", "to"), f"deploy.to must be an absolute workspace path, not '{to}'")
@@ -316,26 +408,26 @@ class Checker:
             self.problem(("deploy", "to"), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
         if "bundle" not in raw or "resource" not in raw or bundle_loader is None:
             return {}, None
-        name = self.text(raw["bundle"], path + ("bundle",), "job.bundle")
-        resource = self.text(raw["resource"], path + ("resource",), "job.resource")
-        target = self.text(raw.get("target"), path + ("target",), "job.target", required=False)
+        name = self.text(raw["bundle"], path + ("bundle",), f"{kind}.bundle")
+        resource = self.text(raw["resource"], path + ("resource",), f"{kind}.resource")
+        target = self.text(raw.get("target"), path + ("target",), f"{kind}.target", required=False)
         bundle_file = self.file.parent / name
         if bundle_file.is_dir():
             bundle_file = bundle_file / "databricks.yml"
         if not bundle_file.is_file():
-            self.problem(path + ("bundle",), f"job.bundle: no file {bundle_file}")
+            self.problem(path + ("bundle",), f"{kind}.bundle: no file {bundle_file}")
             return {}, None
         resolved = bundle_loader(bundle_file, resource, target, self, to, variables,
-                                 self.loc.of(path + ("resource",)), self.loc.of(path + ("target",)))
+                                 self.loc.of(path + ("resource",)), self.loc.of(path + ("target",)), kind)
         if resolved is None:
             return {}, None
         for name in variables:
             if name not in resolved.declared:
-                self.problem(path + ("variables", name), f"job.variables: the bundle declares no variable '{name}' "
+                self.problem(path + ("variables", name), f"{kind}.variables: the bundle declares no variable '{name}' "
                              f"(it declares: {', '.join(resolved.declared) or 'none'})")
         self.loc.graft(path, Locations(str(bundle_file), resolved.where))
         self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
-        job = self.job_settings(resolved.settings, resource)
+        job = self.job_settings(resolved.settings, resource) if kind == "job" else resolved.settings
         if resolved.sync is None:
             return job, None
         # a step's notebook anywhere under the run's file_path must be one this deploy makes
@@ -436,12 +528,32 @@ class Checker:
                                  + ", ".join(UPLOAD_TARGETS))
         elif kind == "sleep":
             step.seconds = self.duration(raw[kind], value_path, "sleep", ctx) or 0.0
+        elif kind == "expectation":
+            self.expectation(step, self.render(raw[kind], value_path, ctx), value_path)
         for key in ("within", "timeout"):
             if key in raw and key in STEP_KEYS[kind]:
                 setattr(step, key, self.duration(raw[key], path + (key,), key, ctx))
         step.name = (self.text(raw["name"], path + ("name",), "step name", ctx)
                      if "name" in raw else default_name(step))
         return step
+
+    def expectation(self, step: model.Step, value, path) -> None:
+        """``expectation: {dataset, name, passed, failed}``: counts of the pipeline's event log,
+        each a whole number or a comparison such as {">=": 5}; at least one of them."""
+        if not isinstance(value, dict):
+            self.problem(path, f"expectation must be a mapping {{dataset, name, passed, failed}}, not {_kind(value)}")
+            return
+        self.keys(value, path, EXPECTATION_KEYS, "expectation", required=("dataset", "name"))
+        step.dataset = self.text(value.get("dataset"), path + ("dataset",), "expectation.dataset") \
+            if "dataset" in value else ""
+        step.expectation = self.text(value.get("name"), path + ("name",), "expectation.name") if "name" in value else ""
+        for key in ("passed", "failed"):
+            if key in value:
+                count = self.row_count(value[key], path + (key,), f"expectation.{key}")
+                if count is not model.UNSET:
+                    step.counts[key] = count
+        if not any(key in value for key in ("passed", "failed")):
+            self.problem(path, "expectation needs 'passed' or 'failed' (a count, or a comparison such as {\">=\": 5})")
 
     def expected_rows(self, value: dict, path) -> Any:
         """``{file, ordered, tolerance}``: rows read from a file beside the plan, checked now."""
@@ -491,13 +603,13 @@ class Checker:
             return value
         return value
 
-    def row_count(self, value, path):
+    def row_count(self, value, path, what: str = "rows"):
         if isinstance(value, dict):
             self.sql_expect(value, path)
             return value
         number = expect.number(value)
         if number is None or number < 0 or number != int(number):
-            self.problem(path, f"rows must be a whole number or a comparison such as {{\">=\": 1}}, not {value!r}")
+            self.problem(path, f"{what} must be a whole number or a comparison such as {{\">=\": 1}}, not {value!r}")
             return model.UNSET
         return int(number)
 
@@ -517,6 +629,11 @@ class Checker:
         return inside
 
     def cross_checks(self, plan: model.Plan) -> None:
+        if not plan.pipeline:
+            for step in (s for s in plan.all_steps() if s.kind == "expectation"):
+                file, line = step.where.rsplit(":", 1)
+                self.problems.append(Problem(file, int(line), "an expectation step reads a pipeline's event log: "
+                                             "it needs a 'pipeline' section"))
         if any(s.kind == "sql" for s in plan.all_steps()) and not plan.compute.warehouse_id:
             first = next(s for s in plan.all_steps() if s.kind == "sql")
             file, line = first.where.rsplit(":", 1)
@@ -540,6 +657,12 @@ class Checker:
             notebook = (task.get("notebook_task") or {}) if isinstance(task, dict) else {}
             if isinstance(notebook, dict) and isinstance(notebook.get("notebook_path"), str):
                 wanted.append((notebook["notebook_path"], ("job", "tasks", index, "notebook_task", "notebook_path"), None))
+        libraries = plan.pipeline.get("libraries")
+        for index, library in enumerate(libraries if isinstance(libraries, list) else []):
+            for kind in ("notebook", "file"):
+                value = (library.get(kind) or {}) if isinstance(library, dict) else {}
+                if isinstance(value, dict) and isinstance(value.get("path"), str):
+                    wanted.append((value["path"], ("pipeline", "libraries", index, kind, "path"), None))
         scope = paths.workspace_relative((plan.deploy.scope or target).rstrip("/"))
         for notebook, at, step in wanted:
             relative = paths.workspace_relative(notebook.rstrip("/"))
@@ -550,8 +673,9 @@ class Checker:
                 names = sorted(m[len(target) + 1:] for m in made)
                 hint = difflib.get_close_matches(relative[len(base) + 1:] if relative.startswith(base + "/")
                                                  else relative, names, n=1)
-                message = (f"notebook {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
-                           f"notebook" + (f" (did you mean {target}/{hint[0]}?)" if hint else
+                what = "file" if at and at[0] == "pipeline" and at[3] == "file" else "notebook"
+                message = (f"{what} {notebook} is under deploy.to but {plan.deploy.source.name}/ deploys no such "
+                           f"{what}" + (f" (did you mean {target}/{hint[0]}?)" if hint else
                                           f"; it deploys: {', '.join(names[:8]) or 'nothing'}"))
                 if step is not None:
                     file, line = step.where.rsplit(":", 1)
@@ -579,6 +703,9 @@ def default_name(step: model.Step) -> str:
         return f"sql {text[:60]}{'...' if len(text) > 60 else ''}"
     if step.kind == "upload":
         return f"upload {step.source.name if step.source else ''} to {step.to}"
+    if step.kind == "expectation":
+        wanted = ", ".join(f"{k} {expect.show(v)}" for k, v in step.counts.items())
+        return f"expectation {step.dataset}.{step.expectation}: {wanted}"
     return f"sleep {format_duration(step.seconds)}"
 
 
@@ -599,17 +726,17 @@ def _scalar_text(value) -> str:
     return str(value)
 
 
-def load_job_file(name: str, path, checker: Checker):
-    """Read ``job: {file: NAME}`` relative to the plan; its lines are reported in its own file."""
+def load_job_file(name: str, path, checker: Checker, kind: str = "job"):
+    """Read ``job|pipeline: {file: NAME}`` relative to the plan; its lines are reported in its own file."""
     job_path = checker.file.parent / name
     if not _is(job_path, "is_file"):
-        checker.problem(path, f"job.file: no file {job_path}")
+        checker.problem(path, f"{kind}.file: no file {job_path}")
         return None
-    if not checker.confined(job_path, path, "job.file"):
+    if not checker.confined(job_path, path, f"{kind}.file"):
         return None
-    data, locations = load_file(job_path, "the job file", checker.problems)
+    data, locations = load_file(job_path, f"the {kind} file", checker.problems)
     if locations is not None:
-        checker.loc.graft(("job",), locations)
+        checker.loc.graft((kind,), locations)
     return data
 
 
@@ -617,10 +744,11 @@ def bundle_loader(overrides, env, workspace):
     """The reader ``Checker.bundle_job`` calls, holding what only the command line knows."""
     from streamtest.plan.bundle import read_bundle
 
-    def load(bundle_file, resource, target, checker: Checker, run_root, variables, resource_at, target_at):
-        # --var on the command line wins over the plan's job.variables, as over everything else
+    def load(bundle_file, resource, target, checker: Checker, run_root, variables, resource_at, target_at,
+             kind="job"):
+        # --var on the command line wins over the plan's variables for the bundle, as over everything else
         return read_bundle(bundle_file, resource, target, problems=checker.problems,
                            overrides={**variables, **overrides}, env=env,
                            workspace=workspace, run_root=run_root, run_id=checker.ctx.run_id,
-                           resource_at=resource_at, target_at=target_at)
+                           resource_at=resource_at, target_at=target_at, kind=kind)
     return load

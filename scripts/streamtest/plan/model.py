@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 UNSET = object()  # "no expectation given" (None would mean "expect SQL NULL")
 
-KINDS = ("notebook", "sql", "upload", "sleep")
+KINDS = ("notebook", "sql", "upload", "sleep", "expectation")
 
 
 @dataclass
@@ -27,6 +27,9 @@ class Step:
     seconds: float = 0.0          # kind sleep
     expect: Any = UNSET           # notebook exit value or sql expectation
     rows: Any = UNSET             # kind sql: int or {op: int}
+    dataset: str = ""             # kind expectation: the pipeline's dataset
+    expectation: str = ""         # kind expectation: the expectation's name
+    counts: dict = field(default_factory=dict)  # kind expectation: {passed|failed: int or {op: int}}
     within: Optional[float] = None  # retry until it passes, up to this many seconds
     timeout: Optional[float] = None  # one attempt's limit (notebook run, sql statement)
 
@@ -83,7 +86,7 @@ class Scratch:
 
     def references(self) -> dict:
         """What ``${scratch.*}`` resolves to (templating.Context.scratch)."""
-        return {"scratch.catalog": self.catalog, "scratch.schema": self.full_name,
+        return {"scratch.catalog": self.catalog, "scratch.schema": self.full_name, "scratch.schema_name": self.schema,
                 **{f"scratch.volume.{v}": self.volume_path(v) for v in self.volumes}}
 
 
@@ -101,7 +104,7 @@ class Plan:
     mode: str                     # stream | batch
     run_id: str
     vars: dict
-    job: dict                     # JobSettings for jobs/create (without streamtest's tags)
+    job: dict                     # JobSettings for jobs/create (without streamtest's tags); {} for a pipeline
     deploy: Optional[Deploy] = None
     start_timeout: float = 900.0
     compute: Compute = field(default_factory=Compute)
@@ -112,7 +115,14 @@ class Plan:
     cleanup: CleanupPolicy = field(default_factory=CleanupPolicy)
     scratch: Optional[Scratch] = None
     teardown: list[Step] = field(default_factory=list)  # after the job's run ended, before the drop
-    job_from: dict = field(default_factory=dict)  # {bundle, resource, target} when the job came from a bundle
+    job_from: dict = field(default_factory=dict)  # {bundle, resource, target} when the job/pipeline came from a bundle
+    pipeline: dict = field(default_factory=dict)  # the pipelines/create body instead of a job (without tags)
+    full_refresh: bool = False    # start.full_refresh: every update of the pipeline resets its tables
+
+    @property
+    def under_test(self) -> str:
+        """What the plan tests: "pipeline" (a declarative pipeline) or "job"."""
+        return "pipeline" if self.pipeline else "job"
 
     @property
     def base_dir(self) -> Path:
@@ -129,7 +139,9 @@ def describe(plan: Plan) -> dict:
     """The resolved plan as plain data for ``streamtest check`` (unset fields left out)."""
     def step(s: Step) -> dict:
         out: dict = {"name": s.name, s.kind: {"notebook": s.notebook, "sql": s.sql, "sleep": s.seconds,
-                                              "upload": str(s.source)}[s.kind]}
+                                              "upload": str(s.source),
+                                              "expectation": {"dataset": s.dataset, "name": s.expectation,
+                                                              **s.counts}}[s.kind]}
         if s.kind == "upload":
             out["to"] = s.to
         if s.parameters:
@@ -155,8 +167,12 @@ def describe(plan: Plan) -> dict:
                           "volumes": {v: plan.scratch.volume_path(v) for v in plan.scratch.volumes}}
     if plan.job_from:
         out["job_from"] = dict(plan.job_from)
-    out["job"] = plan.job
-    out["start"] = {"timeout": plan.start_timeout}
+    if plan.pipeline:
+        out["pipeline"] = plan.pipeline
+        out["start"] = {"timeout": plan.start_timeout, "full_refresh": plan.full_refresh}
+    else:
+        out["job"] = plan.job
+        out["start"] = {"timeout": plan.start_timeout}
     out["compute"] = {"warehouse_id": plan.compute.warehouse_id, "cluster_id": plan.compute.cluster_id}
     if plan.compute.new_cluster:
         out["compute"]["new_cluster"] = plan.compute.new_cluster

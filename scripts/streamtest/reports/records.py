@@ -31,6 +31,7 @@ class Recorder:
     clock: Callable[[], float] = time.time
     results: list[StepResult] = field(default_factory=list)
     run_url: str = ""
+    run_label: str = "Job run"    # what run_url is the page of ("Pipeline update" for a pipeline)
     started: float = field(default_factory=time.time)
 
     def expect(self, phase: str, name: str) -> StepResult:

@@ -54,7 +54,7 @@ def render(recorder: Recorder, suite_name: str, duration: float) -> str:
     lines = [f"## streamtest: {suite_name} {ICONS.get(verdict, verdict)}", "",
              f"Total time {format_duration(duration)}."]
     if recorder.run_url:
-        lines[-1] += f" Job run: [{recorder.run_url}]({recorder.run_url})"
+        lines[-1] += f" {recorder.run_label}: [{recorder.run_url}]({recorder.run_url})"
     for r in recorder.failures():
         text = explained(_first_line(r.message), r.expected, r.last_seen)
         link = f" ([run]({r.link}))" if r.link else ""

@@ -15,6 +15,7 @@ public class DatabricksExtensions implements Function1<SparkSessionExtensions, B
   public BoxedUnit apply(SparkSessionExtensions extensions) {
     extensions.injectParser((session, parser) -> new DatabricksParser(session, parser));
     extensions.injectResolutionRule(session -> new UnityViews.Reads());
+    extensions.injectResolutionRule(session -> new DetailNames());
     extensions.injectTableFunction(ReadFiles.description());
     return BoxedUnit.UNIT;
   }

@@ -295,8 +295,19 @@ public class DatabricksParser implements ParserInterface {
     return delegate.parseExpression(sqlText);
   }
 
+  /**
+   * A table name as Spark's older APIs take it (at most database.table). Delta's table
+   * operations ({@code DeltaTable.forName(...).detail()}, {@code vacuum()}, {@code
+   * restoreToVersion()}) parse the table's Unity Catalog name this way, so {@code
+   * dev.sbit.users} names the session-catalog table behind it (see {@link UnityCatalog}).
+   */
   @Override
   public TableIdentifier parseTableIdentifier(String sqlText) throws ParseException {
+    List<String> names = UnityCatalog.sessionName(
+        scala.jdk.javaapi.CollectionConverters.asJava(delegate.parseMultipartIdentifier(sqlText)));
+    if (names != null) {
+      return new TableIdentifier(names.get(2), Option.apply(names.get(1)), Option.apply(names.get(0)));
+    }
     return delegate.parseTableIdentifier(sqlText);
   }
 

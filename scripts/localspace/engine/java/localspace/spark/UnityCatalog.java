@@ -30,6 +30,7 @@ import org.apache.spark.sql.connector.catalog.TableChange;
 import org.apache.spark.sql.connector.catalog.TableInfo;
 import org.apache.spark.sql.connector.catalog.TableWritePrivilege;
 import org.apache.spark.sql.connector.catalog.V1Table;
+import org.apache.spark.sql.delta.catalog.DeltaTableV2;
 import org.apache.spark.sql.connector.expressions.Transform;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
@@ -118,6 +119,28 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
     return Identifier.of(ns, ident.name());
   }
 
+  /**
+   * {@code [spark_catalog, c__s, t]} for a name {@code [c, s, t]} whose catalog is a Unity
+   * Catalog one, else null (names of other catalogs, or of other lengths, are not ours).
+   */
+  static List<String> sessionName(List<String> parts) {
+    if (parts.size() != 3) {
+      return null;
+    }
+    var catalogs = SparkSession.active().sessionState().catalogManager();
+    if (!catalogs.isCatalogRegistered(parts.get(0)) || !(catalogs.catalog(parts.get(0)) instanceof UnityCatalog)) {
+      return null;
+    }
+    UnityCatalog catalog = (UnityCatalog) catalogs.catalog(parts.get(0));
+    try {
+      Identifier inner = catalog.inner(Identifier.of(new String[] {parts.get(1)}, parts.get(2)));
+      return List.of(org.apache.spark.sql.connector.catalog.CatalogManager.SESSION_CATALOG_NAME(),
+          inner.namespace()[0], inner.name());
+    } catch (NoSuchNamespaceException e) {
+      return null;
+    }
+  }
+
   /** The session-catalog identifier behind {@code ident}, for {@link UnityViews}. */
   Identifier sessionIdentifier(Identifier ident) throws NoSuchNamespaceException {
     return inner(ident);
@@ -168,7 +191,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public Table loadTable(Identifier ident) throws NoSuchTableException {
     try {
-      return notAView(ident, tables().loadTable(innerOrMissing(ident)));
+      return presented(ident, tables().loadTable(innerOrMissing(ident)));
     } catch (NoSuchTableException e) {
       throw missing(ident);
     }
@@ -177,31 +200,50 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   @Override
   public Table loadTable(Identifier ident, Set<TableWritePrivilege> privileges) throws NoSuchTableException {
     try {
-      return notAView(ident, tables().loadTable(innerOrMissing(ident), privileges));
+      return presented(ident, tables().loadTable(innerOrMissing(ident), privileges));
     } catch (NoSuchTableException e) {
       throw missing(ident);
     }
   }
 
   /**
-   * A view is not a table of this catalog: Spark reads a view only from its session catalog,
-   * where {@link UnityViews} points the name once this says the table is missing.
+   * The table as this catalog shows it. A view is not a table here: Spark reads a view only
+   * from its session catalog, where {@link UnityViews} points the name once this says the
+   * table is missing. A Delta table carries its Unity Catalog name, which Delta shows and
+   * which {@code DeltaTable.forName(...).detail()/history()/optimize()} resolve again.
    */
-  private Table notAView(Identifier ident, Table table) throws NoSuchTableException {
+  private Table presented(Identifier ident, Table table) throws NoSuchTableException {
     if (table instanceof V1Table && ((V1Table) table).v1Table().tableType() == CatalogTableType.VIEW()) {
       throw missing(ident);
+    }
+    if (table instanceof DeltaTableV2) {
+      DeltaTableV2 delta = (DeltaTableV2) table;
+      return delta.copy(delta.spark(), delta.path(), delta.catalogTable(),
+          scala.Option.empty(), delta.timeTravelOpt(), delta.options());
     }
     return table;
   }
 
+  private String qualifiedName(Identifier ident) {
+    StringBuilder out = new StringBuilder();
+    for (String part : qualified(ident.namespace())) {
+      out.append(quoted(part)).append('.');
+    }
+    return out.append(quoted(ident.name())).toString();
+  }
+
+  private static String quoted(String part) {
+    return part.matches("[A-Za-z0-9_]+") ? part : "`" + part.replace("`", "``") + "`";
+  }
+
   @Override
   public Table loadTable(Identifier ident, String version) throws NoSuchTableException {
-    return tables().loadTable(innerOrMissing(ident), version);
+    return presented(ident, tables().loadTable(innerOrMissing(ident), version));
   }
 
   @Override
   public Table loadTable(Identifier ident, long timestamp) throws NoSuchTableException {
-    return tables().loadTable(innerOrMissing(ident), timestamp);
+    return presented(ident, tables().loadTable(innerOrMissing(ident), timestamp));
   }
 
   @Override

@@ -1,0 +1,67 @@
+package localspace.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.parser.ParseException;
+import org.apache.spark.sql.catalyst.plans.logical.DescribeRelation;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.plans.logical.Project;
+import org.apache.spark.sql.catalyst.rules.Rule;
+import org.apache.spark.sql.catalyst.trees.TreeNodeTag;
+import org.apache.spark.sql.classic.SparkSession;
+import org.apache.spark.sql.delta.commands.DescribeDeltaDetailCommand;
+import scala.runtime.AbstractPartialFunction;
+
+/**
+ * {@code DESCRIBE DETAIL dev.sbit.users} answers {@code name = dev.sbit.users}, and {@code
+ * DESCRIBE TABLE EXTENDED} its {@code Name} row the same, as on Databricks. Delta takes the
+ * name from the session-catalog table behind the schema ({@code spark_catalog.dev__sbit.users},
+ * see {@link UnityCatalog}), so this analyzer rule puts a projection over those commands that
+ * names the table by its Unity Catalog name.
+ */
+public final class DetailNames extends Rule<LogicalPlan> {
+  private static final TreeNodeTag<Object> NAMED = new TreeNodeTag<>("localspace.detailNamed");
+  // spark_catalog.dev__sbit.users -> dev.sbit.users (in a SQL string literal \\. is \.)
+  private static final String RENAMED =
+      "regexp_replace(`%1$s`, '^spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1.$2.') AS `%1$s`";
+
+  /** The column of each command that holds a table's name. */
+  private static String nameColumn(LogicalPlan node) {
+    if (node instanceof DescribeDeltaDetailCommand) {
+      return "name";
+    }
+    return node instanceof DescribeRelation ? "data_type" : null;
+  }
+
+  private static NamedExpression renamed(String column) {
+    String expression = String.format(RENAMED, column);
+    try {
+      return (NamedExpression) SparkSession.active().sessionState().sqlParser().parseExpression(expression);
+    } catch (ParseException e) {
+      throw new IllegalStateException("localspace: " + expression + " does not parse", e);
+    }
+  }
+
+  @Override
+  public LogicalPlan apply(LogicalPlan plan) {
+    return plan.resolveOperatorsUp(new AbstractPartialFunction<LogicalPlan, LogicalPlan>() {
+      @Override
+      public boolean isDefinedAt(LogicalPlan node) {
+        return nameColumn(node) != null && node.getTagValue(NAMED).isEmpty();
+      }
+
+      @Override
+      public LogicalPlan apply(LogicalPlan node) {
+        node.setTagValue(NAMED, Boolean.TRUE);
+        String named = nameColumn(node);
+        List<NamedExpression> columns = new ArrayList<>();
+        for (Attribute column : scala.jdk.javaapi.CollectionConverters.asJava(node.output())) {
+          columns.add(column.name().equals(named) ? renamed(named) : column);
+        }
+        return new Project(scala.jdk.javaapi.CollectionConverters.asScala(columns).toList(), node);
+      }
+    });
+  }
+}
