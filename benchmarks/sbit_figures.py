@@ -46,10 +46,12 @@ from localspace.cli import parser as serve_parser  # noqa: E402
 from localspace.server import LocalSpace  # noqa: E402
 
 TOKEN = "dapi-sbit-figures"
+RUN_ID = "figures"                 # the plan's scratch schema is sbit_${run.id}: dev.sbit_figures
+SCHEMA = f"dev.sbit_{RUN_ID}"
 # check name -> (gold table, the silver tables it is computed from: examples/sbit/notebooks/gold.py)
-GOLD = {"gold gym_summary": ("dev.sbit.gym_summary", ("users", "gym_logs")),
-        "gold workout_bpm_summary": ("dev.sbit.workout_bpm_summary", ("users", "heart_rate", "workouts"))}
-LANDING = "/api/2.0/fs/files/Volumes/dev/sbit/landing/"
+GOLD = {"gold gym_summary": (f"{SCHEMA}.gym_summary", ("users", "gym_logs")),
+        "gold workout_bpm_summary": (f"{SCHEMA}.workout_bpm_summary", ("users", "heart_rate", "workouts"))}
+LANDING = f"/api/2.0/fs/files/Volumes/{SCHEMA.replace('.', '/')}/landing/"
 VERDICT = "gold matches payload {}"
 AIM_VERDICT = 1.0   # seconds from gold landed to the payload's verdict (issue 4)
 AIM_DEMO = 120.0    # seconds for the whole demo on a 2-core machine (issue 4)
@@ -133,7 +135,7 @@ def run_streamtest(space: LocalSpace, workdir: Path) -> tuple[int, list[tuple[fl
     env.update(DATABRICKS_HOST=space.url, DATABRICKS_TOKEN=TOKEN, DATABRICKS_CLUSTER_ID=demo.CLUSTER_ID,
                PYTHONPATH=str(harness.SCRIPTS))
     runner = subprocess.Popen(
-        [sys.executable, "-m", "streamtest", "run", "-c", demo.PLAN, "--junit", str(workdir / "junit.xml"),
+        [sys.executable, "-m", "streamtest", "run", "-c", demo.PLAN, "--run-id", RUN_ID, "--junit", str(workdir / "junit.xml"),
          "--summary", str(workdir / "summary.md"), "--state", str(workdir / "state.json")],
         cwd=harness.REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
@@ -188,7 +190,7 @@ def payload_figures(number: int, found: dict, uploads: list[float], until: float
     saw_rows = attempts[-1].end_time / 1000 if attempts else verdict  # the passing run read them
     checks, earliest, latest = {}, [], []
     for name, (table, inputs) in GOLD.items():
-        silver = [t for i in inputs for t in versions.get(f"dev.sbit.{i}", []) if upload < t <= verdict]
+        silver = [t for i in inputs for t in versions.get(f"{SCHEMA}.{i}", []) if upload < t <= verdict]
         ready = max(silver, default=upload)  # the payload's last change of this table's inputs
         changes = [t for t in versions.get(table, []) if t > ready]
         refreshes = [_refresh(gold_batches, gold_times, t) for t in changes]

@@ -32,8 +32,8 @@ RUNNER_CLEANUP = 120.0   # seconds the runner may take to clean up after Ctrl-C
 # workspace with an all-purpose cluster up: localspace starts runs on an existing cluster at
 # once (its engine is that cluster); the pipeline's own job cluster still takes --pending.
 CLUSTER_ID = "localspace-all-purpose"   # localspace's default all-purpose cluster
-# The plan's catalog (var env): on Databricks it exists before the pipeline makes its schema;
-# localspace has only `main` unless told otherwise.
+# The plan's catalog (var env, scratch.catalog): on Databricks it exists before the run makes
+# its scratch schema in it; localspace has only `main` unless told otherwise.
 CATALOG = "dev"
 
 

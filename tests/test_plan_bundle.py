@@ -54,8 +54,9 @@ def test_single_file_default_target(tmp_path):
     params = task["notebook_task"]["base_parameters"]
     assert params == {"catalog": "main", "schema": "sbit_test", "landing": "/Volumes/main/sbit_test/landing",
                       "files": "/Workspace/Shared/streamtest/r1/files/src"}
-    assert plan.deploy.source == BUNDLES / "single" / "src"
-    assert plan.deploy.to == "/Workspace/Shared/streamtest/r1/files/src"
+    assert plan.deploy.source == (BUNDLES / "single").resolve()        # no sync: the bundle's folder, whole
+    assert plan.deploy.to == "/Workspace/Shared/streamtest/r1/files"    # ${workspace.file_path}
+    assert [rel for _, rel in plan.deploy.files] == ["databricks.yml", "src/ingest.py", "streamtest.yml"]
 
 
 def test_other_target_overrides_variables(tmp_path):
@@ -74,7 +75,7 @@ def test_var_beats_environment_beats_target(tmp_path):
 def test_deploy_to_is_the_runs_root_path(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream",
                          extra="deploy:\n  to: /Workspace/Shared/ci/${run.id}\n"))
-    assert plan.deploy.to == "/Workspace/Shared/ci/r1/files/src"
+    assert plan.deploy.to == "/Workspace/Shared/ci/r1/files"
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/ci/r1/files/src/ingest"
 
 
@@ -137,6 +138,7 @@ def test_target_adds_a_task_after_the_others(tmp_path):
 
 @pytest.mark.parametrize("user, display, short", [
     ("jane.doe@example.com", "Jane Doe", "jane_doe"), ("sp-1234", "", "sp_1234"), ("élodie+ci@x.io", "", "élodie_ci"),
+    ("Jane.Doe@example.com", "", "jane_doe"), (".test//test..test@x", "", "test_test_test"),   # lower, runs of _
     ("6f1c2a3b-0000-4000-8000-00000000abcd", "ci-deployer", "ci_deployer")])   # a service principal: its display name
 def test_short_name(user, display, short):
     assert short_name(user, display) == short
@@ -250,7 +252,7 @@ def test_the_only_target_is_the_default(tmp_path):
 def test_jupyter_notebook_path_loses_its_extension(tmp_path):
     plan = load(plan_for(tmp_path, BUNDLES / "jupyter" / "databricks.yml", "explore"))
     assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/explore"
-    assert plan.deploy.source == BUNDLES / "jupyter" / "src"
+    assert ("src/explore.ipynb" in [rel for _, rel in plan.deploy.files])
 
 
 LOOKUP_BUNDLE = """\
@@ -293,8 +295,8 @@ def test_a_lookup_that_finds_nothing_is_a_plan_error(localspace, workspace_env, 
 def test_parallel_runs_deploy_to_their_own_folders(tmp_path):
     plan = plan_for(tmp_path, BUNDLES / "single" / "databricks.yml", "sbit_stream")
     first, second = (load_plan(plan, env={}, run_id=run_id) for run_id in ("run_a", "run_b"))
-    assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files/src"
-    assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files/src"
+    assert first.deploy.to == "/Workspace/Shared/streamtest/run_a/files"
+    assert second.deploy.to == "/Workspace/Shared/streamtest/run_b/files"
     assert first.job["name"] != second.job["name"]
 
 
@@ -312,6 +314,134 @@ def test_development_cluster_id_runs_every_task_on_that_cluster(tmp_path):
     assert job["name"] == "ci j-r1"                   # presets.name_prefix replaces the dev prefix
 
 
+# -- sync: which files are deployed, and where ---------------------------------------------
+NOTEBOOK = "# Databricks notebook source\nprint(1)\n"
+SYNC_JOB = """\
+bundle: {{name: b}}
+{sync}resources:
+  jobs:
+    j:
+      tasks:
+        - task_key: t
+          notebook_task: {{notebook_path: {notebook}}}
+"""
+
+
+def repository(tmp_path: Path, sync: str, notebook: str = "src/run.py") -> Path:
+    """A repository (a folder holding .git) with a shared folder beside the bundle's."""
+    repo = tmp_path / "repo"
+    for rel, text in {"common/lib.py": "X = 1\n", "my_bundle/src/run.py": NOTEBOOK,
+                      "my_bundle/src/scratch.tmp": "draft\n", "my_bundle/data/big.csv": "a\n1\n",
+                      "my_bundle/.gitignore": "*.tmp\n/data/\n", "unrelated/x.txt": "x\n"}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    (repo / ".git").mkdir()
+    bundle = repo / "my_bundle" / "databricks.yml"
+    bundle.write_text(SYNC_JOB.format(sync=sync, notebook=notebook))
+    return bundle
+
+
+def deployed(plan) -> list[str]:
+    return [rel for _, rel in plan.deploy.files]
+
+
+def test_gitignored_files_are_not_deployed(tmp_path):
+    plan = load(plan_for(tmp_path, repository(tmp_path, ""), "j"))
+    assert deployed(plan) == ["databricks.yml", "src/run.py"]     # *.tmp and /data/ are in .gitignore
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/src/run"
+
+
+def test_sync_paths_above_the_bundle_move_the_sync_root(tmp_path):
+    """settings docs ("sync", "paths"): ../common and . deploy as common/ and my_bundle/."""
+    plan = load(plan_for(tmp_path, repository(tmp_path, "sync:\n  paths: [../common, .]\n"), "j"))
+    assert plan.deploy.source == (tmp_path / "repo").resolve()
+    assert deployed(plan) == ["common/lib.py", "my_bundle/databricks.yml", "my_bundle/src/run.py"]
+    assert plan.job["tasks"][0]["notebook_task"]["notebook_path"] == \
+        "/Workspace/Shared/streamtest/r1/files/my_bundle/src/run"
+
+
+def test_sync_include_brings_back_and_exclude_leaves_out(tmp_path):
+    sync = "sync:\n  include: [data/*.csv]\n  exclude: [databricks.yml]\n"
+    plan = load(plan_for(tmp_path, repository(tmp_path, sync), "j"))
+    assert deployed(plan) == ["data/big.csv", "src/run.py"]
+
+
+def test_a_notebook_the_bundle_does_not_sync_is_a_plan_error(tmp_path):
+    bundle = repository(tmp_path, "sync:\n  exclude: [src/]\n")
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan_for(tmp_path, bundle, "j"))
+    assert f"{bundle}:9: notebook_path 'src/run.py'" in str(caught.value)
+    assert "is not among the files the bundle syncs" in str(caught.value)
+
+
+@pytest.mark.parametrize("sync, line, message", [
+    ("sync:\n  paths: [../../elsewhere]\n", 3, "outside"),
+    ("sync:\n  paths: [missing]\n", 3, "no file or folder"),
+    ("sync:\n  include: ['!src/x.py']\n", 3, "negated globs"),
+    ("sync:\n  exlude: [x]\n", 3, "unknown key 'exlude' in sync"),
+])
+def test_sync_problems_are_reported_at_their_line(tmp_path, sync, line, message):
+    bundle = repository(tmp_path, sync)
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan_for(tmp_path, bundle, "j"))
+    assert f"{bundle}:{line}: " in str(caught.value) and message in str(caught.value), str(caught.value)
+
+
+def test_plan_variables_reach_the_bundle_and_var_still_wins(tmp_path):
+    """job.variables: the plan's values (its templating, so ${scratch.schema} too) for bundle
+    variables, as a CI script's --var; a --var on the command line wins over them."""
+    extra = ("scratch: {catalog: main, schema: 's_${run.id}'}\n")
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\njob:\n  bundle: {BUNDLES / 'single' / 'databricks.yml'}\n  resource: sbit_stream\n"
+                    "  variables: {schema: '${scratch.schema}', catalog: plan_catalog}\n" + extra)
+    params = load(plan).job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert (params["schema"], params["catalog"]) == ("main.s_r1", "plan_catalog")
+    params = load(plan, overrides={"catalog": "cli"}).job["tasks"][0]["notebook_task"]["base_parameters"]
+    assert params["catalog"] == "cli"
+
+
+def test_a_plan_variable_the_bundle_does_not_declare_is_a_plan_error(tmp_path):
+    plan = tmp_path / "streamtest.yml"
+    plan.write_text(f"version: 1\njob:\n  bundle: {BUNDLES / 'single' / 'databricks.yml'}\n  resource: sbit_stream\n"
+                    "  variables:\n    shema: x\n")
+    with pytest.raises(PlanInvalid) as caught:
+        load(plan)
+    assert f"{plan}:6: job.variables: the bundle declares no variable 'shema'" in str(caught.value)
+
+
+SBIT = Path(__file__).resolve().parents[1] / "examples" / "sbit"
+
+
+def test_stream_plan_is_the_bundle_plan_with_the_job_written_out():
+    """examples/sbit: streamtest.yml (what ``make demo`` runs) and streamtest-bundle.yml (what
+    test_sbit_e2e runs end to end) differ only in where the job comes from and where its
+    notebooks are deployed: the same job, scratch namespace, checks and expectations."""
+    written = load_plan(SBIT / "streamtest.yml", env={}, run_id="r1")
+    bundled = load_plan(SBIT / "streamtest-bundle.yml", env={}, run_id="r1")
+
+    def checks(plan):
+        steps = plan.setup + [step for it in plan.iterations for step in it.produce + it.validate]
+        return [(s.kind, s.name, s.sql, s.expect, s.within, s.to, s.parameters, s.notebook.rsplit("/", 1)[-1])
+                for s in steps]
+    assert checks(bundled) == checks(written)
+    scratch = [(p.scratch.catalog, p.scratch.schema, p.scratch.volumes) for p in (written, bundled)]
+    assert scratch[0] == scratch[1] == ("dev", "sbit_r1", ("landing", "checkpoints"))
+    assert bundled.job["name"] == written.job["name"] == "sbit-stream-r1"
+    assert bundled.job["job_clusters"] == written.job["job_clusters"]
+    task, written_task = bundled.job["tasks"][0]["notebook_task"], written.job["tasks"][0]["notebook_task"]
+    assert task["base_parameters"] == written_task["base_parameters"]
+    assert task["notebook_path"] == "/Workspace/Shared/streamtest/r1/files/notebooks/run"
+    assert written_task["notebook_path"] == "/Workspace/Shared/streamtest/r1/run"
+
+
+def test_the_repositorys_gitignore_applies_and_negation_re_includes(tmp_path):
+    bundle = repository(tmp_path, "")
+    (tmp_path / "repo" / ".gitignore").write_text("*.log\n!keep.log\n")        # above the bundle's folder
+    for name in ("src/debug.log", "src/keep.log"):
+        (bundle.parent / name).write_text("x\n")
+    assert deployed(load(plan_for(tmp_path, bundle, "j"))) == ["databricks.yml", "src/keep.log", "src/run.py"]
+
+
 # -- a pipeline from a bundle ---------------------------------------------------------------
 def test_pipeline_from_a_bundle(tmp_path):
     """resources.pipelines: the library path relative to the YAML file re-rooted under the run's
@@ -326,7 +456,8 @@ def test_pipeline_from_a_bundle(tmp_path):
     assert pipeline["catalog"] == "test_catalog" and pipeline["schema"] == "sbit_test"
     assert pipeline["libraries"] == [{"notebook": {"path": "/Workspace/Shared/streamtest/r1/files/src/sbit_dlt"}}]
     assert pipeline["configuration"] == {"landing": "/Volumes/test_catalog/sbit_test/landing"}
-    assert loaded.deploy.source == BUNDLES / "pipeline" / "src"
+    assert loaded.deploy.source == (BUNDLES / "pipeline").resolve()     # the sync root: the bundle's folder
+    assert "src/sbit_dlt.py" in [rel for _, rel in loaded.deploy.files]
 
 
 def test_pipeline_resource_named_as_a_job(tmp_path, capsys):

@@ -91,7 +91,7 @@ def test_bundle_job_runs_and_is_cleaned_up(localspace, workspace_env, tmp_path, 
     assert all(case.is_passed for cases in result.junit.values() for case in cases.values())
     assert result.junit["cleanup"]["a Jupyter notebook of the bundle runs too"].is_passed
     assert result.state["job_name"] == "[dev localspace_user] fixture-stream-e2e_bundle"
-    assert result.state["deployed"]["path"] == "/Workspace/Shared/streamtest/e2e_bundle/files/notebooks"
+    assert result.state["deployed"]["path"] == "/Workspace/Shared/streamtest/e2e_bundle/files"   # the sync root
     created = [r for r in localspace.request_log if r[1].endswith("/jobs/create")]
     assert len(created) == 1
     assert ("GET", "/api/2.0/preview/scim/v2/Me", 200) in localspace.request_log

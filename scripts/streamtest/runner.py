@@ -126,7 +126,7 @@ class Runner:
             if entry.action == schedule.WARM:
                 result.message = self._warm_compute()
             elif entry.action == schedule.DEPLOY:
-                count = deploy(self.ws, self.plan.deploy.source, self.plan.deploy.to, self.state, self.log)
+                count = deploy(self.ws, self.plan.deploy.files, self.plan.deploy.to, self.state, self.log)
                 result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
             elif entry.action == schedule.SCRATCH:
                 result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log)

@@ -15,8 +15,9 @@ from streamtest.databricks.workspace import Workspace
 from streamtest.localfiles import deployed_as, local_files
 from streamtest.state import State
 
-def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[str], None]) -> int:
-    """Import ``source``'s contents into workspace folder ``to``; returns the number of objects.
+def deploy(ws: Workspace, files: list[tuple[Path, str]], to: str, state: State, log: Callable[[str], None]) -> int:
+    """Import ``files`` ((local file, posix path under ``to``) pairs: a deploy folder's
+    contents, or the files a bundle syncs) into workspace folder ``to``; returns how many.
 
     The state records whether ``to`` existed before: cleanup deletes a folder this run
     created, but only the objects it imported into a folder that was already there.
@@ -27,7 +28,7 @@ def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[st
     state.set(deployed={"path": to, "created": not existed, "objects": [], "parents": parents})
     ws.mkdirs(to)
     made = {to}
-    for path, rel in local_files(source):
+    for path, rel in files:
         content = path.read_bytes()
         name, language = deployed_as(path, rel, content)
         target = posixpath.join(to, name)
@@ -40,7 +41,7 @@ def deploy(ws: Workspace, source: Path, to: str, state: State, log: Callable[[st
             state.save()
         ws.import_object(target, content, language)
         log(f"  {'notebook' if language else 'file    '} {target}")
-    return len(local_files(source))
+    return len(files)
 
 
 def _missing_parents(ws: Workspace, path: str, limit: int = 3) -> list[str]:

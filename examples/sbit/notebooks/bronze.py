@@ -20,8 +20,8 @@
 # COMMAND ----------
 
 class Bronze():
-    def __init__(self, env=None):
-        self.Conf = Config(env)
+    def __init__(self, schema=None):
+        self.Conf = Config(schema)
         self.landing_zone = self.Conf.base_dir_data
         self.catalog = self.Conf.catalog
         self.db_name = self.Conf.db_name

@@ -4,28 +4,33 @@
 # MAGIC
 # MAGIC What every other notebook shares (`%run ./config`): the `Config` class with the names and
 # MAGIC folders of the pipeline, as in the course's `01-config`, and the `Upserter` that silver's
-# MAGIC and gold's `foreachBatch` MERGEs share. Widgets:
+# MAGIC and gold's `foreachBatch` MERGEs share. Widgets (job parameters):
 # MAGIC
-# MAGIC - `env` (default `dev`): the Unity Catalog catalog; the tables are `<env>.sbit.<table>`.
+# MAGIC - `schema` (default `dev.sbit`): `catalog.schema` of the pipeline's tables, which must exist
+# MAGIC   (a test run gets one of its own from streamtest's `scratch`, e.g. `dev.sbit_<run id>`).
+# MAGIC - `landing`, `checkpoints`: the folders files land in and streams keep their checkpoints in;
+# MAGIC   empty means the schema's volumes of those names (`/Volumes/<catalog>/<schema>/landing`, ...).
 # MAGIC - `data_dir`: the folder holding the test data sets (`history/`, `payload-1/`, `payload-2/`),
 # MAGIC   for the history loader and the producer, e.g. `file:/Workspace/Shared/sbit/data`.
 # MAGIC
 # MAGIC The course reads its base folders from two external locations; here they are two volumes
-# MAGIC of the pipeline's own schema (`landing`, `checkpoints`), which `setup` creates, so the
-# MAGIC pipeline needs nothing but a catalog it may create schemas in.
+# MAGIC of the pipeline's own schema (`landing`, `checkpoints`), so the pipeline needs nothing but
+# MAGIC a schema with those two volumes.
 
 # COMMAND ----------
 
-dbutils.widgets.text("env", "dev", "Environment: the catalog name")
+dbutils.widgets.text("schema", "dev.sbit", "Schema of the tables: catalog.schema")
+dbutils.widgets.text("landing", "", "Landing folder (empty: the schema's landing volume)")
+dbutils.widgets.text("checkpoints", "", "Checkpoint folder (empty: the schema's checkpoints volume)")
 dbutils.widgets.text("data_dir", "", "Folder of the test data sets")
 
 
 class Config():
-    def __init__(self, env=None):
-        self.catalog = env or dbutils.widgets.get("env")
-        self.db_name = "sbit"
-        self.base_dir_data = f"/Volumes/{self.catalog}/{self.db_name}/landing"
-        self.base_dir_checkpoint = f"/Volumes/{self.catalog}/{self.db_name}/checkpoints"
+    def __init__(self, schema=None):
+        self.catalog, self.db_name = (schema or dbutils.widgets.get("schema")).split(".")
+        volumes = f"/Volumes/{self.catalog}/{self.db_name}"
+        self.base_dir_data = dbutils.widgets.get("landing").rstrip("/") or f"{volumes}/landing"
+        self.base_dir_checkpoint = dbutils.widgets.get("checkpoints").rstrip("/") or f"{volumes}/checkpoints"
         self.test_data_dir = dbutils.widgets.get("data_dir").rstrip("/")
         # One landing folder per source system; every data set has the same three folders.
         self.sources = ("registered_users", "gym_logins", "kafka_multiplex")

@@ -27,8 +27,8 @@
 class Gold():
     SILVER = ("users", "gym_logs", "heart_rate", "workouts")
 
-    def __init__(self, env=None):
-        self.Conf = Config(env)
+    def __init__(self, schema=None):
+        self.Conf = Config(schema)
         self.catalog = self.Conf.catalog
         self.db_name = self.Conf.db_name
         spark.sql(f"USE {self.catalog}.{self.db_name}")

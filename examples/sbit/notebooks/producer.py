@@ -13,8 +13,8 @@
 # COMMAND ----------
 
 class Producer():
-    def __init__(self, env=None):
-        self.Conf = Config(env)
+    def __init__(self, schema=None):
+        self.Conf = Config(schema)
         self.landing_zone = self.Conf.base_dir_data
         self.test_data_dir = self.Conf.test_data_dir
 

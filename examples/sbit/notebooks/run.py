@@ -3,18 +3,17 @@
 # MAGIC # SBIT: run the pipeline
 # MAGIC
 # MAGIC As the course's `07-run`: cluster settings first, then bronze, silver and gold, in that
-# MAGIC order (setup has created every table). `mode=stream` (default): every query runs a
-# MAGIC micro-batch each `processing_time` until the job is cancelled; the notebook blocks, so the
-# MAGIC job stays RUNNING, and fails when a query fails. `mode=batch`: each layer processes what is
-# MAGIC there now (`availableNow`) and stops before the next starts.
+# MAGIC order, in the schema and folders `config`'s widgets name (setup has created every table).
+# MAGIC `mode=stream` (default): every query runs a micro-batch each `processing_time` until the
+# MAGIC job is cancelled; the notebook blocks, so the job stays RUNNING, and fails when a query
+# MAGIC fails. `mode=batch`: each layer processes what is there now (`availableNow`) and stops
+# MAGIC before the next starts.
 
 # COMMAND ----------
 
-dbutils.widgets.text("env", "dev", "Environment: the catalog name")
 dbutils.widgets.dropdown("mode", "stream", ["stream", "batch"], "batch: run once")
 dbutils.widgets.text("processing_time", "1 second", "Micro-batch interval in stream mode")
 
-env = dbutils.widgets.get("env")
 once = dbutils.widgets.get("mode") == "batch"
 processing_time = dbutils.widgets.get("processing_time")
 if once:
@@ -48,9 +47,9 @@ spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
 
 # COMMAND ----------
 
-BZ = Bronze(env)
-SL = Silver(env)
-GL = Gold(env)
+BZ = Bronze()
+SL = Silver()
+GL = Gold()
 
 # COMMAND ----------
 

@@ -2,15 +2,15 @@
 # MAGIC %md
 # MAGIC # SBIT: setup
 # MAGIC
-# MAGIC `SetupHelper`, in the shape of the course's `02-setup`: creates the catalog, the schema, the
-# MAGIC two volumes (`landing`, `checkpoints`) with a landing folder per source, and every table
-# MAGIC of the pipeline (Delta, the default format: no `USING`), then checks they are all there.
+# MAGIC `SetupHelper`, in the shape of the course's `02-setup`: in the schema `config`'s `schema`
+# MAGIC widget names, which must exist already with its volumes (a streamtest run makes a schema
+# MAGIC of its own with `scratch:`, and drops it at the end), creates a landing folder per source
+# MAGIC and every table of the pipeline (Delta, the default format: no `USING`), then checks they
+# MAGIC are all there.
 # MAGIC
-# MAGIC `action=cleanup` (default) first removes the landing and checkpoint folders and drops the
-# MAGIC schema with everything in it, so every test starts from nothing; `action=create` only
-# MAGIC creates what is missing. Both then load the history (`history-loader`).
-# MAGIC
-# MAGIC Run this before anything is uploaded into the volumes: they do not exist before it.
+# MAGIC `action=create` (default) only creates what is missing; `action=cleanup` first drops the
+# MAGIC pipeline's tables and empties the landing and checkpoint folders, to start a schema that
+# MAGIC was used before from nothing. Both then load the history (`history-loader`).
 
 # COMMAND ----------
 
@@ -19,22 +19,23 @@
 # COMMAND ----------
 
 class SetupHelper():
-    def __init__(self, env=None):
-        self.Conf = Config(env)
+    TABLES = ("registered_users_bz", "gym_logins_bz", "kafka_multiplex_bz", "users", "gym_logs",
+              "heart_rate", "workouts", "workout_bpm_summary", "gym_summary")
+
+    def __init__(self, schema=None):
+        self.Conf = Config(schema)
         self.catalog = self.Conf.catalog
         self.db_name = self.Conf.db_name
         self.landing_zone = self.Conf.base_dir_data
         self.checkpoint_base = self.Conf.base_dir_checkpoint
         self.initialized = False
 
-    def create_db(self):
-        print(f"Creating the schema {self.catalog}.{self.db_name} and its volumes...", end='')
-        spark.sql(f"CREATE CATALOG IF NOT EXISTS {self.catalog}")
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {self.catalog}.{self.db_name}")
+    def use_db(self):
+        print(f"Using the schema {self.catalog}.{self.db_name}...", end='')
+        assert self.schema_exists(), (f"The schema {self.catalog}.{self.db_name} does not exist: create it "
+                                      "and its volumes first (streamtest's scratch: does)")
         spark.sql(f"USE CATALOG {self.catalog}")
         spark.sql(f"USE SCHEMA {self.db_name}")
-        for volume in ("landing", "checkpoints"):
-            spark.sql(f"CREATE VOLUME IF NOT EXISTS {self.catalog}.{self.db_name}.{volume}")
         for source in self.Conf.sources:
             dbutils.fs.mkdirs(f"{self.landing_zone}/{source}")
         self.initialized = True
@@ -83,7 +84,7 @@ class SetupHelper():
         import time
         start = time.time()
         print(f"\nStarting setup ...")
-        self.create_db()
+        self.use_db()
         self.create_bronze_tables()
         self.create_silver_tables()
         self.create_gold_tables()
@@ -99,13 +100,11 @@ class SetupHelper():
         import time
         start = time.time()
         print(f"\nStarting setup validation ...")
-        assert self.schema_exists(), f"The schema '{self.catalog}.{self.db_name}' is missing"
-        print(f"Found schema {self.catalog}.{self.db_name}: Success")
-        volumes = {row[1] for row in spark.sql(f"SHOW VOLUMES IN {self.catalog}.{self.db_name}").collect()}
-        assert {"landing", "checkpoints"} <= volumes, f"Volumes missing: found {sorted(volumes)}"
-        for table_name in ("registered_users_bz", "gym_logins_bz", "kafka_multiplex_bz",
-                           "users", "gym_logs", "heart_rate", "workouts",
-                           "workout_bpm_summary", "gym_summary"):
+        landed = {item.name.rstrip("/") for item in dbutils.fs.ls(self.landing_zone)}
+        missing = set(self.Conf.sources) - landed
+        assert not missing, f"Landing folders missing in {self.landing_zone}: {sorted(missing)}"
+        print(f"Found the landing folders in {self.landing_zone}: Success")
+        for table_name in self.TABLES:
             self.assert_table(table_name)
         print(f"Setup validation completed in {time.time() - start:.1f} seconds")
 
@@ -113,28 +112,24 @@ class SetupHelper():
         return (spark.sql(f"SHOW CATALOGS LIKE '{self.catalog}'").count() == 1 and
                 spark.sql(f"SHOW SCHEMAS IN {self.catalog} LIKE '{self.db_name}'").count() == 1)
 
-    def remove_folder(self, path):
-        """Delete a folder and its contents; a folder (or volume) that is not there is clean."""
-        print(f"Deleting {path}...", end='')
-        try:
-            dbutils.fs.rm(path, True)
-        except Exception as error:  # first run: the volume itself does not exist yet
-            text = str(error).lower()
-            if "not exist" not in text and "notfound" not in text and "not found" not in text:
-                raise
+    def empty_folder(self, path):
+        """Delete what a folder holds (not the folder: it may be a volume's root)."""
+        print(f"Emptying {path}...", end='')
+        for item in dbutils.fs.ls(path):
+            dbutils.fs.rm(item.path, True)
         print("Done")
 
     def cleanup(self):
-        self.remove_folder(self.landing_zone)
-        self.remove_folder(self.checkpoint_base)
-        if self.schema_exists():
-            print(f"Dropping the schema {self.catalog}.{self.db_name}...", end='')
-            spark.sql(f"DROP SCHEMA {self.catalog}.{self.db_name} CASCADE")
+        for table_name in self.TABLES:
+            print(f"Dropping the table {table_name}...", end='')
+            spark.sql(f"DROP TABLE IF EXISTS {self.catalog}.{self.db_name}.{table_name}")
             print("Done")
+        self.empty_folder(self.landing_zone)
+        self.empty_folder(self.checkpoint_base)
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("action", "cleanup", ["cleanup", "create"], "cleanup: start from nothing")
+dbutils.widgets.dropdown("action", "create", ["create", "cleanup"], "cleanup: start from nothing")
 SH = SetupHelper()
 if dbutils.widgets.get("action") == "cleanup":
     SH.cleanup()

@@ -19,8 +19,8 @@
 # COMMAND ----------
 
 class Silver():
-    def __init__(self, env=None):
-        self.Conf = Config(env)
+    def __init__(self, schema=None):
+        self.Conf = Config(schema)
         self.catalog = self.Conf.catalog
         self.db_name = self.Conf.db_name
         spark.sql(f"USE {self.catalog}.{self.db_name}")

@@ -6,7 +6,7 @@ test runs the job the team deploys, not a copy that drifts:
 - ``include`` files and ``targets.<name>`` are merged over the top level by
   ``bundle_config`` (https://docs.databricks.com/dev-tools/bundles/settings, "include" and
   "targets"); without ``target`` the one marked ``default: true`` is used.
-- ``variables``: value from ``--var NAME=VALUE``, else ``BUNDLE_VAR_NAME``, else the target's
+- ``variables``: value from ``--var NAME=VALUE``, else the plan's ``job.variables``, else ``BUNDLE_VAR_NAME``, else the target's
   value, else the ``default`` (the precedence order of
   https://docs.databricks.com/dev-tools/bundles/variables); ``type: complex`` values are
   mappings or lists, taken from the target or the default only. ``lookup`` of a cluster or a
@@ -16,11 +16,13 @@ test runs the job the team deploys, not a copy that drifts:
   a target's ``cluster_id`` runs every task on that cluster; the name prefix ``[dev ${workspace.current_user.short_name}] ``, a ``dev`` tag, schedules
   and triggers paused, ``max_concurrent_runs`` 4 where the job sets none; ``presets`` (``name_prefix``, ``tags``,
   ``trigger_pause_status``, ``jobs_max_concurrent_runs``) customise or replace them.
-- Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values are resolved against the YAML file that
-  holds them and must lie inside the bundle's folder; the bundle tooling syncs them to
-  ``${workspace.file_path}``, streamtest instead deploys the folder they live in under the
-  run's own folder (the plan's ``deploy.to``), which is this run's ``workspace.root_path``,
-  with ``workspace.file_path`` = ``<root_path>/files`` as the tooling's default layout. The
+- The files the bundle syncs (``bundle_sync``: ``sync.paths``, ``.gitignore``,
+  ``sync.include``/``exclude``) are deployed to this run's own ``${workspace.file_path}``,
+  ``<deploy.to>/files`` (the tooling's default layout under ``workspace.root_path``, which is
+  the plan's ``deploy.to``), not the bundle's: parallel runs never share files and cleanup
+  removes them. Relative ``notebook_path`` / ``python_file`` / ``sql_task.file.path`` values
+  are resolved against the YAML file that holds them, must be among the synced files, and
+  are re-rooted under that folder as the tooling re-roots them against the sync root. The
   deployed bundle and its job are never touched.
 
 Anything that cannot be resolved offline is a problem at the file and line that says it.
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
@@ -38,6 +39,7 @@ from streamtest import redaction
 from streamtest.localfiles import deployed_as
 from streamtest.plan import bundle_refs
 from streamtest.plan.bundle_config import NOT_FOUND, BundleConfig
+from streamtest.plan.bundle_sync import SyncSet, read_sync
 from streamtest.plan.source import Problem
 
 VARIABLE_KEYS = ("default", "description", "type", "lookup")
@@ -50,9 +52,10 @@ DEV_CONCURRENT_RUNS = 4
 class Resolved:
     settings: dict                  # JobSettings, fully substituted
     where: dict                     # path inside ``settings`` -> (file, line)
-    deploy_source: Optional[Path]   # the local folder the job's files live in
-    deploy_to: str = ""             # where it goes in this run's folder
+    sync: Optional[SyncSet]         # the files the bundle syncs, and their root
+    deploy_to: str = ""             # where the sync root goes: this run's ${workspace.file_path}
     target: str = ""
+    declared: tuple = ()            # the bundle's variable names
 
 
 @dataclass
@@ -197,15 +200,18 @@ class BundleReader:
             # the bundle's (or target's) run_as applies to every job it defines
             settings["run_as"] = self._substitute(self.config.data["run_as"], ("run_as",))
         where = {p[len(base):]: w for p, w in self.config.located.items() if p[:len(base)] == base}
-        local = self._paths(settings, base, files) if kind == "job" else self._library_paths(settings, base, files)
+        synced = read_sync(self.config, self._substitute)
         if kind == "job":
+            self._paths(settings, base, files, synced)
             self._mode(settings, base, resource)
         else:
+            self._library_paths(settings, base, files, synced)
             self._pipeline_mode(settings, resource)
-        source = _common_folder(local, self.root) if local else None
-        to = files if source is None or source == self.root else \
-            posixpath.join(files, source.relative_to(self.root).as_posix())
-        return Resolved(settings, where, source, to if source is not None else "", target)
+        variables = self.config.data.get("variables")
+        declared = tuple(variables) if isinstance(variables, dict) else ()
+        if synced is None or not synced.files:
+            return Resolved(settings, where, None, "", target, declared)
+        return Resolved(settings, where, synced, files, target, declared)
 
     def workspace(self, why: str):
         """The workspace, made once on first use; without one, ``why`` becomes the problem."""
@@ -247,9 +253,10 @@ class BundleReader:
                 self.problem(at, str(exc))
         return value
 
-    def _paths(self, settings: dict, base: tuple, files: str) -> list[Path]:
-        """Relative task paths, resolved against the file that holds them, re-rooted under ``files``."""
-        found: list[Path] = []
+    def _paths(self, settings: dict, base: tuple, files: str, synced: Optional[SyncSet]) -> None:
+        """Relative task paths, resolved against the file that holds them and re-rooted under
+        ``files`` as the sync root is; each must be a file the bundle syncs."""
+        root = synced.root if synced is not None else self.root.resolve()
         for index, task in enumerate(_tasks(settings)):
             for field_path in PATH_FIELDS:
                 *inner, key = field_path
@@ -263,10 +270,10 @@ class BundleReader:
                 if value.startswith("/") or "://" in value or source == "GIT" or settings.get("git_source"):
                     continue
                 at = base + _task_path(settings, task) + tuple(field_path)
-                local = self._local(value, value, at, key, "is_file")
+                local = self._local(value, value, at, key, "is_file", synced)
                 if local is None:
                     continue
-                rel = local.relative_to(self.root).as_posix()
+                rel = local.relative_to(root).as_posix()
                 name, language = deployed_as(local, rel, local.read_bytes())
                 if key == "notebook_path" and not language:
                     self.problem(at, f"notebook_path '{value}': {local.name} is not a notebook (a .ipynb, or a "
@@ -274,7 +281,6 @@ class BundleReader:
                     continue
                 name = name if key == "notebook_path" else rel
                 holder[key] = f"{files}/{name}"
-                found.append(local)
             for lib_index, library in enumerate(task.get("libraries") or []):
                 for kind in ("whl", "jar"):
                     if isinstance(library, dict) and isinstance(library.get(kind), str) \
@@ -289,12 +295,11 @@ class BundleReader:
                     self.problem(base + ("environments", env_index, "spec", "dependencies", dep_index),
                                  f"dependency '{dependency}' is a local build artifact; streamtest does not build or "
                                  "upload bundle artifacts (give a workspace or volume path)")
-        return found
 
-    def _library_paths(self, settings: dict, base: tuple, files: str) -> list[Path]:
+    def _library_paths(self, settings: dict, base: tuple, files: str, synced: Optional[SyncSet]) -> None:
         """A pipeline's relative ``libraries`` paths (notebook, file; a glob's include), resolved
         against the file that holds them and re-rooted under ``files`` as the tooling syncs them."""
-        found: list[Path] = []
+        root = synced.root if synced is not None else self.root.resolve()
         for index, library in enumerate(settings.get("libraries") or []):
             for kind, key in (("notebook", "path"), ("file", "path"), ("glob", "include")):
                 holder = library.get(kind) if isinstance(library, dict) else None
@@ -304,30 +309,33 @@ class BundleReader:
                 if value.startswith("/") or "://" in value:
                     continue
                 at = base + ("libraries", index, kind, key)
-                local = self._local(value, value.rstrip("*").rstrip("/"), at, key, "exists")
+                local = self._local(value, value.rstrip("*").rstrip("/"), at, key, "exists", synced)
                 if local is None:
                     continue
-                rel = local.relative_to(self.root).as_posix()
+                rel = local.relative_to(root).as_posix()
                 if local.is_dir():
                     holder[key] = f"{files}/{rel}/**" if value.endswith("*") else f"{files}/{rel}"
-                    found += [p for p in local.rglob("*") if p.is_file()]
                     continue
                 name, language = deployed_as(local, rel, local.read_bytes())
                 holder[key] = f"{files}/{name if kind == 'notebook' else rel}"
-                found.append(local)
-        return found
 
-    def _local(self, value: str, relative: str, at: tuple, key: str, test: str) -> Optional[Path]:
+    def _local(self, value: str, relative: str, at: tuple, key: str, test: str,
+               synced: Optional[SyncSet]) -> Optional[Path]:
         """``relative`` resolved against the YAML file that holds it (at ``at``); None, with the
-        problem reported, when it leaves the bundle's folder or ``Path.<test>()`` is false."""
-        written_in = Path(self.where(at)[0]).parent
+        problem reported, when ``Path.<test>()`` is false or the bundle does not sync it (the
+        deployed job or pipeline would not find it)."""
+        written_in = Path(self.where(at)[0]).resolve().parent
         local = Path(os.path.normpath(written_in / relative))
-        if not local.resolve().is_relative_to(self.root.resolve()):
-            self.problem(at, f"{key} '{value}' resolves to {local}, outside the bundle's folder {self.root}")
-            return None
         if not getattr(local, test)():
             self.problem(at, f"{key} '{value}': no file {local} (relative paths are resolved against "
                              f"{written_in}, the folder of the file that holds them)")
+            return None
+        root = synced.root if synced is not None else self.root.resolve()
+        held = synced is None or any(path == local or path.is_relative_to(local) for path, _ in synced.files)
+        if not local.is_relative_to(root) or not held:
+            self.problem(at, f"{key} '{value}': {local} is not among the files the bundle syncs (sync.paths, "
+                             f"sync.exclude and .gitignore decide; the sync root is {root}), so the deployed "
+                             "resource would not find it")
             return None
         return local
 
@@ -418,9 +426,3 @@ def _task_path(settings: dict, task: dict) -> tuple:
         if isinstance(item, dict) and isinstance(item.get("for_each_task"), dict) and item["for_each_task"].get("task") is task:
             return ("tasks", index, "for_each_task", "task")
     return ("tasks",)
-
-
-def _common_folder(files: list[Path], root: Path) -> Path:
-    folders = [f.parent for f in files]
-    common = Path(os.path.commonpath([str(f) for f in folders]))
-    return common if common.is_relative_to(root) else root

@@ -93,12 +93,14 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 
 def short_name(user_name: str, display_name: str = "") -> str:
-    """The bundle tooling's ``current_user.short_name``: the e-mail's local part with every
-    character that is not a letter or a digit replaced by ``_`` (``jane.doe@x`` -> ``jane_doe``);
-    for a service principal (its user name is an application id) its display name instead."""
+    """The bundle tooling's ``current_user.short_name``: the e-mail's local part lower-cased,
+    each run of characters that are not letters or digits made one ``_``, none at either end
+    (``Jane.Doe@x`` -> ``jane_doe``, ``.a//b..c`` -> ``a_b_c``: databricks/cli's
+    libs/textutil NormalizeString, as its tests state it); for a service principal (its user
+    name is an application id) its display name instead."""
     name = display_name if _UUID.fullmatch(user_name) and display_name else user_name
     local = name.split("@", 1)[0]
-    return "".join(c if c.isalnum() else "_" for c in local)
+    return re.sub(r"[\W_]+", "_", local.lower()).strip("_")
 
 
 def _dig(value: Any, field: str, expr: str) -> Any:

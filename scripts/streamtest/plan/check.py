@@ -229,7 +229,7 @@ class Checker:
             self.problem(path + ("to",), f"deploy.to must be an absolute workspace path, not '{to}'")
         elif to and paths.is_top_level(to):
             self.problem(path + ("to",), f"deploy.to '{to}' is a top-level folder; deploy into a folder of its own")
-        return model.Deploy(folder, to) if folder and to else None
+        return model.Deploy(folder, to, files=local_files(folder)) if folder and to else None
 
     def scratch(self, raw) -> Optional[model.Scratch]:
         """``scratch: {catalog, schema, volumes}``, rendered before everything else that may
@@ -394,7 +394,11 @@ class Checker:
         this run's copy of the bundle's files goes (``to``, the run's ``workspace.root_path``).
         A pipeline's settings are returned unchecked (``pipeline_settings`` checks them)."""
         path = (kind,)
-        self.keys(raw, path, ("bundle", "resource", "target"), f"{kind} (from a bundle)", required=("bundle", "resource"))
+        self.keys(raw, path, ("bundle", "resource", "target", "variables"), f"{kind} (from a bundle)",
+                  required=("bundle", "resource"))
+        # the plan's values for bundle variables (as a CI script's --var), in plan templating:
+        # how a run's ${scratch.schema} reaches the bundle's ${var.schema}
+        variables = self.string_map(raw.get("variables"), path + ("variables",), f"{kind}.variables")
         deploy = self.mapping(deploy_raw, ("deploy",), "deploy")
         self.keys(deploy, ("deploy",), ("to",), f"deploy (with {kind}.bundle the bundle's files are deployed)")
         to = self.text(deploy.get("to", "/Workspace/Shared/streamtest/${run.id}"), ("deploy", "to"), "deploy.to")
@@ -413,21 +417,22 @@ class Checker:
         if not bundle_file.is_file():
             self.problem(path + ("bundle",), f"{kind}.bundle: no file {bundle_file}")
             return {}, None
-        resolved = bundle_loader(bundle_file, resource, target, self, to,
+        resolved = bundle_loader(bundle_file, resource, target, self, to, variables,
                                  self.loc.of(path + ("resource",)), self.loc.of(path + ("target",)), kind)
         if resolved is None:
             return {}, None
+        for name in variables:
+            if name not in resolved.declared:
+                self.problem(path + ("variables", name), f"{kind}.variables: the bundle declares no variable '{name}' "
+                             f"(it declares: {', '.join(resolved.declared) or 'none'})")
         self.loc.graft(path, Locations(str(bundle_file), resolved.where))
         self.job_from = {"bundle": str(bundle_file), "resource": resource, "target": resolved.target}
         job = self.job_settings(resolved.settings, resource) if kind == "job" else resolved.settings
-        if resolved.deploy_source is None:
+        if resolved.sync is None:
             return job, None
-        escaping = next((p for p, _ in local_files(resolved.deploy_source)
-                         if not p.resolve().is_relative_to(bundle_file.parent.resolve())), None)
-        if escaping is not None:
-            self.problem(path + ("bundle",), f"{kind}.bundle: {escaping} links outside the bundle's folder")
         # a step's notebook anywhere under the run's file_path must be one this deploy makes
-        return job, model.Deploy(resolved.deploy_source, resolved.deploy_to, scope=f"{to.rstrip('/')}/files")
+        return job, model.Deploy(resolved.sync.root, resolved.deploy_to, scope=resolved.deploy_to,
+                                 files=resolved.sync.files)
 
     def iterations(self, raw) -> list[model.Iteration]:
         out = []
@@ -645,7 +650,7 @@ class Checker:
         if not plan.deploy:
             return
         target = plan.deploy.to.rstrip("/")
-        made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in local_files(plan.deploy.source)}
+        made = {f"{target}/{deployed_as(p, rel, p.read_bytes())[0]}" for p, rel in plan.deploy.files}
         wanted = [(s.notebook, None, s) for s in plan.all_steps() if s.kind == "notebook"]
         tasks = plan.job.get("tasks")   # already reported when it is not a list
         for index, task in enumerate(tasks if isinstance(tasks, list) else []):
@@ -739,8 +744,11 @@ def bundle_loader(overrides, env, workspace):
     """The reader ``Checker.bundle_job`` calls, holding what only the command line knows."""
     from streamtest.plan.bundle import read_bundle
 
-    def load(bundle_file, resource, target, checker: Checker, run_root, resource_at, target_at, kind="job"):
-        return read_bundle(bundle_file, resource, target, problems=checker.problems, overrides=overrides, env=env,
+    def load(bundle_file, resource, target, checker: Checker, run_root, variables, resource_at, target_at,
+             kind="job"):
+        # --var on the command line wins over the plan's variables for the bundle, as over everything else
+        return read_bundle(bundle_file, resource, target, problems=checker.problems,
+                           overrides={**variables, **overrides}, env=env,
                            workspace=workspace, run_root=run_root, run_id=checker.ctx.run_id,
                            resource_at=resource_at, target_at=target_at, kind=kind)
     return load

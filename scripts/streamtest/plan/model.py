@@ -57,6 +57,7 @@ class Deploy:
     source: Path                  # local folder
     to: str                       # workspace folder
     scope: str = ""               # notebooks under this folder must be deployed ones (default: ``to``)
+    files: list = field(default_factory=list)  # (local file, posix path under ``to``): what is sent
 
 
 @dataclass
