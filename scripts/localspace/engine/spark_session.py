@@ -111,8 +111,12 @@ def start_session(paths: Paths):
             "spark.local.dir": str(spark_root / "tmp"),
             # -Xss: Spark matches a Python error's text with a recursive regex; a long
             # traceback (a stream cancelled inside foreachBatch) overflows the default stack.
+            # TieredStopAtLevel=1 (C1 only, quick to warm up) shrinks the default code cache
+            # to 48 MB, which Spark fills in about a minute ("CodeCache is full. Compiler has
+            # been disabled"); 240 MB is the JVM's size with tiered compilation.
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_root / 'derby'} "
-                                             "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss16m"}
+                                             "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 "
+                                             "-XX:ReservedCodeCacheSize=240m -Xss16m"}
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
