@@ -110,10 +110,25 @@ def test_secrets(paths):
 
 def test_unsupported_calls_name_themselves(paths):
     dbutils = DBUtils(paths, {})
-    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.notebook.run is not supported"):
-        dbutils.notebook.run("x", 60)
-    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.jobs is not supported"):
-        dbutils.jobs.taskValues.set("a", 1)
+    with pytest.raises(NotSupportedOnLocalspace, match="localspace does not emulate dbutils.notebook.run on the python engine"):
+        dbutils.notebook.run("x", 60)  # no engine gave it a way to start runs
+    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.jobs.taskValues.setJson is not supported"):
+        dbutils.jobs.taskValues.setJson("a", 1)
+    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.credentials is not supported"):
+        dbutils.credentials.showRoles()
+
+
+def test_task_values_are_json_and_bounded(paths):
+    run_values: dict = {}
+    dbutils = DBUtils(paths, {}, task_key="t", task_values=run_values)
+    dbutils.jobs.taskValues.set("ok", {"n": [1, 2]})
+    assert run_values == {"t": {"ok": {"n": [1, 2]}}}
+    with pytest.raises(TypeError):
+        dbutils.jobs.taskValues.set("bad", object())
+    with pytest.raises(ValueError, match="48 KiB"):
+        dbutils.jobs.taskValues.set("big", "x" * 50_000)
+    with pytest.raises(ValueError, match="was not set by task 'other'"):
+        dbutils.jobs.taskValues.get("other", "ok")
 
 
 def test_open_maps_only_databricks_prefixes(paths, tmp_path):
