@@ -85,9 +85,9 @@ def wait_quiet(space: LocalSpace, evidence: Evidence, timeout: float = 20.0) -> 
         evidence.fail(f"hung: {exc}")
 
 
-def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace) -> None:
+def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace, wrap: tuple = ()) -> None:
     """The action's always() step, then: nothing may be left, jobs/create never repeated."""
-    always = streamtest(workdir, env, ["cleanup", "--state", str(workdir / "state.json")], "cleanup", 60)
+    always = streamtest(workdir, env, ["cleanup", "--state", str(workdir / "state.json")], "cleanup", 60, wrap)
     if always.code != 0:
         evidence.fail(f"the always() cleanup exited {always.code}: {always.stderr.strip()[-300:]}")
     evidence.cleanup_seconds = max(evidence.cleanup_seconds, always.seconds)
@@ -252,6 +252,29 @@ class Toxiproxy:
     def delete(self, proxy: str) -> None:
         self.http.delete(f"{self.api}/proxies/{proxy}", timeout=5)
 
+    # -- what run_net drives (a fault path: netns_support.Link is the other) ------------------------
+
+    faults = TOXICS
+    group = "real network"
+    prefix = "n_"
+    wrap: tuple = ()
+    start_space = staticmethod(start_space)
+
+    def connect(self, name: str, space: LocalSpace) -> str:
+        return self.proxy(name, space.url.removeprefix("http://"))
+
+    def on(self, name: str, fault: str) -> None:
+        self.toxic_on(name, "fault", *TOXICS[fault])
+
+    def off(self, name: str) -> None:
+        self.toxic_off(name, "fault")
+
+    def release(self, name: str) -> None:
+        try:
+            self.delete(name)
+        except requests.RequestException:
+            pass
+
     def close(self) -> None:
         self.http.close()
         if self.process.poll() is None:
@@ -276,13 +299,13 @@ LASTING_BUDGET = 3.0                      # STREAMTEST_RETRY_BUDGET (s) for thos
 
 @dataclass(frozen=True)
 class NetCell:
-    toxic: str
+    fault: str          # a name in TOXICS or netns_support.LINK_FAULTS
     phase: str
     lasting: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.toxic}-{self.phase}" + ("-lasting" if self.lasting else "")
+        return f"{self.fault}-{self.phase}" + ("-lasting" if self.lasting else "")
 
     @property
     def budget(self) -> float:
@@ -295,51 +318,56 @@ class NetCell:
         return CLEAN_RUN_SECONDS + WINDOW + BUDGET_SLACK
 
 
-def net_cells() -> list[NetCell]:
-    cells = [NetCell(toxic, phase) for toxic in TOXICS for phase in NET_PHASES]
-    return cells + [NetCell(toxic, phase, lasting=True) for toxic in LASTING for phase in NET_PHASES]
+def net_cells(faults=TOXICS, lasting=LASTING) -> list[NetCell]:
+    """Every fault in every phase, and the ``lasting`` ones also until the run exits."""
+    cells = [NetCell(fault, phase) for fault in faults for phase in NET_PHASES]
+    return cells + [NetCell(fault, phase, lasting=True) for fault in lasting for phase in NET_PHASES]
 
 
-def sample(cells: list, count: int, seed: int) -> list:
-    """A seeded sample that still takes every toxic (and kill phase) in turn."""
+def sample(cells: list, count: Optional[int], seed: int) -> list:
+    """A seeded sample of ``count`` that still takes every fault, then (as far as ``count``
+    allows; with None, just enough) every phase."""
     chosen = random.Random(seed).sample(cells, len(cells))
-    picked, seen = [], set()
-    for cell in chosen:             # first one of each toxic, then fill up
-        if cell.toxic not in seen:
-            picked.append(cell)
-            seen.add(cell.toxic)
+    picked = []
+    for key in (lambda c: c.fault, lambda c: c.phase):     # first one of each fault, of each phase, then fill up
+        seen = {key(c) for c in picked}
+        for cell in chosen:
+            if key(cell) not in seen and cell not in picked:
+                picked.append(cell)
+                seen.add(key(cell))
+    if count is None:
+        return picked
     picked += [c for c in chosen if c not in picked]
     return picked[:count]
 
 
-
-def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
-    """The plan through Toxiproxy; the toxic on from the phase's first request for WINDOW s
-    (the plan passes), or until the run exits (lasting: exit 3, naming the network error)."""
+def run_net(cell: NetCell, base: Path, path) -> Evidence:
+    """The plan over a fault path (a ``Toxiproxy``, or a ``netns_support.Link``); the fault on
+    from the phase's first request for WINDOW s (the plan passes), or until the run exits
+    (lasting: exit 3, naming the network error)."""
     budget = cell.budget
     want = 3 if cell.lasting else 0
-    evidence = Evidence(cell.id, "real network", expected=f"exit {want} within {budget:.0f}s")
+    evidence = Evidence(cell.id, path.group, expected=f"exit {want} within {budget:.0f}s")
     started = time.monotonic()
-    space = start_space(base / cell.id / "space", faults=phase_counters(hold=cell.phase, hold_seconds=HOLD))
+    space = path.start_space(base / cell.id / "space", faults=phase_counters(hold=cell.phase, hold_seconds=HOLD))
     name = cell.id.replace("-", "_")
     try:
-        url = proxy.proxy(name, space.url.removeprefix("http://"))
+        url = path.connect(name, space)
         plan = project(base / cell.id, "project")
         env = runner_env(space, plan.parent, DATABRICKS_HOST=url,
                          STREAMTEST_RETRY_BUDGET=str(LASTING_BUDGET) if cell.lasting else None)
-        launched = Launched(plan.parent, env, run_args(plan, "n_" + name[:40], *RUN_VARS), "run")
+        launched = Launched(plan.parent, env, run_args(plan, path.prefix + name[:40], *RUN_VARS), "run", path.wrap)
         rule = space.fault_plan.rules[ORDER.index(cell.phase)]
-        kind, attributes, stream = TOXICS[cell.toxic]
         try:
             wait_until(lambda: rule.matches >= 1 or launched.process.poll() is not None, 60,
                        f"the first {cell.phase} request", interval=0.002, ceiling=0.01)
             if launched.process.poll() is None:
-                proxy.toxic_on(name, "fault", kind, attributes, stream)
+                path.on(name, cell.fault)
                 try:
                     launched.process.wait(timeout=budget if cell.lasting else WINDOW)
                 except subprocess.TimeoutExpired:
                     pass
-                proxy.toxic_off(name, "fault")
+                path.off(name)
             else:
                 evidence.fail(f"the run ended before its {cell.phase} phase")
         except AssertionError as exc:
@@ -360,12 +388,9 @@ def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
         if left and not cell.lasting:      # a lasting fault blocks the run's own cleanup too
             evidence.fail(f"left behind by the run itself: {left}")
         wait_quiet(space, evidence)
-        always_cleanup(plan.parent, runner_env(space, plan.parent), evidence, space)
+        always_cleanup(plan.parent, runner_env(space, plan.parent), evidence, space, path.wrap)
     finally:
-        try:
-            proxy.delete(name)
-        except requests.RequestException:
-            pass
+        path.release(name)
         space.stop()
     return evidence.finish(base / cell.id, started)
 

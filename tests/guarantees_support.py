@@ -109,14 +109,15 @@ def run_args(plan: Path, run_id: str, *extra: str) -> list[str]:
 
 
 class Launched:
-    """``python -m streamtest ARGS`` with stdout/stderr in files of ``workdir`` (scanned later)."""
+    """``python -m streamtest ARGS`` with stdout/stderr in files of ``workdir`` (scanned later);
+    ``wrap`` is a command that runs it (``ip netns exec NS``: it execs, so the pid is the runner's)."""
 
-    def __init__(self, workdir: Path, env: dict, args: list, label: str):
+    def __init__(self, workdir: Path, env: dict, args: list, label: str, wrap: tuple = ()):
         self.args, self.workdir = list(args), workdir
         self.out_path, self.err_path = workdir / f"stdout-{label}.txt", workdir / f"stderr-{label}.txt"
         self._out, self._err = open(self.out_path, "w"), open(self.err_path, "w")
         self.started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "streamtest", *self.args], env=env, cwd=workdir,
+        self.process = subprocess.Popen([*wrap, sys.executable, "-m", "streamtest", *self.args], env=env, cwd=workdir,
                                         stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
 
     def stderr(self) -> str:
@@ -141,8 +142,8 @@ class Launched:
                         self.out_path.read_text(errors="replace"), self.stderr())
 
 
-def streamtest(workdir: Path, env: dict, args: list, label: str, timeout: float = 90.0) -> Finished:
-    return Launched(workdir, env, args, label).finish(timeout)
+def streamtest(workdir: Path, env: dict, args: list, label: str, timeout: float = 90.0, wrap: tuple = ()) -> Finished:
+    return Launched(workdir, env, args, label, wrap).finish(timeout)
 
 
 # -- judging ---------------------------------------------------------------------------------------
