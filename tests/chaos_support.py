@@ -1,7 +1,7 @@
 """Faults the project does not choose the moment of: random kills, and a real fault proxy.
 
-Shared by tests/test_guarantees_kills.py, tests/test_guarantees_network.py and
-benchmarks/chaos.py, on top of tests/guarantees_support.py (the emulator, the project, the
+Shared by tests/test_guarantees_kills.py, tests/test_guarantees_network.py,
+tests/test_guarantees_link.py and benchmarks/chaos.py, on top of tests/guarantees_support.py (the emulator, the project, the
 runner as a subprocess, ``Evidence``).
 
 Where a run is: localspace counts each request as it *arrives* (a zero-second ``delay`` rule
@@ -12,7 +12,9 @@ without waiting for its reply, and which phase a kill landed in.
 offset of up to ``KILL_SPREAD`` seconds, which lands the signal in the middle of that request,
 between requests, or in the next phase); SIGKILL, then the action's ``always()`` step
 (``streamtest cleanup --state``); or SIGTERM, after which the runner must clean up by itself
-and exit within GitHub's 7.5 s grace.
+and exit within GitHub's 7.5 s grace. The plan has a scratch namespace (its schema and
+landing volume, made before the job), so a kill also lands while it is made, and no schema
+may be left either.
 
 **The real network**: Toxiproxy (installed by ``make toxiproxy``: a Go module, built into
 .tools/bin) between the runner and localspace, both on 127.0.0.1, driven through its HTTP API.
@@ -41,7 +43,10 @@ from guarantees_support import (PHASES, Evidence, Launched, LocalSpace, cleanup_
                                 runner_env, start_space, streamtest, wait_clean)
 from waiting import wait_until
 
-ORDER = list(PHASES)           # deploy, create, run-now, wait, produce, check, cleanup
+# The fault matrix's phases, and the scratch namespace's creation (schema, then volumes) after deploy
+CHAOS_PHASES = {"deploy": PHASES["deploy"], "scratch": r"/unity-catalog/(schemas|volumes)$",
+                **{k: v for k, v in PHASES.items() if k != "deploy"}}
+ORDER = list(CHAOS_PHASES)     # deploy, scratch, create, run-now, wait, produce, check, cleanup
 KILL_SPREAD = 0.3              # s after the phase's first request at most: during it, after it, or in the next phase
 GITHUB_GRACE = 7.5             # s GitHub waits after its first cancel signal before the next; the bound on SIGTERM here
 RUN_VARS = ("--var", "within=15s")
@@ -49,7 +54,7 @@ RUN_VARS = ("--var", "within=15s")
 
 def phase_counters(hold: Optional[str] = None, hold_seconds: float = 0.0) -> list[dict]:
     """One counting rule per phase (in ORDER); ``hold`` delays that phase's first request."""
-    return [{"path": PHASES[phase], "kind": "delay", "delay": hold_seconds if phase == hold else 0,
+    return [{"path": CHAOS_PHASES[phase], "kind": "delay", "delay": hold_seconds if phase == hold else 0,
              **({"count": 1} if phase == hold else {})} for phase in ORDER]
 
 
@@ -85,13 +90,15 @@ def wait_quiet(space: LocalSpace, evidence: Evidence, timeout: float = 20.0) -> 
         evidence.fail(f"hung: {exc}")
 
 
-def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace, wrap: tuple = ()) -> None:
-    """The action's always() step, then: nothing may be left, jobs/create never repeated."""
+def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace, wrap: tuple = (),
+                   catalog: bool = False) -> None:
+    """The action's always() step, then: nothing may be left (with ``catalog``, no scratch
+    schema either), jobs/create never repeated."""
     always = streamtest(workdir, env, ["cleanup", "--state", str(workdir / "state.json")], "cleanup", 60, wrap)
     if always.code != 0:
         evidence.fail(f"the always() cleanup exited {always.code}: {always.stderr.strip()[-300:]}")
     evidence.cleanup_seconds = max(evidence.cleanup_seconds, always.seconds)
-    evidence.expect_clean(space)
+    evidence.expect_clean(space, catalog)
     if creates(space) > 1:
         evidence.fail(f"jobs/create reached the workspace {creates(space)} times (want at most 1)")
 
@@ -129,7 +136,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
     started = time.monotonic()
     space = start_space(base / kill.id / "space", faults=phase_counters())
     try:
-        plan = project(base / kill.id, "project")
+        plan = project(base / kill.id, "project", scratch=True)
         env = runner_env(space, plan.parent)
         launched = Launched(plan.parent, env, run_args(plan, "k" + kill.id.split("-")[1], *RUN_VARS), "run")
         rule = space.fault_plan.rules[ORDER.index(kill.phase)]
@@ -150,7 +157,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
         if sigterm:
             _judge_sigterm(run, launched.started + run.seconds - signalled, alive, plan.parent, space, evidence)
         wait_quiet(space, evidence)
-        always_cleanup(plan.parent, env, evidence, space)
+        always_cleanup(plan.parent, env, evidence, space, catalog=True)
     finally:
         space.stop()
     return evidence.finish(base / kill.id, started)
@@ -167,7 +174,7 @@ def _judge_sigterm(run, after: float, alive: bool, workdir: Path, space: LocalSp
         evidence.fail(f"exited {after:.1f}s after SIGTERM, past GitHub's {GITHUB_GRACE}s grace")
     if alive and "interrupted by SIGTERM" not in run.stderr and run.code != 0:
         evidence.fail("message: stderr does not say it was interrupted by SIGTERM")
-    left = wait_clean(space, max(0.2, GITHUB_GRACE - after))
+    left = wait_clean(space, max(0.2, GITHUB_GRACE - after), catalog=True)
     if left:
         evidence.fail(f"left by the runner within the grace (before always()): {left}")
 

@@ -82,10 +82,19 @@ def runner_env(space: LocalSpace, workdir: Path, **extra: Optional[str]) -> dict
     return {k: v for k, v in env.items() if v is not None}
 
 
-def project(base: Path, name: str, plan: str = "stream.yml") -> Path:
-    """A fresh copy of tests/fixtures/guarantees/project; returns the path of ``plan`` in it."""
+# The stream's own schema and landing volume as the run's scratch namespace: made by the runner
+# before the job (the notebook's CREATE ... IF NOT EXISTS then finds them), dropped at the end.
+SCRATCH = "scratch: {catalog: main, schema: '${var.schema}', volumes: [landing]}\n"
+
+
+def project(base: Path, name: str, plan: str = "stream.yml", scratch: bool = False) -> Path:
+    """A fresh copy of tests/fixtures/guarantees/project; returns the path of ``plan`` in it
+    (with ``scratch``, the plan gets a scratch namespace)."""
     workdir = base / name
     shutil.copytree(PROJECT, workdir)
+    if scratch:
+        with open(workdir / plan, "a") as handle:
+            handle.write(SCRATCH)
     with _lock:
         _produced.append(workdir)
     return workdir / plan
@@ -176,9 +185,10 @@ class Evidence:
     def report(self) -> str:
         return f"{self.name}: " + "; ".join(self.problems) if self.problems else f"{self.name}: ok"
 
-    def expect_clean(self, space: LocalSpace) -> None:
-        """Nothing of the run may remain in the workspace (waits up to 10 s for it to go)."""
-        self.leftovers = wait_clean(space, 10)
+    def expect_clean(self, space: LocalSpace, catalog: bool = False) -> None:
+        """Nothing of the run may remain in the workspace (waits up to 10 s for it to go);
+        with ``catalog`` (a plan with SCRATCH), not its schema either."""
+        self.leftovers = wait_clean(space, 10, catalog)
         if self.leftovers:
             self.fail(f"leftovers: {self.leftovers}")
 
@@ -194,13 +204,20 @@ class Evidence:
         return self
 
 
-def wait_clean(space: LocalSpace, timeout: float) -> dict:
-    """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean)."""
+def wait_clean(space: LocalSpace, timeout: float, catalog: bool = False) -> dict:
+    """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean).
+    ``catalog``: the runs' schemas count too (a plan with SCRATCH drops its own; without one the
+    stream's schema is the notebook's, left by design)."""
+    def left() -> dict:
+        counts = space.leftovers()
+        if catalog:
+            counts["scratch_schemas"] = sum(1 for s in space.unity.schemas("main") if s["name"].startswith("g_"))
+        return counts
     try:
-        wait_until(lambda: sum(space.leftovers().values()) == 0, timeout, "zero leftovers")
+        wait_until(lambda: sum(left().values()) == 0, timeout, "zero leftovers")
     except AssertionError:
         pass
-    return {k: v for k, v in space.leftovers().items() if v}
+    return {k: v for k, v in left().items() if v}
 
 
 def scan_secrets(dirs: Iterable[Path], extra: Iterable[str] = ()) -> list[str]:

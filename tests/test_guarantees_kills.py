@@ -1,10 +1,11 @@
 """§5 under kills at instants the suite does not pick: a seeded sample of random moments,
 each phase in turn (benchmarks/chaos.py runs 100+).
 
-SIGKILL: the runner gets no say; the action's always() step (``streamtest cleanup --state``)
-must then leave no job, run or deployed folder, and jobs/create has reached the workspace at
-most once. SIGTERM: the runner must clean up by itself and exit (1, or 0 once the verdict was
-in) within GitHub's 7.5 s grace, leaving nothing; the always() step then finds nothing to do.
+The plan has a scratch namespace (guarantees_support.SCRATCH). SIGKILL: the runner gets no
+say; the action's always() step (``streamtest cleanup --state``) must then leave no job, run,
+deployed folder or scratch schema, and jobs/create has reached the workspace at most once.
+SIGTERM: the runner must clean up by itself and exit (1, or 0 once the verdict was in) within
+GitHub's 7.5 s grace, leaving nothing; the always() step then finds nothing to do.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from streamtest.log import Progress
 from streamtest.signals import Interrupted
 
 SIGKILLS = kills(10, seed=13)
-SIGTERMS = kills(7, seed=17, signum=signal.SIGTERM)
+SIGTERMS = kills(8, seed=17, signum=signal.SIGTERM)
 
 
 def test_each_sample_takes_every_phase():
