@@ -52,14 +52,20 @@ def dead_man_seconds(plan: Plan) -> int:
     return int(max(MIN_DEAD_MAN, 2 * total))
 
 
+def expires_epoch(plan: Plan, now: float) -> float:
+    """When ``sweep`` may remove what a run started at ``now`` made (its job, its scratch
+    schema): after the job's ``timeout_seconds`` (the plan's, or the dead man's), cleanup's
+    timeout and ten minutes more."""
+    return now + (plan.job.get("timeout_seconds") or dead_man_seconds(plan)) + plan.cleanup.timeout + 600
+
+
 def job_settings(plan: Plan, now: float) -> dict:
     """The body for jobs/create: the plan's JobSettings plus streamtest's tags and, when the
     plan gives none, the dead-man ``timeout_seconds``. The plan itself is not changed."""
     settings = copy.deepcopy(plan.job)
     if not settings.get("timeout_seconds"):
         settings["timeout_seconds"] = dead_man_seconds(plan)
-    expires = now + settings["timeout_seconds"] + plan.cleanup.timeout + 600
-    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires)}
+    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires_epoch(plan, now))}
     return settings
 
 
@@ -158,7 +164,8 @@ class Runner:
                 count = deploy(self.ws, self.plan.deploy.source, self.plan.deploy.to, self.state, self.log)
                 result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
             elif entry.action == schedule.SCRATCH:
-                result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log)
+                result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log,
+                                                expires_epoch(self.plan, self.clock()))
             elif entry.action == schedule.CREATE:
                 self._create_job()
                 result.message = f"job {self.job_id}"

@@ -10,7 +10,7 @@ schema that was there before the run is refused, never used and never dropped.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from streamtest import identity
 from streamtest.client import ApiError
@@ -19,9 +19,11 @@ from streamtest.plan.model import Scratch
 from streamtest.state import State
 
 
-def create(ws: Workspace, scratch: Scratch, state: State, run_id: str, log: Callable[[str], None]) -> str:
-    """Create the schema, then its volumes, recording each as it exists; returns a summary."""
-    comment = identity.scratch_comment(run_id)
+def create(ws: Workspace, scratch: Scratch, state: State, run_id: str, log: Callable[[str], None],
+           expires: Optional[float] = None) -> str:
+    """Create the schema, then its volumes, recording each as it exists; returns a summary.
+    The comment names the run and ``expires`` (when ``sweep`` may drop a schema left behind)."""
+    comment = identity.scratch_comment(run_id, expires)
     entry = {"schema": scratch.full_name, "comment": comment, "created": False, "volumes": []}
     state.set(scratch=entry)
     try:
