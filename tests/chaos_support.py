@@ -1,8 +1,9 @@
-"""Faults the project does not choose the moment of: random kills, and a real fault proxy.
+"""Faults the project does not choose the moment of: random kills, a real fault proxy, and the
+link's own controls in network namespaces.
 
 Shared by tests/test_guarantees_kills.py, tests/test_guarantees_network.py,
-tests/test_guarantees_link.py and benchmarks/chaos.py, on top of tests/guarantees_support.py (the emulator, the project, the
-runner as a subprocess, ``Evidence``).
+tests/test_guarantees_link.py and benchmarks/chaos.py, on top of tests/guarantees_support.py
+(the emulator, the project, the runner as a subprocess, ``Evidence``).
 
 Where a run is: localspace counts each request as it *arrives* (a zero-second ``delay`` rule
 per phase only counts; nothing is delayed), so a test knows the moment a phase has begun
@@ -21,6 +22,9 @@ may be left either.
 A toxic is switched on when its phase's first request arrives at localspace (that request is
 held ``HOLD`` seconds there, so its reply, and the phase's later requests, go through the
 toxic) and off ``WINDOW`` seconds later, or, for a lasting cell, once the run has exited.
+``run_net`` drives a "fault path": a ``Toxiproxy``, or a ``netns_support.Link`` (a veth pair
+between two network namespaces, with tbf and link down/up), switched at the same moments and
+judged the same way.
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ _counter_lock = threading.Lock()
 # uploads). tc-tbf(8): exactly one of latency/limit; burst at least one MTU.
 LINK_FAULTS = {
     "tbf-8kbit": ("tbf", ["rate", "8kbit", "burst", "1600", "latency", "30s"]),       # 1 KB/s, queued
-    "tbf-64kbit-drops": ("tbf", ["rate", "64kbit", "burst", "1600", "limit", "1600"]),  # a 1-packet queue: bursts dropped
+    "tbf-64kbit-drops": ("tbf", ["rate", "64kbit", "burst", "1600", "limit", "1600"]),  # 1-packet queue: drops
     "link-down": ("down", []),                                                        # packets vanish until it is up
 }
 LINK_LASTING = ("link-down",)

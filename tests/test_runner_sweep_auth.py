@@ -1,5 +1,5 @@
-"""``sweep`` (expired jobs and scratch schemas) against localspace, GitHub OIDC federation, and the jobs/create bodies checked
-against Databricks' own job schema."""
+"""``sweep`` (expired jobs and scratch schemas) against localspace, GitHub OIDC federation,
+and the jobs/create bodies checked against Databricks' own job schema."""
 from __future__ import annotations
 
 import json
