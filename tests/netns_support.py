@@ -13,8 +13,9 @@ other device or route: nothing outside the machine, nor anything on the machine'
 
 Names carry the test process's pid and a counter (``stl<pid>n<k>s``/``r``, also the veth
 ends' names, which live inside the namespaces), so parallel pytest workers never collide;
-deleting the two namespaces deletes the veth pair with them. A namespace left by a process
-that died (SIGKILL gives no teardown) is deleted the next time a link is made.
+deleting the two namespaces deletes the veth pair with them. ``close()`` deletes them (a
+fixture's teardown, a ``with`` block), an exit hook deletes any this process still has, and
+one left by a process that died (SIGKILL runs neither) is deleted the next time a link is made.
 
 The python engine's notebook processes talk to localspace over a socketpair, not the
 network, so a link fault reaches only the runner's HTTP traffic, as a fault between a CI
@@ -22,6 +23,7 @@ runner and a workspace would.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import itertools
 import os
@@ -91,6 +93,14 @@ def delete_orphans() -> None:
     for name in namespaces():
         match = NAME.match(name)
         if match and not Path(f"/proc/{match.group(1)}").exists():
+            subprocess.run([tool("ip"), "netns", "del", name], capture_output=True, timeout=20)
+
+
+@atexit.register
+def _delete_ours() -> None:
+    """On the way out (also after Ctrl-C), whatever a teardown did not get to."""
+    if tool("ip") and os.geteuid() == 0:
+        for name in ours():
             subprocess.run([tool("ip"), "netns", "del", name], capture_output=True, timeout=20)
 
 
