@@ -15,9 +15,9 @@ Groups (tests/chaos_support.py; the test suite runs a seeded sample of each):
   seeded 21 with --quick, every toxic included);
 - link (netns): the kernel's own controls on a veth pair between two network namespaces
   (root only; tests/netns_support.py): a tbf rate limit (1 KB/s queued; 8 KB/s with a
-  one-packet queue, so bursts drop) and the link down (a blackhole), each in each phase for
-  4 s, and the link down until the run exits (28 cells; a seeded 12 with --quick, every
-  fault and every phase included).
+  one-packet queue, so bursts drop), the far end down (a blackhole) and the runner's own end
+  down (network unreachable at once), each in each phase for 4 s, and the far end down until
+  the run exits (35 cells; a seeded 12 with --quick, every fault and every phase included).
 
 Columns: cells; verdicts right (exit code as the spec says); leftovers (jobs, active runs,
 statements, workspace objects after the always() step, summed); double creates (cells where

@@ -43,12 +43,13 @@ NAME = re.compile(r"^stl(\d+)n\d+[sr]$")
 _counter = itertools.count(1)
 _counter_lock = threading.Lock()
 
-# name -> (what, arguments). tbf on both veth ends (each shapes what leaves it: replies and
-# uploads). tc-tbf(8): exactly one of latency/limit; burst at least one MTU.
+# name -> (what, arguments, which end). tbf on both veth ends (each shapes what leaves it:
+# replies and uploads). tc-tbf(8): exactly one of latency/limit; burst at least one MTU.
 LINK_FAULTS = {
-    "tbf-8kbit": ("tbf", ["rate", "8kbit", "burst", "1600", "latency", "30s"]),       # 1 KB/s, queued
-    "tbf-64kbit-drops": ("tbf", ["rate", "64kbit", "burst", "1600", "limit", "1600"]),  # 1-packet queue: drops
-    "link-down": ("down", []),                                                        # packets vanish until it is up
+    "tbf-8kbit": ("tbf", ["rate", "8kbit", "burst", "1600", "latency", "30s"], "both"),       # 1 KB/s, queued
+    "tbf-64kbit-drops": ("tbf", ["rate", "64kbit", "burst", "1600", "limit", "1600"], "both"),  # 1-packet queue
+    "link-down": ("down", [], "server"),           # the far end gone: packets vanish, no error, until it is up
+    "runner-link-down": ("down", [], "runner"),    # the runner's own device down: "network is unreachable" at once
 }
 LINK_LASTING = ("link-down",)
 
@@ -186,23 +187,28 @@ class Link:
     def connect(self, name: str, space: LocalSpace) -> str:
         return space.url            # the same 127.0.0.1:PORT, reached over the veth from the runner namespace
 
+    def _ends(self, which: str) -> tuple[str, ...]:
+        """The namespaces (= their veth ends) a fault is set on."""
+        return {"both": (self.server, self.runner), "server": (self.server,), "runner": (self.runner,)}[which]
+
     def on(self, name: str, fault: str) -> None:
-        what, arguments = LINK_FAULTS[fault]
-        if what == "tbf":
-            for namespace in (self.server, self.runner):
-                _run(self.tc, "-n", namespace, "qdisc", "add", "dev", namespace, "root", "tbf", *arguments)
-        else:      # the server's end down: the runner's packets leave and vanish, no error, no reset
-            _run(self.ip, "-n", self.server, "link", "set", self.server, "down")
+        what, arguments, which = LINK_FAULTS[fault]
+        for end in self._ends(which):
+            if what == "tbf":
+                _run(self.tc, "-n", end, "qdisc", "add", "dev", end, "root", "tbf", *arguments)
+            else:   # down: its routes go with it (the kernel puts them back when it is up again)
+                _run(self.ip, "-n", end, "link", "set", end, "down")
         self.faulted = fault
 
     def off(self, name: str) -> None:
         if self.faulted is None:
             return
-        if LINK_FAULTS[self.faulted][0] == "tbf":
-            for namespace in (self.server, self.runner):
-                _run(self.tc, "-n", namespace, "qdisc", "del", "dev", namespace, "root")
-        else:
-            _run(self.ip, "-n", self.server, "link", "set", self.server, "up")
+        what, _, which = LINK_FAULTS[self.faulted]
+        for end in self._ends(which):
+            if what == "tbf":
+                _run(self.tc, "-n", end, "qdisc", "del", "dev", end, "root")
+            else:
+                _run(self.ip, "-n", end, "link", "set", end, "up")
         self.faulted = None
 
     def release(self, name: str) -> None:

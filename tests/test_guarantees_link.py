@@ -1,8 +1,9 @@
 """§5 when the link itself misbehaves: the kernel's own controls on a veth pair between two
 network namespaces the test makes (tests/netns_support.py: localspace in one, the runner in
 the other, both on 127.0.0.1 and unreachable from anywhere else): a ``tbf`` rate limit
-(1 KB/s queued; 8 KB/s with a one-packet queue, so bursts are dropped and TCP retransmits)
-and the link taken down (a blackhole), each switched on as its phase begins and off 4 s
+(1 KB/s queued; 8 KB/s with a one-packet queue, so bursts are dropped and TCP retransmits),
+the far end of the link taken down (a blackhole) and the runner's own end (network
+unreachable at once), each switched on as its phase begins and off 4 s
 later, as the Toxiproxy cells are (chaos_support.run_net, the same judging and budgets), and
 the link left down until the run exits (exit 3 naming NETWORK_ERROR under a 3 s budget).
 
@@ -62,6 +63,9 @@ def test_the_link_is_the_only_way_in_and_its_faults_reach_the_wire(link, tmp_pat
         assert not outside.startswith("200")                                  # this machine's 127.0.0.1: not there
         link.on("probe", "link-down")
         assert probe(link, space.url, timeout=1) in ("ConnectTimeout", "ReadTimeout")   # vanished, not refused
+        link.off("probe")
+        link.on("probe", "runner-link-down")
+        assert probe(link, space.url, timeout=1) == "ConnectionError"                    # unreachable at once
         link.off("probe")
         assert probe(link, space.url).startswith("200 ")
         link.on("probe", "tbf-64kbit-drops")
