@@ -62,8 +62,8 @@ def unavailable() -> Optional[str]:
     """Why links cannot be made here (one line), or None."""
     if os.geteuid() != 0:
         return "network namespaces need root (ip netns)"
-    if not tool("ip") or not tool("tc"):
-        return "ip or tc (iproute2) not installed"
+    if not tool("ip") or not tool("tc") or not tool("sysctl"):
+        return "ip, tc (iproute2) or sysctl not installed"
     probe = f"stlprobe{os.getpid()}"
     made = subprocess.run([tool("ip"), "netns", "add", probe], capture_output=True, text=True)
     if made.returncode != 0:
@@ -139,7 +139,7 @@ class Link:
                  "peer", "name", self.runner, "netns", self.runner)
             for namespace, address in ((self.server, "127.0.0.1/8"), (self.runner, "127.0.0.2/8")):
                 for conf in ("all", namespace):   # 127/8 may cross this device (only in this namespace)
-                    _run(self.ip, "netns", "exec", namespace, "sysctl", "-qw",
+                    _run(self.ip, "netns", "exec", namespace, tool("sysctl"), "-qw",
                          f"net.ipv4.conf.{conf}.route_localnet=1")
                 _run(self.ip, "-n", namespace, "addr", "add", address, "dev", namespace)
                 _run(self.ip, "-n", namespace, "link", "set", namespace, "up")
