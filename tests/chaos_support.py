@@ -115,10 +115,13 @@ class Kill:
     signum: int
     phase: str          # the phase whose first request starts the clock
     offset: float       # seconds after it
+    hold: float = 0.0   # seconds localspace holds that request before it acts on it (0: not held)
 
     @property
     def id(self) -> str:
-        return f"{signal.Signals(self.signum).name.lower()}-{self.index:03d}-{self.phase}-{self.offset * 1000:.1f}ms"
+        held = f"-held-{self.hold:g}s" if self.hold else ""
+        name = signal.Signals(self.signum).name.lower()
+        return f"{name}-{self.index:03d}-{self.phase}-{self.offset * 1000:.1f}ms{held}"
 
 
 def kills(count: int, seed: int, signum: int = signal.SIGKILL) -> list[Kill]:
@@ -138,7 +141,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
                         expected=f"exit by itself within {GITHUB_GRACE}s, cleaned" if sigterm
                         else "killed; always() cleanup leaves zero")
     started = time.monotonic()
-    space = start_space(base / kill.id / "space", faults=phase_counters())
+    space = start_space(base / kill.id / "space", faults=phase_counters(kill.phase if kill.hold else None, kill.hold))
     try:
         plan = project(base / kill.id, "project", scratch=True)
         env = runner_env(space, plan.parent)
@@ -169,6 +172,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
 
 def _judge_sigterm(run, after: float, alive: bool, workdir: Path, space: LocalSpace, evidence: Evidence) -> None:
     evidence.cleanup_seconds = cleanup_seconds(workdir / "junit.xml")
+    wait_quiet(space, evidence)     # a create still on the wire lands before we look, not after
     if run.code is None:
         evidence.fail(f"hung: still running {GITHUB_GRACE + 5:.1f}s after SIGTERM")
         return

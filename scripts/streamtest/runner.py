@@ -29,7 +29,7 @@ from streamtest.log import Progress
 from streamtest.plan.model import Plan
 from streamtest.poll import Deadline, Poller
 from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder, StepResult, explained
-from streamtest.signals import Interrupted
+from streamtest.signals import Interrupted, held
 from streamtest.state import State
 from streamtest.steps import Outcome, StepRunner
 from streamtest.transfer import deploy
@@ -323,14 +323,15 @@ class Runner:
         settings = job_settings(self.plan, self.clock())
         self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
         try:
-            self.job_id = self.ws.create_job(settings, self.plan.run_id)
+            with held():    # a signal now waits for the reply: cleanup then deletes the job by its id
+                self.job_id = self.ws.create_job(settings, self.plan.run_id)
+                self.state.set(job_id=self.job_id)
         except NoCompute as exc:
             bare = [repr(str(t.get("task_key"))) for t in settings.get("tasks") or [] if not has_compute(t)]
             tasks = f"job task {bare[0]} names" if len(bare) == 1 else f"job tasks {', '.join(bare)} name"
             raise exc.with_fix(f"{tasks} no compute (that means serverless), which this workspace does not have: "
                                "give each a job_cluster_key (with job_clusters), a new_cluster or an "
                                "existing_cluster_id, or enable serverless jobs compute") from None
-        self.state.set(job_id=self.job_id)
         self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
 
     def _start_stream(self) -> None:
