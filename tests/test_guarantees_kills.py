@@ -85,7 +85,8 @@ def test_a_signal_as_a_step_begins_fails_the_test_not_errors_it(tmp_path, monkey
         space.stop()
 
 
-HELD = [Kill(0, signal.SIGTERM, phase, 0.05, hold=0.5) for phase in ("scratch", "create")]
+HELD = [Kill(0, signal.SIGTERM, phase, 0.05, hold=0.5) for phase in ("scratch", "create", "run-now")] + [
+    Kill(1, signal.SIGKILL, "run-now", 0.05, hold=0.5)]   # run-now lands unrecorded: always() must end its run
 
 
 @pytest.mark.timeout(90)
@@ -94,7 +95,9 @@ def test_a_sigterm_while_a_create_is_on_the_wire_is_cleaned_up_by_the_runner(kil
     """The create's reply held 0.5 s at localspace, SIGTERM 50 ms into it: the runner waits for
     the reply (signals.held), so its own cleanup removes what it made, by id. Found by the full
     chaos run: it looked for the scratch schema before the create landed and left it to the
-    always() step."""
+    always() step; and a SIGKILL while run-now was on the wire left a run nobody recorded, which
+    outlived the job and wrote its schema back after the drop (cleanup now ends the job's
+    active runs when none is recorded)."""
     result = run_kill(kill, tmp_path)
     assert not result.problems, result.report()
 

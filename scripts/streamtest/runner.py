@@ -338,9 +338,11 @@ class Runner:
         continuous = (self.plan.job.get("continuous") or {})
         if continuous and continuous.get("pause_status", "UNPAUSED") == "UNPAUSED":
             self.run_id = self._find_continuous_run()
+            self.state.set(job_run_id=self.run_id)
         else:
-            self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
-        self.state.set(job_run_id=self.run_id)
+            with held():    # a signal now waits for the reply: cleanup then cancels the run by its id
+                self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
+                self.state.set(job_run_id=self.run_id)
         self._follow(until_running=True)
 
     def _find_continuous_run(self) -> int:
