@@ -9,6 +9,7 @@ GitHub's 7.5 s grace, leaving nothing; the always() step then finds nothing to d
 """
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -125,3 +126,19 @@ def test_a_held_signal_is_raised_at_the_end_of_the_block_or_after_the_hold():
     done = python(script)
     assert done.stdout.splitlines() == ["inside, after the signal", "raised at the end", "raised inside"], done
     assert "SIGTERM received while a create is on the wire" in done.stderr
+
+
+def test_cleanup_of_a_job_already_gone_with_no_run_recorded_succeeds(tmp_path):
+    """With no run recorded, cleanup lists the job's active runs; a job already deleted (by the
+    run's own cleanup, before always()) has none: that is done, not a failure (found by
+    chaos.py --quick: the always() step exited 3 on "Job 101 does not exist")."""
+    space = start_space(tmp_path / "space")
+    try:
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps({"version": 1, "host": space.url, "run_id": "gone_1", "job_id": 4242,
+                                     "job_name": "guarantees-gone_1", "policy": {"timeout": 5}}))
+        assert main(["cleanup", "--state", str(state)], env={"DATABRICKS_HOST": space.url,
+                                                              "DATABRICKS_TOKEN": TOKEN}) == 0
+        assert json.loads(state.read_text())["cleaned"] is True
+    finally:
+        space.stop()

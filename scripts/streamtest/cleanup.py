@@ -123,6 +123,8 @@ class Cleaner:
         try:
             return self.ws.active_runs(job_id)
         except ApiError as exc:
+            if is_gone(exc):      # the job is gone, and its runs with it
+                return []
             self.ok = False
             self.log(f"cleanup: could not list the runs of job {job_id}: {exc}")
             return []
