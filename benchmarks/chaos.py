@@ -12,12 +12,17 @@ Groups (tests/chaos_support.py; the test suite runs a seeded sample of each):
 - real network: Toxiproxy between runner and localspace, each toxic (latency + jitter up to
   2 s, bandwidth, slow_close, timeout/blackhole, reset_peer, slicer, limit_data) in each phase
   for 4 s, and a blackhole and connection resets lasting until the run exits (77 cells; a
-  seeded 21 with --quick, every toxic included).
+  seeded 21 with --quick, every toxic included);
+- link (netns): the kernel's own controls on a veth pair between two network namespaces
+  (root only; tests/netns_support.py): a tbf rate limit (1 KB/s queued; 8 KB/s with a
+  one-packet queue, so bursts drop), the far end down (a blackhole) and the runner's own end
+  down (network unreachable at once), each in each phase for 4 s, and the far end down until
+  the run exits (35 cells; a seeded 12 with --quick, every fault and every phase included).
 
 Columns: cells; verdicts right (exit code as the spec says); leftovers (jobs, active runs,
 statements, workspace objects after the always() step, summed); double creates (cells where
 jobs/create reached the workspace more than once); within budget (no hang; SIGTERM: exited
-within 7.5 s; network: the run within its clean time + the 4 s fault + 25 s, or for a lasting
+within 7.5 s; network and link: the run within its clean time + the 4 s fault + 25 s, or for a lasting
 fault 6 x (10 s + 1 s) + 25 s more); the slowest
 cell. Exit status 0 only when every cell is right and no secret shows in any output.
 """
@@ -39,6 +44,7 @@ sys.path[:0] = [str(REPO / "tests"), str(REPO / "scripts"), str(REPO / "benchmar
 
 import chaos_support as c  # noqa: E402
 import guarantees_support as g  # noqa: E402
+import netns_support as n  # noqa: E402
 from harness import machine, table  # noqa: E402
 
 
@@ -83,11 +89,24 @@ def network(base: Path, args) -> list[g.Evidence]:
         return g.run_pool([lambda cell=cell: c.run_net(cell, base, proxy) for cell in cells], args.workers)
 
 
+def link(base: Path, args) -> list[g.Evidence]:
+    """Each cell on a veth pair of its own (two namespaces, deleted after it)."""
+    cells = c.net_cells(n.LINK_FAULTS, n.LINK_LASTING)
+    if args.quick:
+        cells = c.sample(cells, 12, seed=args.seed)
+
+    def one(cell: c.NetCell) -> g.Evidence:
+        with n.Link() as path:
+            return c.run_net(cell, base, path)
+    return g.run_pool([lambda cell=cell: one(cell) for cell in cells], args.workers)
+
+
 GROUPS = {
     "generated plans": generated,
     "random SIGKILL": kill_group(signal.SIGKILL, 105, 21),
     "random SIGTERM": kill_group(signal.SIGTERM, 35, 14),
     "real network": network,
+    "link (netns)": link,
 }
 HEADERS = ["group", "cells", "verdicts right", "leftovers", "double creates", "within budget", "slowest cell", "wall"]
 
@@ -119,6 +138,9 @@ def main() -> int:
     args = parser.parse_args()
     if "real network" in (args.only or GROUPS) and not c.toxiproxy_binary():
         print("chaos: toxiproxy-server not found; run `make toxiproxy` first", file=sys.stderr)
+        return 2
+    if "link (netns)" in (args.only or GROUPS) and n.unavailable():
+        print(f"chaos: link (netns): {n.unavailable()}; run as root, or leave it out with --only", file=sys.stderr)
         return 2
     print(f"chaos{' --quick' if args.quick else ''}, seed {args.seed}, {args.workers} workers; {machine()}",
           file=sys.stderr)

@@ -1,8 +1,9 @@
-"""Faults the project does not choose the moment of: random kills, and a real fault proxy.
+"""Faults the project does not choose the moment of: random kills, a real fault proxy, and the
+link's own controls in network namespaces.
 
-Shared by tests/test_guarantees_kills.py, tests/test_guarantees_network.py and
-benchmarks/chaos.py, on top of tests/guarantees_support.py (the emulator, the project, the
-runner as a subprocess, ``Evidence``).
+Shared by tests/test_guarantees_kills.py, tests/test_guarantees_network.py,
+tests/test_guarantees_link.py and benchmarks/chaos.py, on top of tests/guarantees_support.py
+(the emulator, the project, the runner as a subprocess, ``Evidence``).
 
 Where a run is: localspace counts each request as it *arrives* (a zero-second ``delay`` rule
 per phase only counts; nothing is delayed), so a test knows the moment a phase has begun
@@ -12,13 +13,18 @@ without waiting for its reply, and which phase a kill landed in.
 offset of up to ``KILL_SPREAD`` seconds, which lands the signal in the middle of that request,
 between requests, or in the next phase); SIGKILL, then the action's ``always()`` step
 (``streamtest cleanup --state``); or SIGTERM, after which the runner must clean up by itself
-and exit within GitHub's 7.5 s grace.
+and exit within GitHub's 7.5 s grace. The plan has a scratch namespace (its schema and
+landing volume, made before the job), so a kill also lands while it is made, and no schema
+may be left either.
 
 **The real network**: Toxiproxy (installed by ``make toxiproxy``: a Go module, built into
 .tools/bin) between the runner and localspace, both on 127.0.0.1, driven through its HTTP API.
 A toxic is switched on when its phase's first request arrives at localspace (that request is
 held ``HOLD`` seconds there, so its reply, and the phase's later requests, go through the
 toxic) and off ``WINDOW`` seconds later, or, for a lasting cell, once the run has exited.
+``run_net`` drives a "fault path": a ``Toxiproxy``, or a ``netns_support.Link`` (a veth pair
+between two network namespaces, with tbf and link down/up), switched at the same moments and
+judged the same way.
 """
 from __future__ import annotations
 
@@ -41,7 +47,10 @@ from guarantees_support import (PHASES, Evidence, Launched, LocalSpace, cleanup_
                                 runner_env, start_space, streamtest, wait_clean)
 from waiting import wait_until
 
-ORDER = list(PHASES)           # deploy, create, run-now, wait, produce, check, cleanup
+# The fault matrix's phases, and the scratch namespace's creation (schema, then volumes) after deploy
+CHAOS_PHASES = {"deploy": PHASES["deploy"], "scratch": r"/unity-catalog/(schemas|volumes)$",
+                **{k: v for k, v in PHASES.items() if k != "deploy"}}
+ORDER = list(CHAOS_PHASES)     # deploy, scratch, create, run-now, wait, produce, check, cleanup
 KILL_SPREAD = 0.3              # s after the phase's first request at most: during it, after it, or in the next phase
 GITHUB_GRACE = 7.5             # s GitHub waits after its first cancel signal before the next; the bound on SIGTERM here
 RUN_VARS = ("--var", "within=15s")
@@ -49,7 +58,7 @@ RUN_VARS = ("--var", "within=15s")
 
 def phase_counters(hold: Optional[str] = None, hold_seconds: float = 0.0) -> list[dict]:
     """One counting rule per phase (in ORDER); ``hold`` delays that phase's first request."""
-    return [{"path": PHASES[phase], "kind": "delay", "delay": hold_seconds if phase == hold else 0,
+    return [{"path": CHAOS_PHASES[phase], "kind": "delay", "delay": hold_seconds if phase == hold else 0,
              **({"count": 1} if phase == hold else {})} for phase in ORDER]
 
 
@@ -85,13 +94,15 @@ def wait_quiet(space: LocalSpace, evidence: Evidence, timeout: float = 20.0) -> 
         evidence.fail(f"hung: {exc}")
 
 
-def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace) -> None:
-    """The action's always() step, then: nothing may be left, jobs/create never repeated."""
-    always = streamtest(workdir, env, ["cleanup", "--state", str(workdir / "state.json")], "cleanup", 60)
+def always_cleanup(workdir: Path, env: dict, evidence: Evidence, space: LocalSpace, wrap: tuple = (),
+                   catalog: bool = False) -> None:
+    """The action's always() step, then: nothing may be left (with ``catalog``, no scratch
+    schema either), jobs/create never repeated."""
+    always = streamtest(workdir, env, ["cleanup", "--state", str(workdir / "state.json")], "cleanup", 60, wrap)
     if always.code != 0:
         evidence.fail(f"the always() cleanup exited {always.code}: {always.stderr.strip()[-300:]}")
     evidence.cleanup_seconds = max(evidence.cleanup_seconds, always.seconds)
-    evidence.expect_clean(space)
+    evidence.expect_clean(space, catalog)
     if creates(space) > 1:
         evidence.fail(f"jobs/create reached the workspace {creates(space)} times (want at most 1)")
 
@@ -104,10 +115,13 @@ class Kill:
     signum: int
     phase: str          # the phase whose first request starts the clock
     offset: float       # seconds after it
+    hold: float = 0.0   # seconds localspace holds that request before it acts on it (0: not held)
 
     @property
     def id(self) -> str:
-        return f"{signal.Signals(self.signum).name.lower()}-{self.index:03d}-{self.phase}-{self.offset * 1000:.1f}ms"
+        held = f"-held-{self.hold:g}s" if self.hold else ""
+        name = signal.Signals(self.signum).name.lower()
+        return f"{name}-{self.index:03d}-{self.phase}-{self.offset * 1000:.1f}ms{held}"
 
 
 def kills(count: int, seed: int, signum: int = signal.SIGKILL) -> list[Kill]:
@@ -127,9 +141,9 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
                         expected=f"exit by itself within {GITHUB_GRACE}s, cleaned" if sigterm
                         else "killed; always() cleanup leaves zero")
     started = time.monotonic()
-    space = start_space(base / kill.id / "space", faults=phase_counters())
+    space = start_space(base / kill.id / "space", faults=phase_counters(kill.phase if kill.hold else None, kill.hold))
     try:
-        plan = project(base / kill.id, "project")
+        plan = project(base / kill.id, "project", scratch=True)
         env = runner_env(space, plan.parent)
         launched = Launched(plan.parent, env, run_args(plan, "k" + kill.id.split("-")[1], *RUN_VARS), "run")
         rule = space.fault_plan.rules[ORDER.index(kill.phase)]
@@ -150,7 +164,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
         if sigterm:
             _judge_sigterm(run, launched.started + run.seconds - signalled, alive, plan.parent, space, evidence)
         wait_quiet(space, evidence)
-        always_cleanup(plan.parent, env, evidence, space)
+        always_cleanup(plan.parent, env, evidence, space, catalog=True)
     finally:
         space.stop()
     return evidence.finish(base / kill.id, started)
@@ -158,6 +172,7 @@ def run_kill(kill: Kill, base: Path) -> Evidence:
 
 def _judge_sigterm(run, after: float, alive: bool, workdir: Path, space: LocalSpace, evidence: Evidence) -> None:
     evidence.cleanup_seconds = cleanup_seconds(workdir / "junit.xml")
+    wait_quiet(space, evidence)     # a create still on the wire lands before we look, not after
     if run.code is None:
         evidence.fail(f"hung: still running {GITHUB_GRACE + 5:.1f}s after SIGTERM")
         return
@@ -167,7 +182,7 @@ def _judge_sigterm(run, after: float, alive: bool, workdir: Path, space: LocalSp
         evidence.fail(f"exited {after:.1f}s after SIGTERM, past GitHub's {GITHUB_GRACE}s grace")
     if alive and "interrupted by SIGTERM" not in run.stderr and run.code != 0:
         evidence.fail("message: stderr does not say it was interrupted by SIGTERM")
-    left = wait_clean(space, max(0.2, GITHUB_GRACE - after))
+    left = wait_clean(space, max(0.2, GITHUB_GRACE - after), catalog=True)
     if left:
         evidence.fail(f"left by the runner within the grace (before always()): {left}")
 
@@ -252,6 +267,29 @@ class Toxiproxy:
     def delete(self, proxy: str) -> None:
         self.http.delete(f"{self.api}/proxies/{proxy}", timeout=5)
 
+    # -- what run_net drives (a fault path: netns_support.Link is the other) ------------------------
+
+    faults = TOXICS
+    group = "real network"
+    prefix = "n_"
+    wrap: tuple = ()
+    start_space = staticmethod(start_space)
+
+    def connect(self, name: str, space: LocalSpace) -> str:
+        return self.proxy(name, space.url.removeprefix("http://"))
+
+    def on(self, name: str, fault: str) -> None:
+        self.toxic_on(name, "fault", *TOXICS[fault])
+
+    def off(self, name: str) -> None:
+        self.toxic_off(name, "fault")
+
+    def release(self, name: str) -> None:
+        try:
+            self.delete(name)
+        except requests.RequestException:
+            pass
+
     def close(self) -> None:
         self.http.close()
         if self.process.poll() is None:
@@ -276,13 +314,13 @@ LASTING_BUDGET = 3.0                      # STREAMTEST_RETRY_BUDGET (s) for thos
 
 @dataclass(frozen=True)
 class NetCell:
-    toxic: str
+    fault: str          # a name in TOXICS or netns_support.LINK_FAULTS
     phase: str
     lasting: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.toxic}-{self.phase}" + ("-lasting" if self.lasting else "")
+        return f"{self.fault}-{self.phase}" + ("-lasting" if self.lasting else "")
 
     @property
     def budget(self) -> float:
@@ -295,51 +333,56 @@ class NetCell:
         return CLEAN_RUN_SECONDS + WINDOW + BUDGET_SLACK
 
 
-def net_cells() -> list[NetCell]:
-    cells = [NetCell(toxic, phase) for toxic in TOXICS for phase in NET_PHASES]
-    return cells + [NetCell(toxic, phase, lasting=True) for toxic in LASTING for phase in NET_PHASES]
+def net_cells(faults=TOXICS, lasting=LASTING) -> list[NetCell]:
+    """Every fault in every phase, and the ``lasting`` ones also until the run exits."""
+    cells = [NetCell(fault, phase) for fault in faults for phase in NET_PHASES]
+    return cells + [NetCell(fault, phase, lasting=True) for fault in lasting for phase in NET_PHASES]
 
 
-def sample(cells: list, count: int, seed: int) -> list:
-    """A seeded sample that still takes every toxic (and kill phase) in turn."""
+def sample(cells: list, count: Optional[int], seed: int) -> list:
+    """A seeded sample of ``count`` that still takes every fault, then (as far as ``count``
+    allows; with None, just enough) every phase."""
     chosen = random.Random(seed).sample(cells, len(cells))
-    picked, seen = [], set()
-    for cell in chosen:             # first one of each toxic, then fill up
-        if cell.toxic not in seen:
-            picked.append(cell)
-            seen.add(cell.toxic)
+    picked = []
+    for key in (lambda c: c.fault, lambda c: c.phase):     # first one of each fault, of each phase, then fill up
+        seen = {key(c) for c in picked}
+        for cell in chosen:
+            if key(cell) not in seen and cell not in picked:
+                picked.append(cell)
+                seen.add(key(cell))
+    if count is None:
+        return picked
     picked += [c for c in chosen if c not in picked]
     return picked[:count]
 
 
-
-def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
-    """The plan through Toxiproxy; the toxic on from the phase's first request for WINDOW s
-    (the plan passes), or until the run exits (lasting: exit 3, naming the network error)."""
+def run_net(cell: NetCell, base: Path, path) -> Evidence:
+    """The plan over a fault path (a ``Toxiproxy``, or a ``netns_support.Link``); the fault on
+    from the phase's first request for WINDOW s (the plan passes), or until the run exits
+    (lasting: exit 3, naming the network error)."""
     budget = cell.budget
     want = 3 if cell.lasting else 0
-    evidence = Evidence(cell.id, "real network", expected=f"exit {want} within {budget:.0f}s")
+    evidence = Evidence(cell.id, path.group, expected=f"exit {want} within {budget:.0f}s")
     started = time.monotonic()
-    space = start_space(base / cell.id / "space", faults=phase_counters(hold=cell.phase, hold_seconds=HOLD))
+    space = path.start_space(base / cell.id / "space", faults=phase_counters(hold=cell.phase, hold_seconds=HOLD))
     name = cell.id.replace("-", "_")
     try:
-        url = proxy.proxy(name, space.url.removeprefix("http://"))
+        url = path.connect(name, space)
         plan = project(base / cell.id, "project")
         env = runner_env(space, plan.parent, DATABRICKS_HOST=url,
                          STREAMTEST_RETRY_BUDGET=str(LASTING_BUDGET) if cell.lasting else None)
-        launched = Launched(plan.parent, env, run_args(plan, "n_" + name[:40], *RUN_VARS), "run")
+        launched = Launched(plan.parent, env, run_args(plan, path.prefix + name[:40], *RUN_VARS), "run", path.wrap)
         rule = space.fault_plan.rules[ORDER.index(cell.phase)]
-        kind, attributes, stream = TOXICS[cell.toxic]
         try:
             wait_until(lambda: rule.matches >= 1 or launched.process.poll() is not None, 60,
                        f"the first {cell.phase} request", interval=0.002, ceiling=0.01)
             if launched.process.poll() is None:
-                proxy.toxic_on(name, "fault", kind, attributes, stream)
+                path.on(name, cell.fault)
                 try:
                     launched.process.wait(timeout=budget if cell.lasting else WINDOW)
                 except subprocess.TimeoutExpired:
                     pass
-                proxy.toxic_off(name, "fault")
+                path.off(name)
             else:
                 evidence.fail(f"the run ended before its {cell.phase} phase")
         except AssertionError as exc:
@@ -360,12 +403,9 @@ def run_net(cell: NetCell, base: Path, proxy: Toxiproxy) -> Evidence:
         if left and not cell.lasting:      # a lasting fault blocks the run's own cleanup too
             evidence.fail(f"left behind by the run itself: {left}")
         wait_quiet(space, evidence)
-        always_cleanup(plan.parent, runner_env(space, plan.parent), evidence, space)
+        always_cleanup(plan.parent, runner_env(space, plan.parent), evidence, space, path.wrap)
     finally:
-        try:
-            proxy.delete(name)
-        except requests.RequestException:
-            pass
+        path.release(name)
         space.stop()
     return evidence.finish(base / cell.id, started)
 

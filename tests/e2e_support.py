@@ -16,8 +16,10 @@ from typing import Callable, Iterator, Optional
 
 from junitparser import JUnitXml
 
-from streamtest import redaction
+from streamtest import auth, config, redaction
 from streamtest.cli import main
+from streamtest.client import HttpClient
+from streamtest.databricks.workspace import Workspace
 from waiting import wait_until
 
 wait_for = wait_until  # the name guarantees_support and test_sbit_e2e still import
@@ -202,3 +204,9 @@ def clean(space, timeout: float = 10.0) -> bool:
         return wait_until(empty, timeout, "zero leftovers")
     except AssertionError:
         return False
+
+
+def workspace(env) -> Workspace:
+    """The runner's own workspace client on the environment's host and credentials."""
+    cfg = config.from_env(env)
+    return Workspace(HttpClient(cfg.host, auth.for_config(cfg)))

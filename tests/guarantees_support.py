@@ -82,10 +82,19 @@ def runner_env(space: LocalSpace, workdir: Path, **extra: Optional[str]) -> dict
     return {k: v for k, v in env.items() if v is not None}
 
 
-def project(base: Path, name: str, plan: str = "stream.yml") -> Path:
-    """A fresh copy of tests/fixtures/guarantees/project; returns the path of ``plan`` in it."""
+# The stream's own schema and landing volume as the run's scratch namespace: made by the runner
+# before the job (the notebook's CREATE ... IF NOT EXISTS then finds them), dropped at the end.
+SCRATCH = "scratch: {catalog: main, schema: '${var.schema}', volumes: [landing]}\n"
+
+
+def project(base: Path, name: str, plan: str = "stream.yml", scratch: bool = False) -> Path:
+    """A fresh copy of tests/fixtures/guarantees/project; returns the path of ``plan`` in it
+    (with ``scratch``, the plan gets a scratch namespace)."""
     workdir = base / name
     shutil.copytree(PROJECT, workdir)
+    if scratch:
+        with open(workdir / plan, "a") as handle:
+            handle.write(SCRATCH)
     with _lock:
         _produced.append(workdir)
     return workdir / plan
@@ -109,14 +118,15 @@ def run_args(plan: Path, run_id: str, *extra: str) -> list[str]:
 
 
 class Launched:
-    """``python -m streamtest ARGS`` with stdout/stderr in files of ``workdir`` (scanned later)."""
+    """``python -m streamtest ARGS`` with stdout/stderr in files of ``workdir`` (scanned later);
+    ``wrap`` is a command that runs it (``ip netns exec NS``: it execs, so the pid is the runner's)."""
 
-    def __init__(self, workdir: Path, env: dict, args: list, label: str):
+    def __init__(self, workdir: Path, env: dict, args: list, label: str, wrap: tuple = ()):
         self.args, self.workdir = list(args), workdir
         self.out_path, self.err_path = workdir / f"stdout-{label}.txt", workdir / f"stderr-{label}.txt"
         self._out, self._err = open(self.out_path, "w"), open(self.err_path, "w")
         self.started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "streamtest", *self.args], env=env, cwd=workdir,
+        self.process = subprocess.Popen([*wrap, sys.executable, "-m", "streamtest", *self.args], env=env, cwd=workdir,
                                         stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
 
     def stderr(self) -> str:
@@ -141,8 +151,8 @@ class Launched:
                         self.out_path.read_text(errors="replace"), self.stderr())
 
 
-def streamtest(workdir: Path, env: dict, args: list, label: str, timeout: float = 90.0) -> Finished:
-    return Launched(workdir, env, args, label).finish(timeout)
+def streamtest(workdir: Path, env: dict, args: list, label: str, timeout: float = 90.0, wrap: tuple = ()) -> Finished:
+    return Launched(workdir, env, args, label, wrap).finish(timeout)
 
 
 # -- judging ---------------------------------------------------------------------------------------
@@ -175,9 +185,10 @@ class Evidence:
     def report(self) -> str:
         return f"{self.name}: " + "; ".join(self.problems) if self.problems else f"{self.name}: ok"
 
-    def expect_clean(self, space: LocalSpace) -> None:
-        """Nothing of the run may remain in the workspace (waits up to 10 s for it to go)."""
-        self.leftovers = wait_clean(space, 10)
+    def expect_clean(self, space: LocalSpace, catalog: bool = False) -> None:
+        """Nothing of the run may remain in the workspace (waits up to 10 s for it to go);
+        with ``catalog`` (a plan with SCRATCH), not its schema either."""
+        self.leftovers = wait_clean(space, 10, catalog)
         if self.leftovers:
             self.fail(f"leftovers: {self.leftovers}")
 
@@ -193,13 +204,20 @@ class Evidence:
         return self
 
 
-def wait_clean(space: LocalSpace, timeout: float) -> dict:
-    """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean)."""
+def wait_clean(space: LocalSpace, timeout: float, catalog: bool = False) -> dict:
+    """Wait (bounded) until nothing is left; returns what is left at the end (zeros when clean).
+    ``catalog``: the runs' schemas count too (a plan with SCRATCH drops its own; without one the
+    stream's schema is the notebook's, left by design)."""
+    def left() -> dict:
+        counts = space.leftovers()
+        if catalog:
+            counts["scratch_schemas"] = sum(1 for s in space.unity.schemas("main") if s["name"].startswith("g_"))
+        return counts
     try:
-        wait_until(lambda: sum(space.leftovers().values()) == 0, timeout, "zero leftovers")
+        wait_until(lambda: sum(left().values()) == 0, timeout, "zero leftovers")
     except AssertionError:
         pass
-    return {k: v for k, v in space.leftovers().items() if v}
+    return {k: v for k, v in left().items() if v}
 
 
 def scan_secrets(dirs: Iterable[Path], extra: Iterable[str] = ()) -> list[str]:

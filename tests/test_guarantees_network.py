@@ -29,8 +29,8 @@ def toxiproxy(tmp_path_factory):
 
 
 def test_the_matrix_takes_every_toxic_in_every_phase():
-    assert {(c.toxic, c.phase) for c in net_cells()} == {(t, p) for t in TOXICS for p in NET_PHASES}
-    assert {c.toxic for c in CELLS} == set(TOXICS)
+    assert {(c.fault, c.phase) for c in net_cells()} == {(t, p) for t in TOXICS for p in NET_PHASES}
+    assert {c.fault for c in CELLS} == set(TOXICS)
 
 
 def test_a_toxic_really_reaches_the_wire(toxiproxy, tmp_path):

@@ -1,6 +1,9 @@
 """Fault rules: each fault is seen to happen, and the SDK is seen to retry through it."""
 from __future__ import annotations
 
+import socket
+import struct
+
 import pytest
 import yaml
 from databricks.sdk.errors import InternalError
@@ -124,3 +127,18 @@ def test_rates_are_reproducible_with_a_seed(start, tmp_path):
 def test_bad_rules_are_refused_with_a_reason(rules, problem):
     with pytest.raises(FaultConfigError, match=problem):
         FaultPlan.load(rules)
+
+
+def test_a_client_that_resets_mid_request_is_not_a_server_error(localspace, capfd):
+    """A killed runner or a client timeout on a slow link resets its connection: the
+    emulator carries on without a traceback (socketserver would print one per reset)."""
+    host, port = localspace.url.removeprefix("http://").split(":")
+    for _ in range(3):
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"GET /api/2.2/jobs/list HTTP/1.1\r\nHost: x\r\n")   # headers never end
+            wait_until(lambda: localspace.connections() >= 1, what="the connection to be accepted")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # close = RST
+    server = localspace._httpd
+    wait_until(lambda: not server._open, what="the reset connections to be handled")
+    assert "Traceback" not in capfd.readouterr().err
+    assert client(localspace, TEST_TOKEN).jobs.list() is not None

@@ -1,5 +1,5 @@
-"""``sweep`` against localspace, GitHub OIDC federation, and the jobs/create bodies checked
-against Databricks' own job schema."""
+"""``sweep`` (expired jobs and scratch schemas) against localspace, GitHub OIDC federation,
+and the jobs/create bodies checked against Databricks' own job schema."""
 from __future__ import annotations
 
 import json
@@ -9,22 +9,18 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_TOKEN
-from e2e_support import REPO, clean, project, run
+from e2e_support import REPO, clean, project, run, workspace
 from oidc_support import github_token_service
 from waiting import wait_until
-from streamtest import auth, config, identity
+from streamtest import identity
 from streamtest.cli import main
-from streamtest.client import ApiError, HttpClient
+from streamtest.client import ApiError
 from streamtest.databricks.workspace import Workspace
 from streamtest.plan import load_plan
 from streamtest.runner import job_settings
+from streamtest.sweep import sweep
 
 SCHEMA = REPO.parent / "shared" / "databricks-job.schema.json"
-
-
-def workspace(env) -> Workspace:
-    cfg = config.from_env(env)
-    return Workspace(HttpClient(cfg.host, auth.for_config(cfg)))
 
 
 def make_job(ws: Workspace, name: str, tags: dict) -> int:
@@ -118,6 +114,70 @@ def test_a_pipelines_create_whose_reply_is_lost_is_found_not_repeated(space_fact
                          ("GET", f"/api/2.0/pipelines/{created}")], calls   # dropped, then looked up
     assert space.leftovers()["pipelines"] == 1
     assert [p.pipeline_id for p in ws.list_pipelines()] == [created]
+
+
+def test_sweep_drops_only_expired_scratch_schemas_of_runs_whose_job_is_gone(localspace, workspace_env, capsys):
+    ws = workspace(workspace_env)
+    now = time.time()
+    schemas = {"expired": ("old_1", now - 60), "fresh": ("new_1", now + 3600), "no_expiry": ("older_1", None),
+               "job_stands": ("busy_1", now - 60)}
+    for name, (run_id, expires) in schemas.items():
+        ws.create_schema("main", name, identity.scratch_comment(run_id, expires))
+    ws.create_schema("main", "lookalike", identity.scratch_comment("x_1", now - 60) + " (kept by hand)")
+    ws.create_schema("main", "team", "the team's own")
+    make_job(ws, "busy", identity.job_tags("busy_1", now + 3600))
+    names = lambda: {s.full_name.split(".")[1] for s in ws.list_schemas("main")} - {"default"}
+
+    assert main(["sweep", "--dry-run"]) == 0
+    assert "would drop scratch schema main.expired (run old_1" in capsys.readouterr().err
+    assert len(names()) == 6
+
+    assert main(["sweep"]) == 0
+    assert "dropped scratch schema main.expired (run old_1" in capsys.readouterr().err
+    assert names() == {"fresh", "no_expiry", "job_stands", "lookalike", "team"}
+    assert main(["sweep"]) == 0
+    assert "sweep: no expired scratch schemas" in capsys.readouterr().err
+
+    assert main(["sweep", "--older-than", "0s"]) == 0      # the job goes first, then its run's schema
+    assert names() == {"lookalike", "team"}
+
+
+def test_a_run_that_never_cleaned_up_is_swept_job_and_schema(localspace, workspace_env, tmp_path, capsys,
+                                                             monkeypatch):
+    """A failed check kept with --keep-on-failure in Actions: the state file goes with the
+    runner, so sweep is what removes the job and the scratch schema once their time is up."""
+    plan = project(tmp_path, SCRATCH_KEPT)
+    result = run(plan, capsys, "--run-id", "kept_7", "--keep-on-failure", monkeypatch=monkeypatch)
+    assert result.code == 1, result.err
+    ws = workspace(workspace_env)
+    [job] = [j for j in ws.list_jobs() if j.tags.get(identity.TAG_RUN) == "kept_7"]
+    run_id, expires = identity.scratch_owner(ws.get_schema("main.kept_kept_7").comment)
+    assert run_id == "kept_7" and abs(expires - identity.expires_at(job.tags)) < 60
+
+    assert sweep(ws, None, False, lambda line: None, now=time.time())[0] == 0
+    lines = []
+    assert sweep(ws, None, False, lines.append, now=expires + 1) == (2, 0)
+    assert any(line.startswith("dropped scratch schema main.kept_kept_7 (run kept_7") for line in lines), lines
+    assert ws.get_schema("main.kept_kept_7") is None
+    assert clean(localspace)
+
+
+SCRATCH_KEPT = """
+version: 1
+name: kept
+vars: {root: "/Workspace/Shared/streamtest/${run.id}"}
+deploy: {from: notebooks, to: "${var.root}"}
+scratch: {catalog: main, schema: "kept_${run.id}", volumes: [landing]}
+job:
+  name: kept-${run.id}
+  tasks: [{task_key: run, notebook_task: {notebook_path: "${var.root}/run",
+           base_parameters: {landing: "${scratch.volume.landing}", schema: "${scratch.schema}"}}}]
+start: {timeout: 30s}
+compute: {warehouse_id: localspace}
+iterations:
+  - name: never there
+    validate: [{name: no such row, sql: "SELECT 1", expect: 2, within: 1s}]
+"""
 
 
 def test_github_oidc_federation(space_factory, tmp_path, capsys, monkeypatch):

@@ -267,6 +267,14 @@ class _Server(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request, client_address):
+        """A client that went away mid-request (its connection reset, a pipe broken: a killed
+        runner, a client timeout on a slow link) is the network's ordinary life, not a server
+        error: no traceback for it. Anything else is still printed."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """Idle keep-alive connections would keep their handler threads reading forever."""
         with self._open_lock:

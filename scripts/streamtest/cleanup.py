@@ -70,6 +70,11 @@ class Cleaner:
         if run_id:
             self._do("cancel job run", lambda: self.ws.cancel_run(run_id), f"run {run_id}")
             cancelled.append(run_id)
+        elif job_id:   # a run-now whose reply never came may have started one: it is ended and waited for too
+            for found in self._unrecorded_runs(job_id):
+                self._do("cancel job run", lambda r=found: self.ws.cancel_run(r),
+                         f"run {found}, started although its reply never came")
+                cancelled.append(found)
         for one_time in list(self.state.get("one_time_runs", [])):
             self._do("cancel one-time run", lambda r=one_time: self.ws.cancel_run(r), f"run {one_time}")
             cancelled.append(one_time)
@@ -131,6 +136,18 @@ class Cleaner:
         if self.on_action:
             self.on_action(name, started, self.clock() - started, ok, message)
         return ok
+
+    def _unrecorded_runs(self, job_id: int) -> list[int]:
+        """The job's active runs when none is recorded (before deleting the job: a run that
+        outlived the scratch schema's drop would write it back)."""
+        try:
+            return self.ws.active_runs(job_id)
+        except ApiError as exc:
+            if is_gone(exc):      # the job is gone, and its runs with it
+                return []
+            self.ok = False
+            self.log(f"cleanup: could not list the runs of job {job_id}: {exc}")
+            return []
 
     def _find_created(self, kind: str, find: Callable[[str, str], Optional[object]]) -> Optional[object]:
         """A jobs/create or pipelines/create whose reply never came back (lost, or the runner

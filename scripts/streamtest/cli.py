@@ -110,8 +110,9 @@ def parser() -> argparse.ArgumentParser:
     plan_args(check)
     clean = sub.add_parser("cleanup", help="remove what a run created, from its state file")
     clean.add_argument("--state", type=Path, default=Path(DEFAULT_STATE))
-    sweep = sub.add_parser("sweep", help="delete expired jobs streamtest created")
-    sweep.add_argument("--older-than", help="also delete streamtest jobs created longer ago than this (e.g. 2h)")
+    sweep = sub.add_parser("sweep", help="delete expired jobs and scratch schemas streamtest created")
+    sweep.add_argument("--older-than", help="also delete streamtest jobs and scratch schemas created longer ago "
+                                            "than this (e.g. 2h)")
     sweep.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
     return top
 

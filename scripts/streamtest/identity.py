@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from typing import Mapping
+from typing import Mapping, Optional
 
 TAG = "streamtest"
 TAG_RUN = "streamtest-run"
@@ -49,10 +49,25 @@ def expires_at(tags: Mapping[str, str]) -> float | None:
         return None
 
 
-def scratch_comment(run_id: str) -> str:
+SCRATCH_COMMENT = re.compile(r"streamtest run ([A-Za-z0-9_]{1,48}): dropped with everything in it when the run "
+                             r"ends(?: \(streamtest-expires (\d+)\))?")
+
+
+def scratch_comment(run_id: str, expires_epoch: Optional[float] = None) -> str:
     """The comment of the scratch schema a run creates: how cleanup tells the schema this run
-    made (its create reply lost) from one of the same name that was there before."""
-    return f"streamtest run {run_id}: dropped with everything in it when the run ends"
+    made (its create reply lost) from one of the same name that was there before, and how
+    ``sweep`` finds the schema of a run that never cleaned up and knows when its time is up
+    (a schema has no tags; the comment is the one field every workspace shows and keeps)."""
+    expiry = f" ({TAG_EXPIRES} {int(expires_epoch)})" if expires_epoch is not None else ""
+    return f"streamtest run {run_id}: dropped with everything in it when the run ends{expiry}"
+
+
+def scratch_owner(comment: str) -> Optional[tuple[str, Optional[float]]]:
+    """(run id, expiry epoch or None) of a comment ``scratch_comment`` wrote; None for any other."""
+    match = SCRATCH_COMMENT.fullmatch(comment or "")
+    if match is None:
+        return None
+    return match.group(1), float(match.group(2)) if match.group(2) else None
 
 
 def idempotency_token(run_id: str, purpose: str) -> str:

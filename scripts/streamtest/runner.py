@@ -33,7 +33,7 @@ from streamtest.reports.records import ERROR, FAILED, PASSED, SKIPPED, Recorder,
 from streamtest.signals import Interrupted
 from streamtest.state import State
 from streamtest.steps import Outcome, StepFailed, StepRunner
-from streamtest.target.job import dead_man_seconds, job_settings  # noqa: F401 (the runner's public names)
+from streamtest.target.job import dead_man_seconds, expires_epoch, job_settings  # noqa: F401 (the runner's public names)
 from streamtest.transfer import deploy
 
 
@@ -129,7 +129,8 @@ class Runner:
                 count = deploy(self.ws, self.plan.deploy.files, self.plan.deploy.to, self.state, self.log)
                 result.message = f"{count} object(s) imported into {self.plan.deploy.to}"
             elif entry.action == schedule.SCRATCH:
-                result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log)
+                result.message = scratch.create(self.ws, self.plan.scratch, self.state, self.plan.run_id, self.log,
+                                                expires_epoch(self.plan, self.clock()))
             elif entry.action == schedule.CREATE:
                 result.message = self.target.create()
             elif entry.action == schedule.START and self.plan.mode == "stream":

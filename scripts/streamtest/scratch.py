@@ -10,20 +10,37 @@ schema that was there before the run is refused, never used and never dropped.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from streamtest import identity
 from streamtest.client import ApiError
 from streamtest.databricks.workspace import AlreadyExists, Unservable, Workspace, is_gone
 from streamtest.plan.model import Scratch
+from streamtest.signals import held
 from streamtest.state import State
 
 
-def create(ws: Workspace, scratch: Scratch, state: State, run_id: str, log: Callable[[str], None]) -> str:
-    """Create the schema, then its volumes, recording each as it exists; returns a summary."""
-    comment = identity.scratch_comment(run_id)
+def create(ws: Workspace, scratch: Scratch, state: State, run_id: str, log: Callable[[str], None],
+           expires: Optional[float] = None) -> str:
+    """Create the schema, then its volumes, recording each as it exists; returns a summary.
+    The comment names the run and ``expires`` (when ``sweep`` may drop a schema left behind)."""
+    comment = identity.scratch_comment(run_id, expires)
     entry = {"schema": scratch.full_name, "comment": comment, "created": False, "volumes": []}
     state.set(scratch=entry)
+    with held():       # a signal now waits for the reply: cleanup then drops the schema by its record
+        _create_schema(ws, scratch, state, entry, comment)
+    log(f"  schema {scratch.full_name}")
+    for name in scratch.volumes:
+        with held():
+            volume = ws.create_volume(scratch.catalog, scratch.schema, name)
+            entry["volumes"].append(volume.path)
+            state.set(scratch=entry)
+        log(f"  volume {volume.path}")
+    volumes = f" with volume(s) {', '.join(scratch.volumes)}" if scratch.volumes else ""
+    return f"created {scratch.full_name}{volumes}"
+
+
+def _create_schema(ws: Workspace, scratch: Scratch, state: State, entry: dict, comment: str) -> None:
     try:
         ws.create_schema(scratch.catalog, scratch.schema, comment)
     except AlreadyExists as exc:
@@ -40,14 +57,6 @@ def create(ws: Workspace, scratch: Scratch, state: State, run_id: str, log: Call
                          f"{exc.message}", exc.status, exc.endpoint) from None
     entry["created"] = True
     state.set(scratch=entry)
-    log(f"  schema {scratch.full_name}")
-    for name in scratch.volumes:
-        volume = ws.create_volume(scratch.catalog, scratch.schema, name)
-        entry["volumes"].append(volume.path)
-        state.set(scratch=entry)
-        log(f"  volume {volume.path}")
-    volumes = f" with volume(s) {', '.join(scratch.volumes)}" if scratch.volumes else ""
-    return f"created {scratch.full_name}{volumes}"
 
 
 def drop(ws: Workspace, state: State) -> str:

@@ -413,6 +413,28 @@ class Workspace:
         return parse_schema(self._create(f"{UC}/schemas", {"catalog_name": catalog, "name": name,
                                                            "comment": comment}, ours))
 
+    def list_catalogs(self) -> Iterator[str]:
+        """Names of the catalogs the caller can see."""
+        yield from (str(c.get("name", "")) for c in self._uc_pages(f"{UC}/catalogs", "catalogs", {}))
+
+    def list_schemas(self, catalog: str) -> Iterator[Schema]:
+        yield from (parse_schema(s) for s in self._uc_pages(f"{UC}/schemas", "schemas", {"catalog_name": catalog}))
+
+    def _uc_pages(self, path: str, key: str, params: dict) -> Iterator[dict]:
+        """A Unity Catalog list, page by page: ``max_results=0`` asks for the server's page size
+        (unpaginated calls are being deprecated); a page may be empty and still carry a
+        ``next_page_token``, and only a page without one ends the list
+        (https://docs.databricks.com/api/uc-schemas/v1/list-schemas)."""
+        params, seen = {**params, "max_results": 0}, set()
+        while True:
+            page = self.client.call("GET", path, params=params)
+            yield from page.get(key) or []
+            token = page.get("next_page_token")
+            if not token or token in seen:
+                return
+            seen.add(token)
+            params["page_token"] = token
+
     def get_schema(self, full_name: str) -> Optional[Schema]:
         found = self._get_or_none(f"{UC}/schemas/{quote(full_name, safe='')}")
         return None if found is None else parse_schema(found)

@@ -10,6 +10,7 @@ from streamtest.databricks.workspace import NoCompute, has_compute
 from streamtest.durations import format_duration
 from streamtest.plan.model import Plan
 from streamtest.poll import Deadline
+from streamtest.signals import held
 from streamtest.steps import Outcome, StepFailed
 from streamtest.target import Base, follow
 
@@ -27,14 +28,20 @@ def dead_man_seconds(plan: Plan) -> int:
     return int(max(MIN_DEAD_MAN, 2 * total))
 
 
+def expires_epoch(plan: Plan, now: float) -> float:
+    """When ``sweep`` may remove what a run started at ``now`` made (its job, its scratch
+    schema): after the job's ``timeout_seconds`` (the plan's, or the dead man's), cleanup's
+    timeout and ten minutes more."""
+    return now + (plan.job.get("timeout_seconds") or dead_man_seconds(plan)) + plan.cleanup.timeout + 600
+
+
 def job_settings(plan: Plan, now: float) -> dict:
     """The body for jobs/create: the plan's JobSettings plus streamtest's tags and, when the
     plan gives none, the dead-man ``timeout_seconds``. The plan itself is not changed."""
     settings = copy.deepcopy(plan.job)
     if not settings.get("timeout_seconds"):
         settings["timeout_seconds"] = dead_man_seconds(plan)
-    expires = now + settings["timeout_seconds"] + plan.cleanup.timeout + 600
-    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires)}
+    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires_epoch(plan, now))}
     return settings
 
 
@@ -47,14 +54,15 @@ class JobTarget(Base):
         settings = job_settings(self.plan, self.clock())
         self.state.set(job_name=settings["name"], continuous=bool(settings.get("continuous")))
         try:
-            self.job_id = self.ws.create_job(settings, self.plan.run_id)
+            with held():    # a signal now waits for the reply: cleanup then deletes the job by its id
+                self.job_id = self.ws.create_job(settings, self.plan.run_id)
+                self.state.set(job_id=self.job_id)
         except NoCompute as exc:
             bare = [repr(str(t.get("task_key"))) for t in settings.get("tasks") or [] if not has_compute(t)]
             tasks = f"job task {bare[0]} names" if len(bare) == 1 else f"job tasks {', '.join(bare)} name"
             raise exc.with_fix(f"{tasks} no compute (that means serverless), which this workspace does not have: "
                                "give each a job_cluster_key (with job_clusters), a new_cluster or an "
                                "existing_cluster_id, or enable serverless jobs compute") from None
-        self.state.set(job_id=self.job_id)
         self.log(f"  job {self.job_id} '{settings['name']}' (timeout_seconds {settings['timeout_seconds']})")
         return f"job {self.job_id}"
 
@@ -62,9 +70,11 @@ class JobTarget(Base):
         continuous = (self.plan.job.get("continuous") or {})
         if continuous and continuous.get("pause_status", "UNPAUSED") == "UNPAUSED":
             self.run_id = self._find_continuous_run()
+            self.state.set(job_run_id=self.run_id)
         else:
-            self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
-        self.state.set(job_run_id=self.run_id)
+            with held():    # a signal now waits for the reply: cleanup then cancels the run by its id
+                self.run_id = self.ws.run_now(self.job_id, identity.idempotency_token(self.plan.run_id, "start"))
+                self.state.set(job_run_id=self.run_id)
         self._follow(until_running=True)
         return f"run {self.run_id}"
 

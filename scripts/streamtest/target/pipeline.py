@@ -16,16 +16,16 @@ from streamtest import failures, identity
 from streamtest.databricks.pipelines import Update, error_message
 from streamtest.databricks.workspace import Workspace
 from streamtest.plan.model import Plan
+from streamtest.signals import held
 from streamtest.target import Base, follow
-from streamtest.target.job import dead_man_seconds
+from streamtest.target.job import expires_epoch
 
 
 def pipeline_settings(plan: Plan, now: float) -> dict:
     """The body for pipelines/create: the plan's settings plus streamtest's tags, which expire
     (for ``sweep``) when a job of the same plan would have timed out."""
     settings = copy.deepcopy(plan.pipeline)
-    expires = now + dead_man_seconds(plan) + plan.cleanup.timeout + 600
-    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires)}
+    settings["tags"] = {**(settings.get("tags") or {}), **identity.job_tags(plan.run_id, expires_epoch(plan, now))}
     return settings
 
 
@@ -46,8 +46,9 @@ class PipelineTarget(Base):
     def create(self) -> str:
         settings = pipeline_settings(self.plan, self.clock())
         self.state.set(pipeline_name=settings["name"])
-        self.pipeline_id = self.ws.create_pipeline(settings, self.plan.run_id)
-        self.state.set(pipeline_id=self.pipeline_id)
+        with held():    # a signal now waits for the reply: cleanup then deletes the pipeline by its id
+            self.pipeline_id = self.ws.create_pipeline(settings, self.plan.run_id)
+            self.state.set(pipeline_id=self.pipeline_id)
         self.log(f"  pipeline {self.pipeline_id} '{settings['name']}'")
         return f"pipeline {self.pipeline_id}"
 
