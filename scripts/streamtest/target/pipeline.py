@@ -18,7 +18,7 @@ from streamtest.databricks.workspace import Workspace
 from streamtest.plan.model import Plan
 from streamtest.signals import held
 from streamtest.target import Base, follow
-from streamtest.target.job import expires_epoch
+from streamtest.target.job import dead_man_seconds, expires_epoch
 
 
 def pipeline_settings(plan: Plan, now: float) -> dict:
