@@ -10,6 +10,8 @@ schema that was there before the run is refused, never used and never dropped.
 """
 from __future__ import annotations
 
+import threading
+
 from typing import Callable, Optional
 
 from streamtest import identity
@@ -72,6 +74,24 @@ def drop(ws: Workspace, state: State) -> str:
         if found.comment != entry.get("comment"):
             return f"schema {name} was not created by this run: left as it is"
     gone = not ws.delete_schema(name)
+    came_back = _came_back(ws, name)
+    if came_back:
+        ws.delete_schema(name)
     entry["dropped"] = True
     state.set(scratch=entry)
-    return f"schema {name} already dropped" if gone else f"dropped schema {name} with everything in it"
+    message = f"schema {name} already dropped" if gone else f"dropped schema {name} with everything in it"
+    return message + ("; it came back (a writer outlived its run) and was dropped again" if came_back else "")
+
+
+CONFIRM_SECONDS = 1.0  # how long a dropped schema is watched for a late writer bringing it back
+
+
+def _came_back(ws: Workspace, name: str) -> bool:
+    """A notebook that outlives its cancelled run by a moment may still run ``CREATE SCHEMA IF
+    NOT EXISTS`` (seen on localspace's python engine): watch the dropped schema briefly."""
+    pause = threading.Event()
+    for _ in range(int(CONFIRM_SECONDS / 0.2)):
+        pause.wait(0.2)
+        if ws.get_schema(name) is not None:
+            return True
+    return False
