@@ -62,30 +62,13 @@ class VolumesModel:
             raise NotFound(f"{missing} does not exist.")
         return local
 
-    def _make_within_volume(self, folder: Path) -> None:
-        """Make ``folder`` and the folders between it and its volume, never the volume, schema
-        or catalog themselves: a write that races DROP SCHEMA (a cleanup) then fails, as on
-        Databricks, instead of bringing the dropped schema back."""
-        parts = folder.relative_to(self.paths.volumes_root).parts
-        current = self.paths.volumes_root.joinpath(*parts[:3])
-        for name in parts[3:]:
-            current = current / name
-            try:
-                current.mkdir()
-            except FileExistsError:
-                pass
-            except FileNotFoundError:
-                raise NotFound(f"Volume '{'.'.join(parts[:3])}' does not exist.") from None
-        if not current.is_dir():
-            raise NotFound(f"Volume '{'.'.join(parts[:3])}' does not exist.")
-
     def upload(self, path: str, data: bytes, overwrite: bool) -> None:
         local = self._in_volume(path, file=True)
         if local.is_dir():
             raise AlreadyExists(f"The path {path} is a directory.")
         if local.exists() and not overwrite:
             raise AlreadyExists(f"The file being created already exists: {path}")
-        self._make_within_volume(local.parent)
+        local.parent.mkdir(parents=True, exist_ok=True)
         tmp = local.with_name(f".{local.name}.localspace-upload")
         tmp.write_bytes(data)
         tmp.replace(local)
@@ -103,7 +86,7 @@ class VolumesModel:
         local = self._in_volume(path)
         if local.is_file():
             raise AlreadyExists(f"A file exists at {path}")
-        self._make_within_volume(local)
+        local.mkdir(parents=True, exist_ok=True)
 
     def directory(self, path: str) -> Path:
         local = self._local(path)
