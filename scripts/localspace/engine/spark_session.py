@@ -21,6 +21,7 @@ from typing import Optional
 
 from ..paths import Paths
 from .jvm import engine_jars
+from .spark_pyapi import add_databricks_methods
 
 # The catalog every session starts in, as a workspace's default catalog (Databricks:
 # "What is the default catalog"); schemas start at `default`.
@@ -121,6 +122,7 @@ def start_session(paths: Paths):
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    add_databricks_methods()
     session.sparkContext.setLogLevel("ERROR")
     from pyspark.logger import PySparkLogger
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
