@@ -12,7 +12,13 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.TableIdentifier;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.analysis.GeneralParameterizedQuery;
+import org.apache.spark.sql.catalyst.analysis.NameParameterizedQuery;
+import org.apache.spark.sql.catalyst.analysis.PosParameterizedQuery;
+import org.apache.spark.sql.catalyst.parser.HybridParameterContext;
+import org.apache.spark.sql.catalyst.parser.NamedParameterContext;
 import org.apache.spark.sql.catalyst.parser.ParameterContext;
+import org.apache.spark.sql.catalyst.parser.PositionalParameterContext;
 import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.catalyst.parser.ParserInterface;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
@@ -154,7 +160,30 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : UnityViews.atParse(delegate.parsePlanWithParameters(sqlText, parameters));
+    return handled != null ? handled : UnityViews.atParse(withParameters(delegate.parsePlan(sqlText), parameters));
+  }
+
+  /**
+   * {@code spark.sql("SELECT * FROM t WHERE id = :id", args={"id": 1})}, as on Databricks
+   * ("Parameter markers", https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-parameter-marker).
+   * Delta's parser drops the parameters when it hands a statement that is not Delta's own to
+   * Spark's (UNBOUND_SQL_PARAMETER), so the markers are parsed as they stand and bound by the
+   * analyzer (Spark's BindParameters), from the plan Spark's own {@code sql(text, args)} also
+   * builds for them.
+   */
+  private static LogicalPlan withParameters(LogicalPlan plan, ParameterContext parameters) {
+    if (parameters instanceof NamedParameterContext && !((NamedParameterContext) parameters).params().isEmpty()) {
+      var named = ((NamedParameterContext) parameters).params();
+      return new NameParameterizedQuery(plan, named.keys().toSeq(), named.values().toSeq());
+    }
+    if (parameters instanceof PositionalParameterContext && !((PositionalParameterContext) parameters).params().isEmpty()) {
+      return new PosParameterizedQuery(plan, ((PositionalParameterContext) parameters).params());
+    }
+    if (parameters instanceof HybridParameterContext && !((HybridParameterContext) parameters).args().isEmpty()) {
+      HybridParameterContext hybrid = (HybridParameterContext) parameters;
+      return new GeneralParameterizedQuery(plan, hybrid.args(), hybrid.paramNames());
+    }
+    return plan;
   }
 
   private LogicalPlan databricksOnly(String sqlText) throws ParseException {

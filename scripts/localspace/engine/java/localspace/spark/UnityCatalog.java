@@ -147,11 +147,25 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   }
 
   private Identifier innerOrMissing(Identifier ident) throws NoSuchTableException {
+    if (isDeltaPath(ident)) {
+      return ident;  // Delta's catalog underneath reads delta.`/Volumes/...` itself
+    }
     try {
       return inner(ident);
     } catch (NoSuchNamespaceException e) {
       throw missing(ident);
     }
+  }
+
+  /**
+   * {@code delta.`/Volumes/dev/s/v/t`}: a Delta table named by its folder, which Databricks
+   * reads in any current catalog ("Query Delta Lake tables by path": {@code SELECT * FROM
+   * delta.`/path`}, https://docs.databricks.com/aws/en/delta/tutorial). Spark asks the current
+   * catalog first, and Delta's catalog, not this one, knows path names.
+   */
+  private static boolean isDeltaPath(Identifier ident) {
+    return ident.namespace().length == 1 && ident.namespace()[0].equalsIgnoreCase("delta")
+        && new org.apache.hadoop.fs.Path(ident.name()).isAbsolute();
   }
 
   private String[] qualified(String[] namespace) {
