@@ -137,6 +137,17 @@ def test_databricks_settings(w):
     assert sql(w, "SELECT count(*) FROM dev.conf_settings.pooled") == [["4"]]
 
 
+def test_shapes_of_public_course_pipelines(w):
+    succeeded(w, run_notebook(w, "course_shapes"))
+    found = facts(w, "course_shapes")
+    assert found["batch"] == {"c": "dev", "s": "conf_course_shapes"}  # the stream's session
+    assert sql(w, "SELECT order_id FROM dev.conf_course_shapes.orders_silver ORDER BY order_id") == [
+        ["o1"], ["o2"]]
+    assert sql(w, "SELECT count(*) FROM dev.conf_course_shapes.orders_bronze") == [["3"]]
+    assert (found["by_path"], found["first_version"], found["big"]) == (3, 2, 1)
+    assert (found["pandas_rows"], found["pandas_on_spark"]) == (2, 3)
+
+
 def test_what_is_not_emulated_says_so(w):
     run = run_notebook(w, "not_emulated")
     assert run.state.result_state == jobs.RunResultState.FAILED

@@ -179,6 +179,8 @@ def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
     result = finish(start(engine, "/Shared/s/failing"))
     assert result.result_state == "FAILED"
     assert result.error.startswith("StreamingQueryException:")
+    # The function's own exception, not Py4J's "Return Message: Traceback (most recent call last):"
+    assert result.error.endswith("Reason: ValueError: bad batch 0"), result.error
     assert "bad batch 0" in result.error_trace
 
 

@@ -38,10 +38,13 @@ def one_line(exc: BaseException) -> str:
 
     A Java exception pyspark did not translate (a ``Py4JJavaError``, e.g. a failed read)
     says only "An error occurred while calling o1628.collectToPython."; its Java side says
-    what happened, so that is what is shown (``_java_error``)."""
-    name, text = _java_error(exc) or _python_error(str(exc)) or (type(exc).__name__, str(exc))
+    what happened, so that is what is shown (``_java_error``). A foreachBatch function's own
+    exception replaces Py4J's "Return Message: Traceback (most recent call last):" in it."""
+    name, text = _java_error(exc) or (type(exc).__name__, str(exc))
     text = text.strip()
     first = text.splitlines()[0].strip() if text else ""
+    if _PYTHON_PROXY in first:
+        first = first.split(_PYTHON_PROXY, 1)[0] + (_python_error(text) or "")
     return f"{name}: {first}" if first else name
 
 
@@ -56,9 +59,6 @@ def _java_error(exc: BaseException) -> Optional[tuple[str, str]]:
         chain = [java]
         while len(chain) < 20 and chain[-1].getCause() is not None:
             chain.append(chain[-1].getCause())
-        raised = next((p for p in (_python_error(j.getMessage()) for j in chain) if p), None)
-        if raised:
-            return raised
         chosen = next((j for j in chain if _condition(j)), chain[-1])
         return chosen.getClass().getSimpleName(), chosen.getMessage() or ""
     except Exception:  # noqa: BLE001 - the JVM is gone (shutdown): keep Py4J's own text
@@ -68,21 +68,18 @@ def _java_error(exc: BaseException) -> Optional[tuple[str, str]]:
 # Py4J's wrapper of an exception that Python code called back from the JVM raised (a
 # foreachBatch function): its message is the Python traceback, which ends in the exception.
 _PYTHON_PROXY = "An exception was raised by the Python Proxy. Return Message: "
-_RAISED = re.compile(r"^(?:[A-Za-z_][\w]*\.)*([A-Za-z_]\w*): (.*)$")
+_RAISED = re.compile(r"^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*: .*)$")
 
 
-def _python_error(message: Optional[str]) -> Optional[tuple[str, str]]:
-    """(exception name, message) a foreachBatch function raised, from Py4J's wrapper of it, so
-    the run's error is the user's ``AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] ...``, not
-    "Return Message: Traceback (most recent call last):"."""
-    if not message or _PYTHON_PROXY not in message:
-        return None
-    lines = message.split(_PYTHON_PROXY, 1)[1].splitlines()
+def _python_error(text: str) -> Optional[str]:
+    """'AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] ...': the last line of the Python
+    traceback in Py4J's message that names the exception, without its module path."""
+    lines = text.split(_PYTHON_PROXY, 1)[-1].splitlines()
     frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
-    for at in range(frames[-1] + 1 if frames else 0, len(lines)):
-        match = _RAISED.match(lines[at])
+    for line in lines[frames[-1] + 1 if frames else 0:]:
+        match = _RAISED.match(line)
         if match:
-            return match[1], "\n".join([match[2], *lines[at + 1:]])
+            return match[1]
     return None
 
 

@@ -103,6 +103,9 @@ def start_session(paths: Paths):
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # pandas-on-Spark asks for it with pyarrow >= 2 and warns on every import without it;
+    # it must be set before the context starts (pyspark.pandas' own warning says so).
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     spark_root = paths.root / "spark"
     shutil.rmtree(paths.dbfs_root / "user" / "hive" / "warehouse", ignore_errors=True)
     for catalog in BUILT_IN_CATALOGS:
