@@ -184,6 +184,14 @@ def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
     assert "bad batch 0" in result.error_trace
 
 
+def test_display_of_a_stream_says_it_is_not_emulated(engine, ws):
+    ws.add("/Shared/s/display_stream", notebook("display(spark.readStream.format('rate').load())"))
+    result = finish(start(engine, "/Shared/s/display_stream"))
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("NotSupportedOnLocalspace: localspace does not emulate display() of a "
+                                   "streaming DataFrame (see README \"What each engine does\")"), result.error
+
+
 @pytest.mark.parametrize("body", ["import time\ntime.sleep(3600)",
                                   "from time import sleep\nsleep(3600)",
                                   "while True:\n    pass",

@@ -110,8 +110,8 @@ def display(value=None, *args, **kwargs) -> None:
         return
     if getattr(value, "isStreaming", False) is True:
         raise NotSupportedOnLocalspace(
-            "display() of a streaming DataFrame is not supported on localspace; "
-            "write the stream to a table with writeStream and query the table")
+            'localspace does not emulate display() of a streaming DataFrame (see README "What each '
+            'engine does"); write the stream to a table with writeStream and query the table')
     show = getattr(value, "show", None)
     if callable(show):
         show(truncate=False) if _accepts_truncate(show) else show()
