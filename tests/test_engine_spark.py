@@ -184,6 +184,21 @@ def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
     assert "bad batch 0" in result.error_trace
 
 
+def test_databricks_datasets_say_they_are_not_emulated_until_a_test_puts_files_there(engine, ws):
+    ws.add("/Shared/s/samples", notebook(
+        "n = spark.read.json('/databricks-datasets/iot/iot_devices.json').count()\n"
+        "dbutils.notebook.exit(str(n))"))
+    result = finish(start(engine, "/Shared/s/samples"))
+    assert result.error == (
+        "FileNotFoundException: localspace does not emulate /databricks-datasets, Databricks' sample "
+        "data (see README \"What each engine does\"): dbfs:/databricks-datasets/iot/iot_devices.json is "
+        "not there; upload the files the notebook reads to dbfs:/databricks-datasets/... first (a plan's "
+        "upload step)")
+    engine.paths.dbfs_root.joinpath("databricks-datasets/iot").mkdir(parents=True)
+    engine.paths.dbfs_root.joinpath("databricks-datasets/iot/iot_devices.json").write_text('{"id": 1}\n')
+    assert finish(start(engine, "/Shared/s/samples")).exit_value == "1"
+
+
 def test_display_of_a_stream_says_it_is_not_emulated(engine, ws):
     ws.add("/Shared/s/display_stream", notebook("display(spark.readStream.format('rate').load())"))
     result = finish(start(engine, "/Shared/s/display_stream"))

@@ -106,6 +106,23 @@ public class DbfsFileSystem extends RawLocalFileSystem {
     return statuses;
   }
 
+  /**
+   * {@code /databricks-datasets}, the sample data every workspace mounts, is not here unless a
+   * test put files there (DBFS API, e.g. a plan's upload step): a read of a missing one says so
+   * in one line instead of Spark's "Path does not exist", which reads like a typo.
+   */
+  @Override
+  public boolean exists(Path f) throws java.io.IOException {
+    boolean found = super.exists(f);
+    String p = makeQualified(f).toUri().getPath();
+    if (!found && (p.startsWith("/databricks-datasets/") || p.startsWith("/dbfs/databricks-datasets/"))) {
+      throw new java.io.FileNotFoundException("localspace does not emulate /databricks-datasets, Databricks' "
+          + "sample data (see README \"What each engine does\"): dbfs:" + p + " is not there; upload the "
+          + "files the notebook reads to dbfs:/databricks-datasets/... first (a plan's upload step)");
+    }
+    return found;
+  }
+
   /** Where the Databricks path {@code p} lives on this machine. */
   String local(String p) {
     if (p.equals(root) || p.startsWith(root + "/")) {
