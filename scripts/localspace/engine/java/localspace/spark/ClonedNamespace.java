@@ -72,8 +72,13 @@ public final class ClonedNamespace extends Rule<LogicalPlan> {
           moved = true;
           CatalogManager from = parent.catalogManager();
           CatalogManager to = session.sessionState().catalogManager();
-          to.setCurrentCatalog(from.currentCatalog().name());
-          to.setCurrentNamespace(from.currentNamespace());
+          try {
+            to.setCurrentCatalog(from.currentCatalog().name());
+            to.setCurrentNamespace(from.currentNamespace());
+          } catch (Exception gone) {  // NoSuchNamespaceException is an AnalysisException
+            // the parent's schema was dropped since: the clone stays where Spark puts it
+            // (spark.sql.defaultCatalog), and names in it fail as they would there
+          }
         }
       }
     }
