@@ -62,6 +62,9 @@ SPARK_CONF = {
     # Tiny tables on 2 cores: one task per Delta log snapshot instead of 50.
     "spark.databricks.delta.snapshotPartitions": "1",
     "spark.databricks.delta.writeChecksumFile.enabled": "false",  # one file less per commit
+    # VACUUM lists a table's folders in this many tasks: Spark's 10000 took minutes on a
+    # loaded 2-core machine for a table of a few files (the delta conformance notebook).
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
     # VACUUM records VACUUM START/END in the table's history, as on Databricks (Delta docs,
     # "Remove unused data files with vacuum": audit information).
     "spark.databricks.delta.vacuum.logging.enabled": "true",
