@@ -18,7 +18,7 @@ import threading
 
 from ..paths import Paths
 from .dbutils import DBUtils
-from .fileopen import mapped_import, mapped_open
+from .fileopen import mapped_import, mapped_open, notebook_builtins
 from .notebook import Program
 from .pyshim import LocalSpark
 from .runner import display, run_program
@@ -55,14 +55,16 @@ def main(fd: int) -> None:
     builtins.open = mapped_open(paths)
     builtins.__import__ = mapped_import(paths, {})  # this process runs only the notebook
     session = SqlStore(paths).session()
+    program = Program.from_json(spec["program"])
     namespace = {
         "__name__": "__main__",
+        "__builtins__": notebook_builtins(paths, program.path, {}),
         "spark": LocalSpark(session),
         "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"], spec["task_key"], spec["task_values"]),
         "display": display,
         "displayHTML": print,
     }
-    outcome = run_program(Program.from_json(spec["program"]), namespace)
+    outcome = run_program(program, namespace)
     sys.stdout.flush()
     sys.stderr.flush()
     answer = {**outcome.__dict__, "task_values": namespace["dbutils"].jobs.taskValues.own()}

@@ -14,7 +14,6 @@ exception may have hit the run thread in the middle of a py4j call).
 """
 from __future__ import annotations
 
-import builtins
 import ctypes
 import itertools
 import posixpath
@@ -29,7 +28,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult, NotebookTask
 from .dbutils import DBUtils, WorkflowException
-from .fileopen import mapped_import, mapped_open
+from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
@@ -54,13 +53,10 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
     return module
 
 
-def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
-    """Builtins for notebook code: mapped open() and os, and `import time` yields the
-    interruptible one."""
-    namespace = dict(vars(builtins))
-    namespace["__import__"] = mapped_import(paths, {"time": interruptible_time(cancel)})
-    namespace["open"] = mapped_open(paths)
-    return namespace
+def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Optional[str] = None) -> dict:
+    """Builtins for notebook code (fileopen.notebook_builtins: mapped open() and os, the
+    notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one."""
+    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)})
 
 
 class SparkRun(NotebookHandle):
@@ -90,7 +86,7 @@ class SparkRun(NotebookHandle):
     def _namespace(self) -> dict:
         return {
             "__name__": "__main__",
-            "__builtins__": notebook_builtins(self._paths, self._cancel),
+            "__builtins__": notebook_builtins(self._paths, self._cancel, self.program.path),
             "spark": self.session,
             "sc": self.session.sparkContext,
             "dbutils": DBUtils(self._paths, dict(self._task.parameters), self._secrets,
