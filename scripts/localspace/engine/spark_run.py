@@ -15,6 +15,7 @@ exception may have hit the run thread in the middle of a py4j call).
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import itertools
 import posixpath
 import threading
@@ -27,6 +28,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult, NotebookTask
+from .context import NotebookContext
 from .dbutils import DBUtils, WorkflowException
 from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
@@ -84,13 +86,18 @@ class SparkRun(NotebookHandle):
     # ---- the run thread ------------------------------------------------------------------
 
     def _namespace(self) -> dict:
+        from pyspark.sql import SQLContext
+        dbutils = DBUtils(self._paths, dict(self._task.parameters), self._secrets, self._task.task_key,
+                          self._task.task_values, self._run_notebook,
+                          NotebookContext(self.program.path, self._task.context))
         return {
             "__name__": "__main__",
             "__builtins__": notebook_builtins(self._paths, self._cancel, self.program.path),
             "spark": self.session,
             "sc": self.session.sparkContext,
-            "dbutils": DBUtils(self._paths, dict(self._task.parameters), self._secrets,
-                               self._task.task_key, self._task.task_values, self._run_notebook),
+            "sqlContext": SQLContext(self.session.sparkContext, self.session),
+            "dbutils": dbutils,
+            "getArgument": dbutils.widgets.getArgument,  # the legacy global of Databricks notebooks
             "display": display,
             "displayHTML": print,
         }
@@ -100,9 +107,11 @@ class SparkRun(NotebookHandle):
         and globals, so its temp views and variables stay its own), awaited up to the limit."""
         target = path if path.startswith("/") else posixpath.normpath(
             posixpath.join(posixpath.dirname(self.program.path), path))
-        child = self._start_notebook(NotebookTask(next(_CHILD_RUN_IDS), target, arguments,
+        child_id = next(_CHILD_RUN_IDS)
+        child = self._start_notebook(NotebookTask(child_id, target, arguments,
                                                   task_key=self._task.task_key,
-                                                  task_values=self._task.task_values))
+                                                  task_values=self._task.task_values,
+                                                  context=dataclasses.replace(self._task.context, run_id=child_id)))
         started = time.monotonic()
         while (result := child.result(STREAM_POLL)) is None:
             if self._cancel.is_set():
@@ -121,6 +130,8 @@ class SparkRun(NotebookHandle):
         # session is on a cluster: Spark reads the current conf and catalogs from it.
         self.session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(self.session._jsparkSession)
         self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
+        # A tag as well: a notebook may set a job group of its own (sc.setJobGroup), tags add up.
+        self.session.sparkContext.addJobTag(self.group)
         outcome = run_program(self.program, self._namespace(), self._cancel)
         if outcome.state != "SUCCESS" or self._cancel.is_set():
             return outcome
@@ -188,6 +199,7 @@ class SparkRun(NotebookHandle):
         try:
             self.session.interruptAll()
             self.session.sparkContext.cancelJobGroup(self.group)
+            self.session.sparkContext.cancelJobsWithTag(self.group)
         except Exception:  # noqa: BLE001 - the session may already be stopping
             pass
 
