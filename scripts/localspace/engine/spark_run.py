@@ -130,8 +130,6 @@ class SparkRun(NotebookHandle):
         # session is on a cluster: Spark reads the current conf and catalogs from it.
         self.session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(self.session._jsparkSession)
         self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
-        # A tag as well: a notebook may set a job group of its own (sc.setJobGroup), tags add up.
-        self.session.sparkContext.addJobTag(self.group)
         outcome = run_program(self.program, self._namespace(), self._cancel)
         if outcome.state != "SUCCESS" or self._cancel.is_set():
             return outcome
@@ -199,7 +197,6 @@ class SparkRun(NotebookHandle):
         try:
             self.session.interruptAll()
             self.session.sparkContext.cancelJobGroup(self.group)
-            self.session.sparkContext.cancelJobsWithTag(self.group)
         except Exception:  # noqa: BLE001 - the session may already be stopping
             pass
 
