@@ -163,7 +163,7 @@ def test_notebook_runtime(w):
     assert found["get_all_has_run_date"] is True and found["removed_widget"] == "InputWidgetNotDefined"
     assert (found["helpers"], found["settings"], found["relative_open"]) == ("runtime helpers", "conformance", ["facts"])
     assert found["cwd"] == "/Workspace/Shared/conformance/runtime/notebooks"
-    assert (found["double"], found["shout"]) == (42, ["ANN"])
+    assert (found["double"], found["shout"]) == (42, ["ANN!"])  # a Python UDF from a workspace module
     assert found["child_names"] == ["from-run", "absolute"]
     context = found["context"]
     assert context["path"] == context["json_path"] == "/Shared/conformance/runtime/notebooks/runtime"

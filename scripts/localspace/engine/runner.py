@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import itertools
 import linecache
+import os
 import re
 import threading
 import traceback
@@ -70,11 +71,18 @@ def _condition(java) -> Optional[str]:
         return None
 
 
+# localspace's own code (dbutils, the shims): its frames are not the user's business.
+_OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _notebook_traceback(exc: BaseException, cell: Cell) -> str:
     tb = exc.__traceback__
     while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<notebook "):
         tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb)
+    shown = traceback.TracebackException(type(exc), exc, tb)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if not frame.filename.startswith(_OWN_CODE)])
+    lines = list(shown.format())
     if tb is None:  # raised outside notebook code (a %sql cell, an unsupported magic)
         lines.insert(0, f'File "{cell.label}"\n')
     return "".join(lines)

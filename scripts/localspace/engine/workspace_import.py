@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import linecache
 import os
 import sys
 import types
@@ -104,14 +105,23 @@ class WorkspaceModules:
         module.__builtins__ = self.builtins
         self._cache[fullname] = module
         try:
-            if spec.loader is not None:  # a namespace package has no code
-                spec.loader.exec_module(module)
+            if spec.origin and spec.loader is not None:  # a namespace package has no code
+                self._execute(module, Path(spec.origin))
         except BaseException:
             del self._cache[fullname]
             raise
         if parent_name:
             setattr(self._cache[parent_name], last, module)
         return module
+
+    def _execute(self, module: types.ModuleType, local: Path) -> None:
+        """Run the module's source compiled under its workspace name, so tracebacks read
+        ``/Workspace/Shared/x/helpers.py`` as on Databricks (``__file__`` stays the local file,
+        which ``pathlib`` and ``open`` can reach)."""
+        source = local.read_text(encoding="utf-8")
+        shown = "/Workspace/" + local.relative_to(self._paths.workspace_root).as_posix()
+        linecache.cache[shown] = (len(source), None, source.splitlines(keepends=True), shown)
+        exec(compile(source, shown, "exec"), module.__dict__)
 
     def _handles(self, top: str) -> bool:
         return top in self._cache or self._find_top(top) is not None
