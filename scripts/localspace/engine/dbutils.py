@@ -182,6 +182,7 @@ class FsUtil(_Strict):
         """Where a write goes; under /Volumes the volume must exist, as on Databricks (no
         folders are made up for a catalog, schema or volume that was never created)."""
         bare = path[len("file:"):] if path.startswith("file:") else path
+        bare = bare[len("dbfs:"):] if bare.startswith("dbfs:/Volumes/") else bare
         if bare.startswith("/Volumes/"):
             missing = unity.missing_volume(self._paths, bare)
             if missing:
