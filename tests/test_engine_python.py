@@ -228,7 +228,8 @@ def test_workspace_files_beside_the_notebook_and_its_context(engine, ws, tmp_pat
     (folder / "lib/names.py").write_text("NAME = 'beside'\n")
     (folder / "conf.json").write_text('{"env": "ci"}')
     ws.add("/Shared/p/main", notebook(
-        "import json, os, sys\nfrom lib import NAME\n"
+        "import importlib, json, os, sys\nfrom lib import NAME\n"
+        "assert importlib.import_module('lib.names').NAME == NAME\n"
         "ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()",
         "dbutils.fs.put('/tmp/x.txt', 'x', True)",
         "# MAGIC %fs ls /tmp",

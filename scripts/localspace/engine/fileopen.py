@@ -122,6 +122,7 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
     handed_out = {"os": os_module, **modules}
     if workspace is not None:
         handed_out["sys"] = workspace.sys
+        handed_out["importlib"] = workspace.importlib
         real_import = workspace.import_hook(real_import)
 
     def __import__(name, globals=None, locals=None, fromlist=(), level=0):

@@ -48,12 +48,39 @@ class RunSys(types.ModuleType):
             setattr(sys, name, value)
 
 
+class RunImportlib(types.ModuleType):
+    """``importlib`` as one run sees it: ``import_module`` and ``reload`` know its workspace
+    modules; everything else is the real ``importlib``."""
+
+    def __init__(self, modules: "WorkspaceModules"):
+        super().__init__("importlib")
+        self._modules = modules
+
+    def __getattr__(self, name: str):
+        return getattr(importlib, name)
+
+    def import_module(self, name: str, package: Optional[str] = None) -> types.ModuleType:
+        fullname = importlib.util.resolve_name(name, package) if name.startswith(".") else name
+        if self._modules._handles(fullname.partition(".")[0]):
+            return self._modules._load(fullname)
+        return importlib.import_module(name, package)
+
+    def reload(self, module: types.ModuleType) -> types.ModuleType:
+        """A workspace module runs again from its file (the edit a notebook wants to see)."""
+        if self._modules._cache.get(module.__name__) is module and getattr(module, "__spec__", None) \
+                and module.__spec__.origin:
+            self._modules._execute(module, Path(module.__spec__.origin))
+            return module
+        return importlib.reload(module)
+
+
 class WorkspaceModules:
     """One run's workspace imports: its ``sys`` and the modules found in workspace folders."""
 
     def __init__(self, paths: Paths, cwd: str):
         self._paths = paths
         self.sys = RunSys([cwd] + list(sys.path))
+        self.importlib = RunImportlib(self)
         self._cache: dict[str, types.ModuleType] = {}
         self.builtins: dict = {}    # the notebook's builtins, set once they are built
 
