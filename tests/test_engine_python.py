@@ -230,6 +230,7 @@ def test_workspace_files_beside_the_notebook_and_its_context(engine, ws, tmp_pat
     ws.add("/Shared/p/main", notebook(
         "import importlib, json, os, sys\nfrom lib import NAME\n"
         "assert importlib.import_module('lib.names').NAME == NAME\n"
+        "assert 'conf.json' in os.listdir() and os.path.isfile('conf.json')\n"
         "ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()",
         "dbutils.fs.put('/tmp/x.txt', 'x', True)",
         "# MAGIC %fs ls /tmp",

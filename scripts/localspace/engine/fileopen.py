@@ -106,8 +106,8 @@ def _with_cwd(module: types.ModuleType, path_module: types.ModuleType, cwd: _Cwd
 
     module.getcwd = lambda: cwd.path
     module.chdir = chdir
-    module.listdir = _mapping(lambda path=".": os.listdir(path), mapped, 1)
-    module.scandir = _mapping(lambda path=".": os.scandir(path), mapped, 1)
+    module.listdir = lambda path=".": os.listdir(mapped(path))
+    module.scandir = lambda path=".": os.scandir(mapped(path))
     path_module.abspath = lambda path: cwd.absolute(posixpath.normpath(os.fspath(path)))
     path_module.realpath = lambda path, **_: path_module.abspath(path)
 
