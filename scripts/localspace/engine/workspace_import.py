@@ -23,6 +23,7 @@ import importlib.machinery
 import importlib.util
 import linecache
 import os
+import posixpath
 import sys
 import types
 from pathlib import Path
@@ -79,6 +80,7 @@ class WorkspaceModules:
 
     def __init__(self, paths: Paths, cwd: str):
         self._paths = paths
+        self._cwd = cwd
         self.sys = RunSys([cwd] + list(sys.path))
         self.importlib = RunImportlib(self)
         self._cache: dict[str, types.ModuleType] = {}
@@ -88,8 +90,10 @@ class WorkspaceModules:
 
     def _workspace_folder(self, entry) -> Optional[Path]:
         """The local folder a sys.path entry names when it is in the workspace, else None."""
-        if not isinstance(entry, str) or not entry:
+        if not isinstance(entry, str):
             return None
+        if not entry.startswith("/"):  # "" and "../src" are relative to the notebook's folder
+            entry = posixpath.normpath(posixpath.join(self._cwd, entry))
         if entry == "/Workspace" or entry.startswith("/Workspace/"):
             return self._paths.workspace(entry)
         local = Path(entry)
