@@ -17,6 +17,7 @@ from typing import Optional
 
 from ..paths import Paths
 from .base import NotebookHandle, NotebookReader, NotebookTask, SqlColumn, SqlError, SqlResult
+from .context import cluster_conf
 from .notebook import Program
 from .runner import one_line
 from .shared import LocalEngine
@@ -96,7 +97,7 @@ class SparkEngine(LocalEngine):
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         session = self._session(None, None)
-        for key, value in task.spark_conf.items():
+        for key, value in {**cluster_conf(task.context), **task.spark_conf}.items():
             try:
                 session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver
             except Exception:  # noqa: BLE001 - a JVM-wide setting: this cluster's is shared
