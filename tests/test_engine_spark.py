@@ -199,14 +199,6 @@ def test_databricks_datasets_say_they_are_not_emulated_until_a_test_puts_files_t
     assert finish(start(engine, "/Shared/s/samples")).exit_value == "1"
 
 
-def test_display_of_a_stream_says_it_is_not_emulated(engine, ws):
-    ws.add("/Shared/s/display_stream", notebook("display(spark.readStream.format('rate').load())"))
-    result = finish(start(engine, "/Shared/s/display_stream"))
-    assert result.result_state == "FAILED"
-    assert result.error.startswith("NotSupportedOnLocalspace: localspace does not emulate display() of a "
-                                   "streaming DataFrame (see README \"What each engine does\")"), result.error
-
-
 @pytest.mark.parametrize("body", ["import time\ntime.sleep(3600)",
                                   "from time import sleep\nsleep(3600)",
                                   "while True:\n    pass",
