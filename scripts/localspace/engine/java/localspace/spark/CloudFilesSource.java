@@ -303,15 +303,26 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     return out;
   }
 
-  /** Commas that separate hints, not those inside STRUCT<...>, MAP<...> or DECIMAL(p, s). */
-  private static List<String> splitTopLevel(String text) {
+  /**
+   * The parts of {@code text} between top-level commas: not those inside STRUCT<...>,
+   * MAP<...>, DECIMAL(p, s), function calls or quotes (schema hints, SELECT lists).
+   */
+  static List<String> splitTopLevel(String text) {
     List<String> parts = new java.util.ArrayList<>();
     int depth = 0;
     int from = 0;
+    char quote = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      depth += (c == '<' || c == '(') ? 1 : (c == '>' || c == ')') ? -1 : 0;
-      if (c == ',' && depth == 0) {
+      if (quote != 0) {
+        quote = c == quote && text.charAt(i - 1) != '\\' ? 0 : quote;
+      } else if (c == '\'' || c == '"' || c == '`') {
+        quote = c;
+      } else if (c == '<' || c == '(' || c == '[') {
+        depth++;
+      } else if (c == '>' || c == ')' || c == ']') {
+        depth--;
+      } else if (c == ',' && depth == 0) {
         parts.add(text.substring(from, i));
         from = i + 1;
       }
