@@ -47,10 +47,10 @@ public class AutoLoaderFiles extends FileStreamSource {
   private final String mode;
   private final CloudFilesSource.Evolution evolution;
 
-  AutoLoaderFiles(SparkSession spark, String path, String format, StructType schema,
+  AutoLoaderFiles(SparkSession spark, String path, String format, StructType schema, List<String> partitions,
       String metadataPath, scala.collection.immutable.Map<String, String> options,
       boolean includeExisting, String mode, CloudFilesSource.Evolution evolution) {
-    super(spark, path, format, schema, scala.jdk.javaapi.CollectionConverters.asScala(List.<String>of()).toList(),
+    super(spark, path, format, schema, scala.jdk.javaapi.CollectionConverters.asScala(partitions).toList(),
         metadataPath, options);
     this.metadata = new Path(metadataPath);
     this.schema = schema;

@@ -185,8 +185,80 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     if (!FIXED_SCHEMA.contains(format) && !List.of(schema.fieldNames()).contains(RESCUED)) {
       schema = schema.add(RESCUED, DataTypes.StringType, true);
     }
+    schema = partitionsLast(schema, partitionColumns(params, path));
     schemas.store(schema);
     return schema;
+  }
+
+  /** Auto Loader's untyped JSON/CSV columns: every leaf a string, structs and arrays kept. */
+  private static DataType strings(DataType type) {
+    if (type instanceof StructType struct) {
+      StructType out = new StructType();
+      for (StructField field : struct.fields()) {
+        out = out.add(field.name(), strings(field.dataType()), true);
+      }
+      return out;
+    }
+    if (type instanceof org.apache.spark.sql.types.ArrayType array) {
+      return DataTypes.createArrayType(strings(array.elementType()), true);
+    }
+    if (type instanceof org.apache.spark.sql.types.MapType map) {
+      return DataTypes.createMapType(DataTypes.StringType, strings(map.valueType()), true);
+    }
+    return DataTypes.StringType;
+  }
+
+  /**
+   * The Hive-style partition columns: {@code cloudFiles.partitionColumns} when given, else the
+   * {@code key=value} folder names under the landing folder (Auto Loader infers them from the
+   * directory structure, as Spark's file sources do).
+   */
+  static List<String> partitionColumns(Map<String, String> params, String path) {
+    String given = option(params, "cloudFiles.partitionColumns");
+    List<String> out = new java.util.ArrayList<>();
+    if (given != null) {
+      for (String name : given.split(",")) {
+        if (!name.isBlank()) {
+          out.add(name.trim());
+        }
+      }
+      return out;
+    }
+    try {
+      Path dir = new Path(path);
+      FileSystem fs = dir.getFileSystem(SparkSession.active().sessionState().newHadoopConf());
+      while (dir != null && fs.exists(dir) && fs.getFileStatus(dir).isDirectory()) {
+        Path next = null;
+        for (var status : fs.listStatus(dir)) {
+          String name = status.getPath().getName();
+          if (status.isDirectory() && name.indexOf('=') > 0 && !name.startsWith("_") && !name.startsWith(".")) {
+            out.add(name.substring(0, name.indexOf('=')));
+            next = status.getPath();
+            break;
+          }
+        }
+        dir = next;
+      }
+    } catch (IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  /** Spark's file sources put partition columns after the file's own: the schema says so too. */
+  private static StructType partitionsLast(StructType schema, List<String> partitions) {
+    StructType out = new StructType();
+    for (StructField field : schema.fields()) {
+      if (partitions.stream().noneMatch(p -> p.equalsIgnoreCase(field.name()))) {
+        out = out.add(field);
+      }
+    }
+    for (String name : partitions) {
+      Option<StructField> field = schema.find(f -> f.name().equalsIgnoreCase(name));
+      out = out.add(field.isDefined() ? field.get() : new StructField(name, DataTypes.StringType, true,
+          org.apache.spark.sql.types.Metadata.empty()));
+    }
+    return out;
   }
 
   /** {@code schema} with {@code added} before the rescued data column, which stays last. */
@@ -272,7 +344,7 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
         if (field.name().equals(RESCUED)) {
           continue; // records that did not parse while inferring; the column goes last
         }
-        DataType type = TEXT_FORMATS.contains(format) && !typed ? DataTypes.StringType : field.dataType();
+        DataType type = TEXT_FORMATS.contains(format) && !typed ? strings(field.dataType()) : field.dataType();
         schema = schema.add(field.name(), type, true);
       }
       return schema;
@@ -370,7 +442,11 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     String mode = mode(params, inferred);
     Evolution evolution = inferred ? new Evolution(params, format, option(params, "cloudFiles.schemaLocation")) : null;
     boolean includeExisting = !"false".equalsIgnoreCase(option(params, "cloudFiles.includeExistingFiles"));
-    return new AutoLoaderFiles(SparkSession.active(), path, format, resolved, metadataPath,
+    List<String> partitions = new java.util.ArrayList<>();
+    for (String name : partitionColumns(params, path)) {
+      resolved.find(f -> f.name().equalsIgnoreCase(name)).foreach(f -> partitions.add(f.name()));
+    }
+    return new AutoLoaderFiles(SparkSession.active(), path, format, resolved, partitions, metadataPath,
         org.apache.spark.sql.catalyst.util.CaseInsensitiveMap$.MODULE$.apply(fileOptions(params, resolved)),
         includeExisting, mode, evolution);
   }
