@@ -109,14 +109,11 @@ public class AutoLoaderFiles extends FileStreamSource {
 
   /** Fails the stream when a file of the batch has columns the schema lacks (see above). */
   private void checkNewColumns(String[] files) {
+    if (files.length == 0 || newColumns(List.of(files)).isEmpty()) {
+      return; // one inference over the whole batch: the usual case
+    }
     for (String file : files) {
-      StructType found = evolution.infer(List.of(file));
-      List<StructField> added = new ArrayList<>();
-      for (StructField field : found.fields()) {
-        if (List.of(schema.fieldNames()).stream().noneMatch(n -> n.equalsIgnoreCase(field.name()))) {
-          added.add(field);
-        }
-      }
+      List<StructField> added = newColumns(List.of(file));
       if (added.isEmpty()) {
         continue;
       }
@@ -131,5 +128,15 @@ public class AutoLoaderFiles extends FileStreamSource {
           + names + ", which can be fixed by an automatic retry: " + retry
           + ". Unknown fields inside file path: " + file + ". Rescued file schema: " + rescued.simpleString());
     }
+  }
+
+  private List<StructField> newColumns(List<String> files) {
+    List<StructField> added = new ArrayList<>();
+    for (StructField field : evolution.infer(files).fields()) {
+      if (List.of(schema.fieldNames()).stream().noneMatch(n -> n.equalsIgnoreCase(field.name()))) {
+        added.add(field);
+      }
+    }
+    return added;
   }
 }

@@ -339,11 +339,10 @@ final class CopyInto {
   }
 
   private static String recordJson(List<String> files) {
-    StringBuilder out = new StringBuilder("{\"" + RECORD + "\": [");
-    for (int i = 0; i < files.size(); i++) {
-      out.append(i == 0 ? "" : ", ").append('"').append(files.get(i).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-    }
-    return out.append("]}").toString();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var record = json.createObjectNode();
+    files.forEach(record.putArray(RECORD)::add);
+    return record.toString();
   }
 
   /** Every file an earlier COPY INTO loaded into {@code target}, from the table's history. */
@@ -351,18 +350,15 @@ final class CopyInto {
     Set<String> out = new LinkedHashSet<>();
     Dataset<Row> history = spark.sql("DESCRIBE HISTORY " + target).select("userMetadata")
         .where(functions.col("userMetadata").contains(RECORD));
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
     for (Row row : history.collectAsList()) {
-      Dataset<Row> files = spark.sql("SELECT explode(from_json(" + quote(row.getString(0))
-          + ", 'struct<`" + RECORD + "`: array<string>>').`" + RECORD + "`) AS f");
-      for (Row f : files.collectAsList()) {
-        out.add(f.getString(0));
+      try {
+        json.readTree(row.getString(0)).path(RECORD).forEach(file -> out.add(file.asText()));
+      } catch (java.io.IOException e) { // not our record after all (a user's own userMetadata)
+        continue;
       }
     }
     return out;
-  }
-
-  private static String quote(String text) {
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 
   private static Dataset<Row> answer(SparkSession spark, long inserted) {
