@@ -132,6 +132,21 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     return path;
   }
 
+  /**
+   * Auto Loader finds files in nested folders ({@code /landing/2026/01/02/x.json}: the docs'
+   * "Auto Loader directory listing mode" page lists such paths), which Spark's file source does
+   * only with {@code recursiveFileLookup}; that option turns off partition folders, so it is
+   * set only when there are none and the stream does not set it itself.
+   */
+  private static Map<String, String> withNested(Map<String, String> params, String path) {
+    if (option(params, "recursiveFileLookup") != null || !partitionColumns(params, path).isEmpty()) {
+      return params;
+    }
+    Map<String, String> out = new HashMap<>(params);
+    out.put("recursiveFileLookup", "true");
+    return out;
+  }
+
   /** The reader options of the underlying file source. */
   private static scala.collection.immutable.Map<String, String> fileOptions(Map<String, String> params, StructType schema) {
     Map<String, String> out = new HashMap<>();
@@ -176,7 +191,7 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     }
     StructType schema;
     try {
-      schema = schemas.infer(List.of(path));
+      schema = new Evolution(withNested(params, path), format, null).infer(List.of(path));
     } catch (Exception e) { // Spark's AnalysisException: no files to infer from
       throw new IllegalArgumentException("[CF_EMPTY_DIR_FOR_SCHEMA_INFERENCE] Cannot infer the schema when the input path `"
           + path + "` is empty. Try to start the stream when there are files in the input path, or specify the schema.");
@@ -447,7 +462,7 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
       resolved.find(f -> f.name().equalsIgnoreCase(name)).foreach(f -> partitions.add(f.name()));
     }
     return new AutoLoaderFiles(SparkSession.active(), path, format, resolved, partitions, metadataPath,
-        org.apache.spark.sql.catalyst.util.CaseInsensitiveMap$.MODULE$.apply(fileOptions(params, resolved)),
+        org.apache.spark.sql.catalyst.util.CaseInsensitiveMap$.MODULE$.apply(fileOptions(withNested(params, path), resolved)),
         includeExisting, mode, evolution);
   }
 }
