@@ -419,26 +419,42 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     return parts;
   }
 
-  /** {@code schema} with the field at {@code path} of type {@code type} (added if absent). */
+  /**
+   * {@code schema} with the field at {@code path} of type {@code type} (added if absent);
+   * {@code element}, {@code key} and {@code value} step into arrays and maps, as in the docs'
+   * hints ({@code items.element.price DOUBLE}).
+   */
   private static StructType replace(StructType schema, List<String> path, DataType type) {
+    return (StructType) replaceIn(schema, path, type);
+  }
+
+  private static DataType replaceIn(DataType current, List<String> path, DataType type) {
+    if (path.isEmpty()) {
+      return type;
+    }
     String head = path.get(0);
+    List<String> rest = path.subList(1, path.size());
+    if (current instanceof org.apache.spark.sql.types.ArrayType array && head.equalsIgnoreCase("element")) {
+      return DataTypes.createArrayType(replaceIn(array.elementType(), rest, type), true);
+    }
+    if (current instanceof org.apache.spark.sql.types.MapType map && head.equalsIgnoreCase("key")) {
+      return DataTypes.createMapType(replaceIn(map.keyType(), rest, type), map.valueType(), true);
+    }
+    if (current instanceof org.apache.spark.sql.types.MapType map && head.equalsIgnoreCase("value")) {
+      return DataTypes.createMapType(map.keyType(), replaceIn(map.valueType(), rest, type), true);
+    }
+    StructType struct = current instanceof StructType s ? s : new StructType();
     StructType out = new StructType();
     boolean found = false;
-    for (StructField field : schema.fields()) {
+    for (StructField field : struct.fields()) {
       if (field.name().equalsIgnoreCase(head)) {
         found = true;
-        DataType inner = path.size() == 1 ? type
-            : replace(field.dataType() instanceof StructType ? (StructType) field.dataType() : new StructType(),
-                path.subList(1, path.size()), type);
-        out = out.add(field.name(), inner, true);
+        out = out.add(field.name(), replaceIn(field.dataType(), rest, type), true);
       } else {
         out = out.add(field);
       }
     }
-    if (!found) {
-      out = out.add(head, path.size() == 1 ? type : replace(new StructType(), path.subList(1, path.size()), type), true);
-    }
-    return out;
+    return found ? out : out.add(head, replaceIn(new StructType(), rest, type), true);
   }
 
   @Override
