@@ -348,12 +348,16 @@ final class CopyInto {
   /** Every file an earlier COPY INTO loaded into {@code target}, from the table's history. */
   private static Set<String> loaded(SparkSession spark, String target) {
     Set<String> out = new LinkedHashSet<>();
-    Dataset<Row> history = spark.sql("DESCRIBE HISTORY " + target).select("userMetadata")
-        .where(functions.col("userMetadata").contains(RECORD));
+    // Newest first, down to the last REPLACE: a replaced table starts with nothing loaded.
+    Dataset<Row> history = spark.sql("DESCRIBE HISTORY " + target).select("operation", "userMetadata")
+        .where(functions.col("userMetadata").contains(RECORD).or(functions.col("operation").contains("REPLACE")));
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     for (Row row : history.collectAsList()) {
+      if (row.getString(0).contains("REPLACE")) {
+        break;
+      }
       try {
-        json.readTree(row.getString(0)).path(RECORD).forEach(file -> out.add(file.asText()));
+        json.readTree(row.getString(1)).path(RECORD).forEach(file -> out.add(file.asText()));
       } catch (java.io.IOException e) { // not our record after all (a user's own userMetadata)
         continue;
       }
