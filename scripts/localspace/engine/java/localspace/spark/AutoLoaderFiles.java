@@ -2,7 +2,10 @@ package localspace.spark;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
@@ -109,7 +112,7 @@ public class AutoLoaderFiles extends FileStreamSource {
 
   /** Fails the stream when a file of the batch has columns the schema lacks (see above). */
   private void checkNewColumns(String[] files) {
-    if (files.length == 0 || newColumns(List.of(files)).isEmpty()) {
+    if (files.length == 0 || !mayHaveNewColumns(files) || newColumns(List.of(files)).isEmpty()) {
       return; // one inference over the whole batch: the usual case
     }
     for (String file : files) {
@@ -127,6 +130,30 @@ public class AutoLoaderFiles extends FileStreamSource {
       throw new IllegalStateException("[UNKNOWN_FIELD_EXCEPTION.NEW_FIELDS_IN_FILE] Encountered unknown fields during parsing: "
           + names + ", which can be fixed by an automatic retry: " + retry
           + ". Unknown fields inside file path: " + file + ". Rescued file schema: " + rescued.simpleString());
+    }
+  }
+
+  /**
+   * True when some file of the batch may have a column the schema lacks. JSON keys and CSV
+   * headers are read here on the driver, which costs no Spark job per batch; other formats
+   * (and files this cannot read, e.g. compressed) are left to Spark's inference.
+   */
+  private boolean mayHaveNewColumns(String[] files) {
+    Set<String> known = new HashSet<>();
+    for (String name : schema.fieldNames()) {
+      known.add(name.toLowerCase(Locale.ROOT));
+    }
+    try {
+      for (String file : files) {
+        for (String name : evolution.topLevelNames(file)) {
+          if (!known.contains(name.toLowerCase(Locale.ROOT))) {
+            return true;
+          }
+        }
+      }
+      return false;
+    } catch (IOException | RuntimeException e) {
+      return true;
     }
   }
 

@@ -346,6 +346,55 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
       }
     }
 
+    /**
+     * The top-level column names of one JSON or CSV file, read directly; for other formats
+     * (or a file this cannot read, e.g. compressed) an UnsupportedOperationException.
+     */
+    List<String> topLevelNames(String file) throws IOException {
+      Path path = new Path(file);
+      String name = path.getName().toLowerCase(Locale.ROOT);
+      if (!(format.equals("json") || format.equals("csv")) || name.endsWith(".gz") || name.endsWith(".bz2")
+          || name.endsWith(".zst") || name.endsWith(".snappy")) {
+        throw new UnsupportedOperationException(format);
+      }
+      List<String> out = new java.util.ArrayList<>();
+      try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(fs(path).open(path), StandardCharsets.UTF_8))) {
+        if (format.equals("csv")) {
+          String first = in.readLine();
+          if (first == null) {
+            return out;
+          }
+          String sep = option(params, "sep") != null ? option(params, "sep") : option(params, "delimiter");
+          String[] fields = first.split(java.util.regex.Pattern.quote(sep == null ? "," : sep), -1);
+          boolean header = "true".equalsIgnoreCase(option(params, "header"));
+          for (int i = 0; i < fields.length; i++) {
+            out.add(header ? fields[i].trim().replaceAll("^\"|\"$", "") : "_c" + i);
+          }
+          return out;
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        if ("true".equalsIgnoreCase(option(params, "multiLine"))) {
+          var tree = json.readTree(in);
+          for (var record : tree.isArray() ? tree : List.of(tree)) {
+            record.fieldNames().forEachRemaining(out::add);
+          }
+          return out;
+        }
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.isBlank()) {
+            continue;
+          }
+          try {
+            json.readTree(line).fieldNames().forEachRemaining(out::add);
+          } catch (IOException e) {
+            continue; // a record that does not parse: rescued, not a column
+          }
+        }
+        return out;
+      }
+    }
+
     /** The columns of these files as Auto Loader types them (strings unless inferColumnTypes). */
     StructType infer(List<String> paths) {
       Map<String, String> readOptions = new HashMap<>(params);
