@@ -113,10 +113,20 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     return name;
   }
 
+  /**
+   * Set to {@code none} by localspace's pipeline runner: on Databricks a pipeline restarts a
+   * flow that stopped for new columns, which localspace's runner does not, so there a stream
+   * keeps the schema it started with unless the flow asks for a mode itself.
+   */
+  static final String INFERRED_MODE_CONF = "localspace.cloudFiles.inferredSchemaEvolutionMode";
+
   /** The schema evolution mode: addNewColumns when the schema is inferred, else none. */
   private static String mode(Map<String, String> params, boolean inferred) {
     String mode = option(params, "cloudFiles.schemaEvolutionMode");
-    return mode != null ? mode : inferred ? "addNewColumns" : "none";
+    if (mode != null || !inferred) {
+      return mode != null ? mode : "none";
+    }
+    return SparkSession.active().conf().get(INFERRED_MODE_CONF, "addNewColumns");
   }
 
   private static String path(Map<String, String> params) throws IOException {
