@@ -133,6 +133,38 @@ def test_auto_loader(w):
     assert {(r[0], r[1]) for r in sql(w, "DESCRIBE dev.conf_autoloader.typed")} >= {("id", "bigint"), ("amount", "double")}
     rows = sql(w, "SELECT id, _rescued_data FROM dev.conf_autoloader.strings ORDER BY id NULLS LAST")
     assert rows == [["1", None], ["2", None], [None, "{not json"]]
+    found = facts(w, "autoloader")
+    # includeExistingFiles=false: old.json was there at the first start; the restart kept that.
+    assert sql(w, "SELECT id FROM dev.conf_autoloader.only_new") == [["2"]]
+    # addNewColumns: the stream stopped once, the schema grew (_schemas/1), the restart read color.
+    assert found["evolution"] == "UNKNOWN_FIELD_EXCEPTION.NEW_FIELDS_IN_FILE retry=true"
+    assert found["schema_files"] == ["0", "1"]
+    assert sql(w, "SELECT id, color FROM dev.conf_autoloader.evolved ORDER BY id") == [["1", None], ["2", "red"]]
+    assert found["strict"] == "UNKNOWN_FIELD_EXCEPTION.NEW_FIELDS_IN_FILE retry=false"
+    assert sql(w, "SELECT id, name, day, source_file, source_path FROM dev.conf_autoloader.csv_once ORDER BY id") == [
+        ["1", "ann", "2026-01-01", "a.csv", "dbfs:/Volumes/dev/conf_autoloader/meta/csv/day=2026-01-01/a.csv"],
+        ["2", "bob", "2026-01-02", "b.csv", "dbfs:/Volumes/dev/conf_autoloader/meta/csv/day=2026-01-02/b.csv"]]
+    assert sql(w, "SELECT addr.zip, typeof(addr.zip), addr.city FROM dev.conf_autoloader.nested") == [
+        ["123", "bigint", "oslo"]]
+
+
+def test_copy_into(w):
+    succeeded(w, run_notebook(w, "copy_into"))
+    found = facts(w, "copy_into")
+    row = {"num_affected_rows": 3, "num_inserted_rows": 3, "num_skipped_corrupt_files": 0}
+    assert found["first"] == row
+    assert found["again"] == {**row, "num_affected_rows": 1, "num_inserted_rows": 1}
+    assert found["skipped"] == {**row, "num_affected_rows": 0, "num_inserted_rows": 0}
+    assert found["forced"] == {**row, "num_affected_rows": 1, "num_inserted_rows": 1}
+    # The table made without columns took the files' (mergeSchema), typed by inferSchema.
+    assert [(r[0], r[1]) for r in sql(w, "DESCRIBE dev.conf_copy_into.people")] == [("id", "int"), ("name", "string")]
+    assert sql(w, "SELECT id, name FROM dev.conf_copy_into.people ORDER BY id") == [
+        ["1", "ann"], ["2", "bob"], ["3", "cid"], ["4", "dan"]]
+    assert sql(w, "SELECT id, kind, source FROM dev.conf_copy_into.events") == [
+        ["10", "CLICK", "e1.json"], ["10", "CLICK", "e1.json"]]
+    # From the SQL warehouse too: every file is loaded already, Databricks' one-row answer.
+    assert sql(w, "COPY INTO dev.conf_copy_into.people FROM '/Volumes/dev/conf_copy_into/files/in' "
+                  "FILEFORMAT = CSV PATTERN = '*.csv' FORMAT_OPTIONS ('header' = 'true')") == [["0", "0", "0"]]
 
 
 def test_databricks_settings(w):

@@ -60,6 +60,8 @@ def test_errors_read_like_databricks(store):
         run(store, "CREATE TABLE dev.nope.t (id INT)")
     with pytest.raises(SqlError, match="^localspace does not emulate Delta Lake on the python engine"):
         run(store, "CREATE TABLE t (id INT) USING DELTA")
+    with pytest.raises(SqlError, match="^localspace does not emulate COPY INTO on the python engine"):
+        run(store, "COPY INTO dev.sbit.t FROM '/Volumes/dev/sbit/in' FILEFORMAT = JSON")
 
 
 def test_drop_schema_cascade_and_volumes(store):

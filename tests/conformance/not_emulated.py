@@ -3,7 +3,7 @@
 
 # COMMAND ----------
 
-for attempt in (lambda: spark.sql("COPY INTO dev.conf_not_emulated.t FROM '/Volumes/x' FILEFORMAT = JSON"),
+for attempt in (lambda: spark.sql("COPY INTO dev.conf_not_emulated.t FROM '/Volumes/x' FILEFORMAT = JSON VALIDATE 10 ROWS"),
                 lambda: spark.readStream.format("kafka").option("subscribe", "events").load()):
     try:
         attempt()

@@ -61,6 +61,9 @@ class SparkPipelineUpdate(PipelineHandle):
         self._seen: dict[str, int] = {}                           # flow name -> last batch id reported
         self._observations: dict[str, list] = {}                  # flow name -> its expectations
         self._views = 0
+        # Databricks restarts a flow whose Auto Loader stream stopped for new columns; this
+        # runner does not, so its streams keep the schema they started with (CloudFilesSource).
+        session.conf.set("localspace.cloudFiles.inferredSchemaEvolutionMode", "none")
         self._thread = threading.Thread(target=self._main, daemon=True,
                                         name=f"localspace-pipeline-run-{task.update_id[:8]}")
         self._thread.start()

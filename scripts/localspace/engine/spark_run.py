@@ -136,9 +136,17 @@ class SparkRun(NotebookHandle):
         return self._wait_for_streams(outcome)
 
     def _wait_for_streams(self, outcome: Outcome) -> Outcome:
-        """A run lasts as long as its streaming queries; the first failure fails it."""
+        """A run lasts as long as the streaming queries still running when its code ends; the
+        first of those to fail fails it. A failure the code already saw and handled (it awaited
+        the query and caught the error, as the schema-evolution retry loop in Databricks' Auto
+        Loader docs does) does not fail the run afterwards."""
         from pyspark.errors import StreamingQueryException
         streams = self.session.streams
+        running = streams.active
+        streams.resetTerminated()
+        for query in running:  # ended between the code's end and the reset: still its failure
+            if query.exception() is not None:
+                return Outcome("FAILED", error=one_line(query.exception()), error_trace=str(query.exception()))
         while True:
             try:
                 streams.awaitAnyTermination(0.001 if not streams.active else STREAM_POLL)

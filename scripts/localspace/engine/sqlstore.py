@@ -20,8 +20,8 @@ from ..config import DEFAULT_CATALOG, DEFAULT_SCHEMA
 from ..paths import Paths
 from ..unity import models as unity
 from .base import SqlColumn, SqlError, SqlResult
-from .sqltext import (DELTA_MESSAGE, NamespaceStatement, parse_namespace_statement,
-                      rewrite_tables, table_refs, tokenize, uses_delta)
+from .sqltext import (COPY_INTO_MESSAGE, DELTA_MESSAGE, NamespaceStatement, is_copy_into,
+                      parse_namespace_statement, rewrite_tables, table_refs, tokenize, uses_delta)
 
 SEPARATOR = "__"
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE")  # statements whose commit is recorded
@@ -196,6 +196,8 @@ class SqlSession:
         text = statement.strip().rstrip(";").strip()
         if uses_delta(text):
             raise SqlError(DELTA_MESSAGE, "INVALID_PARAMETER_VALUE")
+        if is_copy_into(text):
+            raise SqlError(COPY_INTO_MESSAGE, "INVALID_PARAMETER_VALUE")
         namespace = parse_namespace_statement(text)
         try:
             if namespace is not None:

@@ -252,6 +252,14 @@ def uses_delta(sql: str) -> bool:
     return any(a.upper == "USING" and b.upper == "DELTA" for a, b in zip(tokens, tokens[1:]))
 
 
+def is_copy_into(sql: str) -> bool:
+    """True for COPY INTO, which loads files into a Delta table (spark engine only)."""
+    tokens = [t.upper for t in tokenize(sql) if t.kind not in ("ws", "comment")][:2]
+    return tokens == ["COPY", "INTO"]
+
+
+COPY_INTO_MESSAGE = ("localspace does not emulate COPY INTO on the python engine (README section "
+                     "'What each engine does'): start localspace with --engine spark")
 DELTA_MESSAGE = ("localspace does not emulate Delta Lake on the python engine (README section "
                  "'What each engine does'): start localspace with --engine spark, the default "
                  "when Java is present")

@@ -32,7 +32,8 @@ import scala.collection.immutable.Seq;
 /**
  * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
  * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
- * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements), and {@code GRANT}/{@code
+ * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements),
+ * {@code COPY INTO} ({@link CopyInto}), and {@code GRANT}/{@code
  * REVOKE}, which are accepted and do nothing here because localspace has one user who owns
  * everything. Statements about objects localspace does not emulate (external locations,
  * storage credentials, shares, connections) fail with a line that says so.
@@ -306,8 +307,7 @@ public class DatabricksParser implements ParserInterface {
           : "SELECT * FROM VALUES " + rows + " AS catalogs(catalog)");
     }
     if (COPY_INTO.matcher(sql).matches()) {
-      throw error("localspace does not emulate COPY INTO; load the files with Auto Loader and "
-          + "trigger(availableNow=True) (README section 'What each engine does')");
+      return CopyInto.run(sql).logicalPlan();
     }
     if (GRANT.matcher(sql).matches()) {
       return done();
