@@ -94,6 +94,7 @@ class SparkEngine(LocalEngine):
         # The new session is this thread's active one in the JVM: a catalog is looked up in the
         # active session's conf, and a thread that never had one would not find it.
         session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
+        session._jvm.localspace.spark.CatalogApi.install(session._jsparkSession)  # spark.catalog
         if catalog:
             session.catalog.setCurrentCatalog(catalog.lower())
         if schema:

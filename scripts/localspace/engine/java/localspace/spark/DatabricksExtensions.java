@@ -16,6 +16,7 @@ public class DatabricksExtensions implements Function1<SparkSessionExtensions, B
     extensions.injectParser((session, parser) -> new DatabricksParser(session, parser));
     extensions.injectResolutionRule(session -> new UnityViews.Reads());
     extensions.injectResolutionRule(session -> new DetailNames());
+    extensions.injectResolutionRule(session -> new InformationSchema());
     extensions.injectTableFunction(ReadFiles.description());
     return BoxedUnit.UNIT;
   }

@@ -57,7 +57,7 @@ public final class UnityViews {
    * first part that names a catalog is the catalog, otherwise the current catalog and
    * schema); null when that catalog is not a Unity Catalog one.
    */
-  private static Object[] unityName(List<String> parts) {
+  static Object[] unityName(List<String> parts) {
     CatalogManager cm = catalogs();
     CatalogPlugin catalog;
     String schema;

@@ -1,0 +1,130 @@
+package localspace.spark;
+
+import java.lang.reflect.Field;
+import org.apache.spark.sql.catalog.CatalogMetadata;
+import org.apache.spark.sql.catalog.Function;
+import org.apache.spark.sql.classic.Catalog;
+import org.apache.spark.sql.classic.Dataset;
+import org.apache.spark.sql.classic.SparkSession;
+import org.apache.spark.sql.connector.catalog.CatalogManager;
+
+/**
+ * {@code spark.catalog} as on a Databricks cluster with Unity Catalog: Spark's own Catalog API,
+ * except where Spark's answers assume a two-level metastore.
+ *
+ * <ul>
+ *   <li>The forms that take a database and a name ({@code tableExists("t", "dev.s")}, {@code
+ *       getTable}, {@code listColumns}, {@code functionExists}, {@code getFunction}) look the
+ *       name up in the schema the database names, in the current catalog when it has one part
+ *       (pyspark's {@code dbName}; Databricks resolves it like {@code dev.s.t}). Spark asks its
+ *       session catalog for a database literally named {@code dev.s}.
+ *   <li>{@code functionExists("dev.s.f")} sees SQL functions of Unity Catalog schemas ({@link
+ *       UnityFunctions}).
+ *   <li>{@code listCatalogs()} lists every Unity Catalog catalog that exists, never Spark's
+ *       internal {@code spark_catalog} (Databricks: "SHOW CATALOGS", and {@code
+ *       spark.catalog.listCatalogs} answers the same).
+ * </ul>
+ *
+ * Spark has no setting for the class behind {@code SparkSession.catalog}, so {@link #install}
+ * puts one into the session the engine hands a run or a statement.
+ */
+public class CatalogApi extends Catalog {
+  private final SparkSession session;
+
+  public CatalogApi(SparkSession session) {
+    super(session);
+    this.session = session;
+  }
+
+  /** Makes {@code session.catalog()} (a lazy field, set once computed) this class. */
+  public static void install(SparkSession session) throws ReflectiveOperationException {
+    session.catalog();  // computes the lazy field first, so the value set below is kept
+    Field field = SparkSession.class.getDeclaredField("catalog");
+    field.setAccessible(true);
+    if (!(field.get(session) instanceof CatalogApi)) {
+      field.set(session, new CatalogApi(session));
+    }
+  }
+
+  /**
+   * Spark's Scala class declares AnalysisException where the interface it implements does not;
+   * javac wants the override to say which, so this one throws it unchecked, as Scala does.
+   */
+  @Override
+  public void setCurrentDatabase(String dbName) {
+    try {
+      super.setCurrentDatabase(dbName);
+    } catch (Exception e) {
+      throw CatalogApi.<RuntimeException>unchecked(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E unchecked(Exception e) throws E {
+    throw (E) e;
+  }
+
+  private static String qualified(String dbName, String name) {
+    return dbName + ".`" + name.replace("`", "``") + "`";
+  }
+
+  @Override
+  public boolean tableExists(String dbName, String tableName) {
+    return tableExists(qualified(dbName, tableName));
+  }
+
+  @Override
+  public org.apache.spark.sql.catalog.Table getTable(String dbName, String tableName) {
+    return getTable(qualified(dbName, tableName));
+  }
+
+  @Override
+  public Dataset<org.apache.spark.sql.catalog.Column> listColumns(String dbName, String tableName)
+      throws org.apache.spark.sql.AnalysisException {
+    return listColumns(qualified(dbName, tableName));
+  }
+
+  @Override
+  public boolean functionExists(String functionName) {
+    try {
+      java.util.List<String> parts = scala.jdk.javaapi.CollectionConverters.asJava(
+          session.sessionState().sqlParser().parseMultipartIdentifier(functionName));
+      if (UnityFunctions.existing(parts) != null) {
+        return true;  // a SQL function of a Unity Catalog schema (UnityFunctions)
+      }
+    } catch (Exception notAName) {
+      // Spark's own answer below says what is wrong with the name
+    }
+    return super.functionExists(functionName);
+  }
+
+  @Override
+  public boolean functionExists(String dbName, String functionName) {
+    return functionExists(qualified(dbName, functionName));
+  }
+
+  @Override
+  public Function getFunction(String dbName, String functionName) {
+    return getFunction(qualified(dbName, functionName));
+  }
+
+  @Override
+  public Dataset<CatalogMetadata> listCatalogs() {
+    return listCatalogs(null);
+  }
+
+  @Override
+  public Dataset<CatalogMetadata> listCatalogs(String pattern) {
+    // Spark lists the catalogs loaded so far; load each configured one (a folder) first.
+    CatalogManager cm = session.sessionState().catalogManager();
+    for (java.util.Map.Entry<String, String> entry
+        : scala.jdk.javaapi.CollectionConverters.asJava(session.conf().getAll()).entrySet()) {
+      if (entry.getKey().matches("spark\\.sql\\.catalog\\.[^.]+")
+          && entry.getValue().equals(UnityCatalog.class.getName())) {
+        cm.catalog(entry.getKey().substring("spark.sql.catalog.".length()));
+      }
+    }
+    Dataset<CatalogMetadata> all = pattern == null ? super.listCatalogs() : super.listCatalogs(pattern);
+    return all.filter("name != '" + CatalogManager.SESSION_CATALOG_NAME() + "'");
+  }
+}
