@@ -79,6 +79,7 @@ class SparkEngine(LocalEngine):
                  secrets: Optional[dict[str, dict[str, str]]] = None):
         super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
+        self.spark._jvm.localspace.spark.CatalogApi.install(self.spark._jsparkSession)
         self._batches = StreamBatches()
         self._closed = False
 

@@ -73,6 +73,50 @@ public class CatalogApi extends Catalog {
     return tableExists(qualified(dbName, tableName));
   }
 
+  /**
+   * A view of a Unity Catalog schema is kept in the session database behind it ({@link
+   * UnityViews}); Spark then describes it as {@code spark_catalog} with the namespace {@code
+   * dev.s}. Named here as the view's catalog and schema.
+   */
+  static org.apache.spark.sql.catalog.Table presented(org.apache.spark.sql.catalog.Table t) {
+    String[] ns = t.namespace();
+    if (!CatalogManager.SESSION_CATALOG_NAME().equals(t.catalog()) || ns == null || ns.length != 1) {
+      return t;
+    }
+    String[] parts = ns[0].contains(".") ? ns[0].split("\\.", 2) : ns[0].split(UnityCatalog.SEPARATOR, 2);
+    if (parts.length != 2) {
+      return t;
+    }
+    return new org.apache.spark.sql.catalog.Table(t.name(), parts[0], new String[] {parts[1]}, t.description(),
+        t.tableType(), t.isTemporary());
+  }
+
+  private static Dataset<org.apache.spark.sql.catalog.Table> presented(Dataset<org.apache.spark.sql.catalog.Table> tables) {
+    return tables.map((org.apache.spark.api.java.function.MapFunction<org.apache.spark.sql.catalog.Table,
+        org.apache.spark.sql.catalog.Table>) CatalogApi::presented, tables.encoder());
+  }
+
+  @Override
+  public Dataset<org.apache.spark.sql.catalog.Table> listTables() {
+    return presented(super.listTables());
+  }
+
+  @Override
+  public Dataset<org.apache.spark.sql.catalog.Table> listTables(String dbName) throws org.apache.spark.sql.AnalysisException {
+    return presented(super.listTables(dbName));
+  }
+
+  @Override
+  public Dataset<org.apache.spark.sql.catalog.Table> listTables(String dbName, String pattern)
+      throws org.apache.spark.sql.AnalysisException {
+    return presented(super.listTables(dbName, pattern));
+  }
+
+  @Override
+  public org.apache.spark.sql.catalog.Table getTable(String tableName) {
+    return presented(super.getTable(tableName));
+  }
+
   @Override
   public org.apache.spark.sql.catalog.Table getTable(String dbName, String tableName) {
     return getTable(qualified(dbName, tableName));

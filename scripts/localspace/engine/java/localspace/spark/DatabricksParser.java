@@ -284,7 +284,8 @@ public class DatabricksParser implements ParserInterface {
       }
     }
     if ((m = DeltaStatements.CLONE.matcher(sql)).matches() && !SHALLOW.matcher(sql).find()) {
-      return delegate.parsePlan(DeltaStatements.deepClone(m));
+      DeltaStatements.deepClone(m);
+      return done();
     }
     if (COPY_INTO.matcher(sql).matches()) {
       throw error("localspace does not emulate COPY INTO; load the files with Auto Loader and "

@@ -151,8 +151,12 @@ final class DeltaStatements {
     return spark().createDataFrame(rows, StructType.fromDDL("createtab_stmt STRING NOT NULL")).logicalPlan();
   }
 
-  /** The CREATE TABLE ... AS SELECT a deep clone is here (see the class comment). */
-  static String deepClone(Matcher m) {
+  /**
+   * A deep clone, run as parsed (see the class comment): CREATE TABLE ... AS SELECT, then the
+   * change data feed switched on when the source has it (Delta refuses a CTAS into a table
+   * with both column mapping and the change data feed).
+   */
+  static void deepClone(Matcher m) {
     if (m.group(8) != null) {
       throw new UnsupportedOperationException("localspace does not emulate external tables (CLONE ... LOCATION); "
           + "clone into a managed table (README section 'What each engine does')");
@@ -178,7 +182,12 @@ final class DeltaStatements {
       sql.append("COMMENT ").append(literal(comment)).append('\n');
     }
     List<String> props = new ArrayList<>();
+    boolean changeFeed = false;
     for (String[] p : properties(source)) {
+      if (p[0].equals("delta.enableChangeDataFeed")) {
+        changeFeed = p[1].equalsIgnoreCase("true");
+        continue;
+      }
       boolean overridden = m.group(7) != null && m.group(7).toLowerCase(Locale.ROOT).contains(p[0].toLowerCase(Locale.ROOT));
       if (!INTERNAL.matcher(p[0]).matches() && !overridden) {
         props.add(literal(p[0]) + " = " + literal(p[1]));
@@ -190,6 +199,10 @@ final class DeltaStatements {
     if (!props.isEmpty()) {
       sql.append("TBLPROPERTIES (").append(String.join(", ", props)).append(")\n");
     }
-    return sql.append("AS SELECT * FROM ").append(source).append(m.group(5) == null ? "" : m.group(5)).toString();
+    sql.append("AS SELECT * FROM ").append(source).append(m.group(5) == null ? "" : m.group(5));
+    spark().sql(sql.toString());
+    if (changeFeed) {
+      spark().sql("ALTER TABLE " + m.group(3) + " SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')");
+    }
   }
 }
