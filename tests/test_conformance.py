@@ -198,6 +198,7 @@ def test_sql_surface_ddl_dml_functions(w):
     assert found["truncated"] == 0 and found["restored"] == 3
     assert found["functions"] == [10.0, 42, "OK"]
     assert found["function_in_view"] == ["JAM", "OAT", "TEA"] and found["function_exists"] is True
+    assert found["describe_function"] == "Function: dev.conf_sql_surface.with_tax"
     assert sql(w, "SELECT id, qty, city FROM dev.conf_sql_surface.orders_copy ORDER BY id") == [
         ["1", "2", None], ["2", "1", None], ["3", "6", "Lima"]]
     assert sql(w, "SELECT count(*) FROM dev.conf_sql_surface.orders_v1") == [["2"]]

@@ -63,6 +63,7 @@ facts.append(("functions", spark.sql("SELECT dev.conf_sql_surface.with_tax(8), t
 spark.sql("CREATE OR REPLACE VIEW labelled AS SELECT id, dev.conf_sql_surface.label(item) AS item FROM orders")
 facts.append(("function_in_view", sorted(r.item for r in spark.table("labelled").collect())))
 facts.append(("function_exists", spark.catalog.functionExists("dev.conf_sql_surface.with_tax")))
+facts.append(("describe_function", spark.sql("DESCRIBE FUNCTION dev.conf_sql_surface.with_tax").first()[0]))
 
 # COMMAND ----------
 

@@ -84,6 +84,24 @@ final class DeltaStatements {
     return out;
   }
 
+  /** PARTITIONED BY, CLUSTER BY and COMMENT clauses of the table DESCRIBE DETAIL describes. */
+  private static String layout(Row detail) {
+    StringBuilder out = new StringBuilder();
+    List<String> partitions = columnList(detail, "partitionColumns");
+    List<String> clustering = columnList(detail, "clusteringColumns");
+    if (!partitions.isEmpty()) {
+      out.append("PARTITIONED BY (").append(String.join(", ", partitions)).append(")\n");
+    }
+    if (!clustering.isEmpty()) {
+      out.append("CLUSTER BY (").append(String.join(", ", clustering)).append(")\n");
+    }
+    String comment = detail.getAs("description");
+    if (comment != null) {
+      out.append("COMMENT ").append(literal(comment)).append('\n');
+    }
+    return out.toString();
+  }
+
   private static List<String[]> properties(String table) {
     List<String[]> out = new ArrayList<>();
     for (Row row : spark().sql("SHOW TBLPROPERTIES " + table).collectAsList()) {
@@ -126,19 +144,7 @@ final class DeltaStatements {
       }
       out.append(i + 1 < fields.length ? ",\n" : ")\n");
     }
-    out.append("USING delta\n");
-    List<String> partitions = columnList(detail, "partitionColumns");
-    List<String> clustering = columnList(detail, "clusteringColumns");
-    if (!partitions.isEmpty()) {
-      out.append("PARTITIONED BY (").append(String.join(", ", partitions)).append(")\n");
-    }
-    if (!clustering.isEmpty()) {
-      out.append("CLUSTER BY (").append(String.join(", ", clustering)).append(")\n");
-    }
-    String comment = detail.getAs("description");
-    if (comment != null) {
-      out.append("COMMENT ").append(literal(comment)).append('\n');
-    }
+    out.append("USING delta\n").append(layout(detail));
     List<String[]> props = properties(table);
     if (!props.isEmpty()) {
       out.append("TBLPROPERTIES (");
@@ -169,18 +175,7 @@ final class DeltaStatements {
     }
     StringBuilder sql = new StringBuilder(m.group(1).toUpperCase(Locale.ROOT).replaceAll("\\s+", " "))
         .append(" TABLE ").append(m.group(2) == null ? "" : "IF NOT EXISTS ").append(m.group(3)).append('\n');
-    List<String> partitions = columnList(detail, "partitionColumns");
-    List<String> clustering = columnList(detail, "clusteringColumns");
-    if (!partitions.isEmpty()) {
-      sql.append("PARTITIONED BY (").append(String.join(", ", partitions)).append(")\n");
-    }
-    if (!clustering.isEmpty()) {
-      sql.append("CLUSTER BY (").append(String.join(", ", clustering)).append(")\n");
-    }
-    String comment = detail.getAs("description");
-    if (comment != null) {
-      sql.append("COMMENT ").append(literal(comment)).append('\n');
-    }
+    sql.append(layout(detail));
     List<String> props = new ArrayList<>();
     boolean changeFeed = false;
     for (String[] p : properties(source)) {

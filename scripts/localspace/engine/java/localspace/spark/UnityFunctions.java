@@ -3,7 +3,6 @@ package localspace.spark;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
-import org.apache.spark.sql.catalyst.analysis.NoSuchNamespaceException;
 import org.apache.spark.sql.catalyst.analysis.UnresolvedFunction;
 import org.apache.spark.sql.catalyst.analysis.UnresolvedFunctionName;
 import org.apache.spark.sql.catalyst.analysis.UnresolvedIdentifier;
@@ -11,8 +10,6 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.plans.logical.CreateUserDefinedFunction;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.classic.SparkSession;
-import org.apache.spark.sql.connector.catalog.CatalogManager;
-import org.apache.spark.sql.connector.catalog.Identifier;
 import scala.Option;
 import scala.collection.immutable.Seq;
 import scala.runtime.AbstractPartialFunction;
@@ -45,16 +42,7 @@ final class UnityFunctions {
 
   /** [spark_catalog, c__s, f] for a Unity Catalog function name; null if not one. */
   private static List<String> sessionName(List<String> parts) {
-    Object[] unity = UnityViews.unityName(parts);
-    if (unity == null) {
-      return null;
-    }
-    try {
-      Identifier inner = ((UnityCatalog) unity[0]).sessionIdentifier((Identifier) unity[1]);
-      return List.of(CatalogManager.SESSION_CATALOG_NAME(), inner.namespace()[0], inner.name());
-    } catch (NoSuchNamespaceException e) {
-      return null;
-    }
+    return UnityViews.sessionName(parts, false);
   }
 
   /** The session name of an existing function {@code parts} means, or null. */
@@ -74,7 +62,7 @@ final class UnityFunctions {
   static LogicalPlan atParse(LogicalPlan plan) {
     if (plan instanceof CreateUserDefinedFunction && plan.children().head() instanceof UnresolvedIdentifier) {
       UnresolvedIdentifier id = (UnresolvedIdentifier) plan.children().head();
-      List<String> name = sessionName(list(id.nameParts()));
+      List<String> name = UnityViews.sessionName(list(id.nameParts()), true);  // its schema must exist
       if (name != null) {
         List<LogicalPlan> child = List.of(new UnresolvedIdentifier(seq(name), id.allowTemp()));
         return plan.withNewChildren(scala.jdk.javaapi.CollectionConverters.asScala(child).toList());
