@@ -54,7 +54,7 @@ GOLD = {"gold gym_summary": (f"{SCHEMA}.gym_summary", ("users", "gym_logs")),
 LANDING = f"/api/2.0/fs/files/Volumes/{SCHEMA.replace('.', '/')}/landing/"
 VERDICT = "gold matches payload {}"
 AIM_VERDICT = 1.0   # seconds from gold landed to the payload's verdict (issue 4)
-AIM_DEMO = 120.0    # seconds for the whole demo on a 2-core machine (issue 4)
+AIM_DEMO = 60.0     # seconds for the whole demo on a 2-core machine (issue 10; issue 4 had 120)
 _PREFIX = re.compile(r"^\[\s*[\d.]+s\] ")
 
 
@@ -124,6 +124,21 @@ class Memory:
                 continue
             marks[name] = marks.get(name, 0) + _status(pid, "VmHWM")
         return marks
+
+    @staticmethod
+    def cpu_seconds() -> dict[str, float]:
+        """{process name: user + system CPU seconds} for this process tree, now: on a loaded
+        machine the JVM's CPU time says more about a change than the wall time does."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        spent: dict[str, float] = {}
+        for pid in _descendants(os.getpid()) + [os.getpid()]:
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+        return spent
 
 
 # -- the runner ---------------------------------------------------------------------------------
@@ -268,6 +283,7 @@ def main() -> int:
             requests = list(zip(space.request_times, space.request_log))
             runs = space.jobs.list_runs(None, active_only=False, completed_only=False, run_type="SUBMIT_RUN")
             marks = memory.high_water_marks()
+            cpu = memory.cpu_seconds()
         finally:
             space.stop()
         ended = time.time()
@@ -291,6 +307,8 @@ def main() -> int:
     jvm = space.engine.startup_seconds
     java = sum(kb for name, kb in marks.items() if name == "java")
     python = sum(kb for name, kb in marks.items() if name != "java")
+    cpu_java = sum(s for name, s in cpu.items() if name == "java")
+    cpu_python = sum(s for name, s in cpu.items() if name != "java")
     summary = [
         ["demo wall (emulator start to stopped)", f"{ended - started:.1f} s",
          f"aim < {AIM_DEMO:.0f} s: {'met' if ended - started < AIM_DEMO else 'missed'}"],
@@ -300,6 +318,7 @@ def main() -> int:
         ["  emulator stop", f"{ended - runner_ended:.1f} s", ""],
         ["peak RSS, emulator + JVM (sampled)", f"{memory.peak_kb / 1024:.0f} MiB", "every 0.2 s"],
         ["  VmHWM python / java", f"{python / 1024:.0f} / {java / 1024:.0f} MiB", "each process's peak"],
+        ["CPU time python / java", f"{cpu_python:.1f} / {cpu_java:.1f} s", "user + system, before stop"],
     ]
     print(harness.table(f"SBIT demo ({harness.machine()}; --pending {pending:g}s for the job cluster)",
                         ["figure", "value", "note"], summary))

@@ -5,11 +5,14 @@ One emulator (one JVM) serves the module, as one workspace; each notebook has it
 """
 from __future__ import annotations
 
+import base64
+import datetime
 import json
 from pathlib import Path
 
 import pytest
-from databricks.sdk.service import jobs
+from databricks.sdk.service import compute, jobs
+from databricks.sdk.service import workspace as ws_service
 
 from conftest import TEST_TOKEN
 from localspace.engine import spark_available
@@ -40,14 +43,16 @@ def sql(w, statement: str) -> list[list]:
     return answer.result.data_array or [] if answer.result else []
 
 
-def run_notebook(w, family: str) -> jobs.Run:
+def run_notebook(w, family: str, path: str = "", parameters: dict | None = None,
+                 cluster: compute.ClusterSpec | None = None) -> jobs.Run:
     """Submit tests/conformance/<family>.py as a one-time run in schema dev.conf_<family>."""
     sql(w, "CREATE CATALOG IF NOT EXISTS dev")
     sql(w, f"CREATE SCHEMA IF NOT EXISTS dev.conf_{family}")
-    path = f"/Shared/conformance/{family}"
+    path = path or f"/Shared/conformance/{family}"
     import_notebook(w, path, (CORPUS / f"{family}.py").read_text())
     waiter = w.jobs.submit(run_name=f"conformance {family}", tasks=[jobs.SubmitTask(
-        task_key=family, notebook_task=jobs.NotebookTask(notebook_path=path))])
+        task_key=family, notebook_task=jobs.NotebookTask(notebook_path=path, base_parameters=parameters),
+        new_cluster=cluster)])
     return waiter.result(timeout=__import__("datetime").timedelta(minutes=4))
 
 
@@ -135,6 +140,50 @@ def test_databricks_settings(w):
     assert dict(sql(w, "SELECT key, value FROM dev.conf_settings.facts")) == {
         "optimize_write": "true", "pool": "bronze_pool"}
     assert sql(w, "SELECT count(*) FROM dev.conf_settings.pooled") == [["4"]]
+
+
+def deploy_tree(w, folder: Path, to: str) -> None:
+    """Every file under ``folder`` to the workspace folder ``to``, as a deploy does: a ``.py``
+    with the notebook header is a notebook (AUTO drops its extension), anything else a file."""
+    for local in sorted(p for p in folder.rglob("*") if p.is_file()):
+        target = f"{to}/{local.relative_to(folder).as_posix()}"
+        w.workspace.mkdirs(target.rsplit("/", 1)[0])
+        w.workspace.import_(target, content=base64.b64encode(local.read_bytes()).decode(),
+                            format=ws_service.ImportFormat.AUTO, overwrite=True)
+
+
+def test_notebook_runtime(w):
+    deploy_tree(w, CORPUS / "runtime_files", "/Shared/conformance/runtime")
+    run = run_notebook(w, "runtime", "/Shared/conformance/runtime/notebooks/runtime", {
+        "env": "prod", "run_date": "{{job.start_time.iso_date}}", "job_run": "{{job.run_id}}",
+        "task": "{{task.name}}"}, compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0))
+    succeeded(w, run)
+    found = facts(w, "runtime")
+    assert found["widgets"] == ["prod", "eu", "bronze"] and found["job_param_wins"] is True
+    assert found["get_all_has_run_date"] is True and found["removed_widget"] == "InputWidgetNotDefined"
+    assert (found["helpers"], found["settings"], found["relative_open"]) == ("runtime helpers", "conformance", ["facts"])
+    assert found["cwd"] == "/Workspace/Shared/conformance/runtime/notebooks"
+    assert (found["double"], found["shout"]) == (42, ["ANN!"])  # a Python UDF from a workspace module
+    assert found["child_names"] == ["from-run", "absolute"]
+    context = found["context"]
+    assert context["path"] == context["json_path"] == "/Shared/conformance/runtime/notebooks/runtime"
+    assert context["run_id"] == run.tasks[0].run_id and context["job_run_id"] == str(run.run_id)
+    assert context["job_id"] == str(run.job_id) and context["api_status"] == 200
+    assert context["cluster"] == f"job-{run.job_id}-run-{run.run_id}"
+    today = datetime.datetime.fromtimestamp(run.start_time / 1000, datetime.timezone.utc).date().isoformat()
+    assert found["refs"] == {"run_date": today, "job_run": str(run.run_id), "task": "runtime"}
+    assert context["get_argument"] == today
+    fs = found["fs"]
+    assert fs["ls"] == [["copy/", True], ["in/", True], ["moved.json", False]]
+    assert fs["dir_path"] == "dbfs:/Volumes/dev/conf_runtime/files/in/"
+    assert fs["sizes_and_times"] is True and fs["head"] == '{"id": 2' and fs["rm"] is True and fs["mounts"] is True
+    assert found["spark_context"] == {"parallelism": True, "sql_context": 42}
+    assert found["display_stream_rows"] == 3
+    assert (found["twin"], found["helpers_after_twin"]) == ("twin helpers", "runtime helpers")
+    assert found["helpers_in_sys_modules"] is False
+    output = w.jobs.get_run_output(run.tasks[0].run_id)
+    assert "FileInfo(path='dbfs:/Volumes/dev/conf_runtime/files/in/day=1/'" in output.logs  # the %fs cell
+    assert TEST_TOKEN not in output.logs
 
 
 def test_what_is_not_emulated_says_so(w):

@@ -217,3 +217,30 @@ def test_runs_in_parallel_and_close_cancels_everything(tmp_path, ws):
     assert [h.result(0).result_state for h in handles] == ["CANCELED"] * 3
     assert all(process_gone(h.pid) for h in handles)
     wait_until(lambda: not run_threads(), 5, "run threads to end")
+
+
+def test_workspace_files_beside_the_notebook_and_its_context(engine, ws, tmp_path):
+    """The notebook's folder is its cwd and on sys.path (Databricks Runtime 14+); the context
+    answers its path; %fs runs as dbutils.fs; sc says the python engine has none."""
+    folder = tmp_path / "root/workspace/Shared/p"
+    (folder / "lib").mkdir(parents=True)
+    (folder / "lib/__init__.py").write_text("from .names import NAME\n")
+    (folder / "lib/names.py").write_text("NAME = 'beside'\n")
+    (folder / "conf.json").write_text('{"env": "ci"}')
+    ws.add("/Shared/p/main", notebook(
+        "import importlib, json, os, sys\nfrom lib import NAME\n"
+        "assert importlib.import_module('lib.names').NAME == NAME\n"
+        "assert 'conf.json' in os.listdir() and os.path.isfile('conf.json')\n"
+        "ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()",
+        "dbutils.fs.put('/tmp/x.txt', 'x', True)",
+        "# MAGIC %fs ls /tmp",
+        "dbutils.notebook.exit(json.dumps([NAME, json.load(open('conf.json'))['env'], os.getcwd(),\n"
+        "                                  ctx.notebookPath().get(), 'lib' in sys.modules]))"))
+    result = run(engine, "/Shared/p/main")
+    assert result.exit_value == '["beside", "ci", "/Workspace/Shared/p", "/Shared/p/main", false]', result.error_trace
+    assert "FileInfo(path='dbfs:/tmp/x.txt', name='x.txt', size=1" in result.logs
+    ws.add("/Shared/p/sc", notebook("sc.setJobGroup('a', 'b')"))
+    result = run(engine, "/Shared/p/sc")
+    assert result.error.startswith("NotSupportedOnLocalspace: localspace does not emulate sc.setJobGroup on the "
+                                   "python engine"), result.error
+    assert "What each engine does" in result.error

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -219,6 +219,36 @@ def test_task_values_pass_between_tasks_of_a_run(w):
     assert run.state.result_state == jobs.RunResultState.SUCCESS
     assert json.loads(w.jobs.get_run_output(consume.run_id).notebook_output.result) == {
         "count": 42, "table": "dev.sbit.gold", "fallback": "d", "param": "42", "missing": "ValueError"}
+
+
+ECHOES_PARAMETERS = """# Databricks notebook source
+import json
+ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()
+dbutils.notebook.exit(json.dumps({"params": dbutils.widgets.getAll(), "job": ctx.tags().apply("jobId"),
+                                  "run": ctx.currentRunId().get().id(), "path": ctx.notebookPath().get(),
+                                  "token_not_in_json": bool(ctx.apiToken().get()) and ctx.apiToken().get() not in ctx.toJson()}))
+"""
+
+
+def test_dynamic_value_references_and_the_notebook_context(w):
+    # https://docs.databricks.com/aws/en/jobs/dynamic-value-references
+    import_notebook(w, "/Shared/st/echo", ECHOES_PARAMETERS)
+    job_id = w.jobs.create(name="refs", parameters=[
+        jobs.JobParameterDefinition(name="day", default="{{job.start_time.iso_date}}"),
+        jobs.JobParameterDefinition(name="odd name", default="x")], tasks=[notebook_task(
+            "echo", "/Shared/st/echo", ids="{{job.id}}/{{job.run_id}}/{{task.run_id}}/{{task.name}}",
+            weekday="{{job.start_time.iso_weekday}}", quoted="{{job.parameters.`odd name`}}",
+            day_again="{{job.parameters.day}}", unknown="{{job.nothing}}")]).job_id
+    run = w.jobs.run_now(job_id).result()
+    task = run.tasks[0]
+    found = json.loads(w.jobs.get_run_output(task.run_id).notebook_output.result)
+    started = datetime.fromtimestamp(run.start_time / 1000, timezone.utc)
+    assert found["params"] == {"day": started.date().isoformat(), "odd name": "x",
+                               "ids": f"{job_id}/{run.run_id}/{task.run_id}/echo",
+                               "weekday": str(started.isoweekday()), "quoted": "x",
+                               "day_again": started.date().isoformat(), "unknown": "{{job.nothing}}"}
+    assert (found["job"], found["run"], found["path"]) == (str(job_id), task.run_id, "/Shared/st/echo")
+    assert found["token_not_in_json"] is True
 
 
 def test_runs_list_filters_and_delete(w):

@@ -60,6 +60,8 @@ class Paths:
 
     def local(self, path: str) -> Path:
         """Any Databricks path a notebook may use, as a local path under the root."""
+        if path.startswith("dbfs:/Volumes"):  # volumes are also addressed through DBFS
+            path = path[len("dbfs:"):]
         if path.startswith("dbfs:") or path == "/dbfs" or path.startswith("/dbfs/"):
             return self.dbfs(path)
         if path == "/Volumes" or path.startswith("/Volumes/"):

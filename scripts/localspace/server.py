@@ -140,6 +140,7 @@ class LocalSpace:
         self.clusters = ClustersModel(self.config.clusters, self.config.cluster_start)
         self.jobs = JobsModel(self.engine, self.workspace, self.url, self.pending,
                               JobRules(self.config.serverless, self.clusters))
+        self.jobs.run_token = self.oauth.run_token
         self.sql = SqlModel(self.engine, WarehousesModel(self.config.warehouses, self.config.warehouse_start))
         self.unity = UnityModel(self.paths, self.engine, self.config.catalogs)
         self.pipelines = PipelinesModel(self.engine, self.workspace, self.paths, self.config)

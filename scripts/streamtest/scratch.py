@@ -10,7 +10,6 @@ schema that was there before the run is refused, never used and never dropped.
 """
 from __future__ import annotations
 
-import threading
 
 from typing import Callable, Optional
 
@@ -18,6 +17,7 @@ from streamtest import identity
 from streamtest.client import ApiError
 from streamtest.databricks.workspace import AlreadyExists, Unservable, Workspace, is_gone
 from streamtest.plan.model import Scratch
+from streamtest.poll import Deadline, Poller
 from streamtest.signals import held
 from streamtest.state import State
 
@@ -89,9 +89,8 @@ CONFIRM_SECONDS = 1.0  # how long a dropped schema is watched for a late writer 
 def _came_back(ws: Workspace, name: str) -> bool:
     """A notebook that outlives its cancelled run by a moment may still run ``CREATE SCHEMA IF
     NOT EXISTS`` (seen on localspace's python engine): watch the dropped schema briefly."""
-    pause = threading.Event()
-    for _ in range(int(CONFIRM_SECONDS / 0.2)):
-        pause.wait(0.2)
-        if ws.get_schema(name) is not None:
-            return True
-    return False
+    watch = Poller(first=0.2, factor=1.0, ceiling=0.2, eager_for=0)
+    try:
+        return watch.until(lambda: True if ws.get_schema(name) is not None else None, CONFIRM_SECONDS)
+    except Deadline:
+        return False

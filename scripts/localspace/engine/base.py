@@ -11,6 +11,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from .context import RunContext
+
 
 @dataclass
 class NotebookTask:
@@ -23,6 +25,7 @@ class NotebookTask:
     serverless: bool = False         # the task names no compute: serverless jobs compute
     task_key: str = ""
     task_values: dict[str, dict] = field(default_factory=dict)  # the job run's taskValues by task key, shared
+    context: RunContext = field(default_factory=RunContext)    # what getContext() answers (context.py)
 
 
 @dataclass

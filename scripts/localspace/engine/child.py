@@ -18,9 +18,10 @@ import threading
 
 from ..paths import Paths
 from .dbutils import DBUtils
-from .fileopen import mapped_import, mapped_open
+from .fileopen import mapped_import, mapped_open, notebook_builtins
 from .notebook import Program
-from .pyshim import LocalSpark
+from .context import NotebookContext, cluster_conf, context_from
+from .pyshim import LocalSpark, NotOnThisEngine
 from .runner import display, run_program
 from .sqlstore import SqlStore
 
@@ -55,14 +56,22 @@ def main(fd: int) -> None:
     builtins.open = mapped_open(paths)
     builtins.__import__ = mapped_import(paths, {})  # this process runs only the notebook
     session = SqlStore(paths).session()
+    program = Program.from_json(spec["program"])
+    run_context = context_from(spec.get("context"))
+    dbutils = DBUtils(paths, spec["parameters"], spec["secrets"], spec["task_key"], spec["task_values"],
+                      context=NotebookContext(program.path, run_context))
     namespace = {
         "__name__": "__main__",
-        "spark": LocalSpark(session),
-        "dbutils": DBUtils(paths, spec["parameters"], spec["secrets"], spec["task_key"], spec["task_values"]),
+        "__builtins__": notebook_builtins(paths, program.path, {}),
+        "spark": LocalSpark(session, cluster_conf(run_context)),
+        "sc": NotOnThisEngine("sc"),
+        "sqlContext": NotOnThisEngine("sqlContext"),
+        "dbutils": dbutils,
+        "getArgument": dbutils.widgets.getArgument,
         "display": display,
         "displayHTML": print,
     }
-    outcome = run_program(Program.from_json(spec["program"]), namespace)
+    outcome = run_program(program, namespace)
     sys.stdout.flush()
     sys.stderr.flush()
     answer = {**outcome.__dict__, "task_values": namespace["dbutils"].jobs.taskValues.own()}

@@ -12,10 +12,11 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from ..paths import Paths
 from ..unity import models as unity
+from .context import EntryPoint, NotebookContext, RunContext
 from .fileopen import is_databricks_path
 
 
@@ -114,8 +115,15 @@ class WorkflowException(Exception):
 class NotebookUtil(_Strict):
     _area = "dbutils.notebook"
 
-    def __init__(self, run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
+    def __init__(self, run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None,
+                 context: Optional[NotebookContext] = None, bindings: Callable[[], dict] = dict):
         self._run_notebook = run_notebook
+        self._context = context or NotebookContext("", RunContext())
+        self.entry_point = EntryPoint(self._context, bindings)
+
+    def getContext(self) -> NotebookContext:
+        """The run's context (context.py), as ``entry_point.getDbutils().notebook().getContext()``."""
+        return self._context
 
     def run(self, path: str, timeout_seconds: float = 0, arguments: Optional[dict] = None) -> Optional[str]:
         """Run another notebook as a run of its own and return its exit value (Databricks docs,
@@ -130,9 +138,9 @@ class NotebookUtil(_Strict):
         raise NotebookExit(value if isinstance(value, str) else str(value))
 
 
-@dataclass(frozen=True)
-class FileInfo:
-    """What dbutils.fs.ls returns per entry (directories end with '/', as on Databricks)."""
+class FileInfo(NamedTuple):
+    """What dbutils.fs.ls returns per entry: a tuple with fields, directories ending in '/',
+    paths as ``dbfs:/...`` unless listed through ``file:`` (as on Databricks)."""
 
     path: str
     name: str
@@ -174,6 +182,7 @@ class FsUtil(_Strict):
         """Where a write goes; under /Volumes the volume must exist, as on Databricks (no
         folders are made up for a catalog, schema or volume that was never created)."""
         bare = path[len("file:"):] if path.startswith("file:") else path
+        bare = bare[len("dbfs:"):] if bare.startswith("dbfs:/Volumes/") else bare
         if bare.startswith("/Volumes/"):
             missing = unity.missing_volume(self._paths, bare)
             if missing:
@@ -186,6 +195,8 @@ class FsUtil(_Strict):
             raise FileNotFoundError(f"java.io.FileNotFoundException: File {dir} does not exist.")
         entries = [local] if local.is_file() else sorted(local.iterdir())
         base = dir if local.is_dir() else dir.rsplit("/", 1)[0]
+        if not base.startswith(("file:", "dbfs:")):
+            base = "dbfs:" + base
         result = []
         for entry in entries:
             if entry.name.endswith(IN_PROGRESS):
@@ -238,6 +249,18 @@ class FsUtil(_Strict):
         shutil.move(str(source), str(target))
         return True
 
+    def mounts(self) -> list["MountInfo"]:
+        """What a Unity Catalog workspace has mounted; localspace mounts nothing else."""
+        return [MountInfo("/", "DatabricksRoot", "sse-s3"), MountInfo("/Volumes", "UnityCatalogVolumes", ""),
+                MountInfo("/databricks-datasets", "databricks-datasets", "")]
+
+    def refreshMounts(self) -> bool:
+        return True
+
+    def help(self, method: str = "") -> None:
+        print("dbutils.fs (localspace): ls, head, put, cp, mv, rm, mkdirs, mounts, refreshMounts; "
+              "paths: /Volumes/..., dbfs:/..., /dbfs/..., file:/Workspace/...")
+
     def rm(self, dir: str, recurse: bool = False) -> bool:
         local = self._local(dir)
         if not local.exists():
@@ -266,6 +289,12 @@ def _from_keyword(method: Callable) -> Callable:
 
 FsUtil.cp = _from_keyword(FsUtil.cp)
 FsUtil.mv = _from_keyword(FsUtil.mv)
+
+
+class MountInfo(NamedTuple):
+    mountPoint: str
+    source: str
+    encryptionType: str
 
 
 @dataclass(frozen=True)
@@ -361,9 +390,10 @@ class DBUtils(_Strict):
     def __init__(self, paths: Paths, parameters: dict[str, str],
                  secrets: Optional[dict[str, dict[str, str]]] = None,
                  task_key: str = "", task_values: Optional[dict[str, dict]] = None,
-                 run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None):
+                 run_notebook: Optional[Callable[[str, float, dict], Optional[str]]] = None,
+                 context: Optional[NotebookContext] = None):
         self.widgets = WidgetsUtil(parameters)
-        self.notebook = NotebookUtil(run_notebook)
+        self.notebook = NotebookUtil(run_notebook, context, self.widgets.getAll)
         self.fs = FsUtil(paths)
         self.secrets = SecretsUtil(secrets or {})
         self.library = LibraryUtil()
@@ -371,7 +401,8 @@ class DBUtils(_Strict):
 
     def help(self) -> None:
         print("localspace dbutils: widgets (text, dropdown, combobox, multiselect, get, getAll, "
-              "remove, removeAll), notebook.exit, notebook.run (spark engine), fs (ls, head, put, cp, mv, rm, mkdirs), "
+              "remove, removeAll), notebook (exit, run (spark engine), getContext, entry_point), "
+              "fs (ls, head, put, cp, mv, rm, mkdirs, mounts), "
               "secrets (get, getBytes, list, listScopes), jobs.taskValues (set, get), "
               "library.restartPython")
 

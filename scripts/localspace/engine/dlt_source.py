@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import types
+from typing import Optional
 
 from ..paths import Paths
 from .base import PipelineSource
@@ -44,11 +45,12 @@ def cells(source: PipelineSource) -> list[str]:
     return out
 
 
-def builtins_for(module, paths: Paths, stop: threading.Event) -> dict:
+def builtins_for(module, paths: Paths, stop: threading.Event, source_path: Optional[str] = None) -> dict:
     """A notebook's builtins (spark_run.py: mapped ``open`` and ``os``, interruptible
-    ``time``) whose ``import dlt`` / ``from pyspark import pipelines`` give the pipeline module."""
+    ``time``, workspace files beside ``source_path`` importable) whose ``import dlt`` /
+    ``from pyspark import pipelines`` give the pipeline module."""
     from .spark_run import notebook_builtins
-    namespace = notebook_builtins(paths, stop)
+    namespace = notebook_builtins(paths, stop, source_path)
     notebook_import = namespace["__import__"]
     pyspark_view = _pyspark_view("pyspark", module)
 

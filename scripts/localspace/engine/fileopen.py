@@ -1,4 +1,4 @@
-"""``open()`` and ``os`` that understand the Databricks paths a notebook may use.
+"""``open()``, ``os`` and ``import`` that understand the Databricks paths a notebook may use.
 
 On Databricks, ``open("/Volumes/dev/sbit/landing/x.json")`` and ``os.listdir`` of a volume
 work because volumes (and ``/Workspace``, ``/dbfs``) are mounted on the driver. Here they are
@@ -6,6 +6,11 @@ folders under the emulator's root, so notebooks get an ``open`` and, when they `
 an ``os`` (with ``os.path``) whose path functions map exactly those prefixes through
 ``Paths.local`` and leave every other path alone. Modules that call the real ``os``
 themselves (``shutil``, ``pathlib``, pandas) are not mapped (README, "What each engine does").
+
+A notebook's folder is its current working directory (Databricks Runtime 14+: "What is the
+default current working directory?", https://docs.databricks.com/files/cwd-dbr-14.html):
+given the run's ``cwd`` (``/Workspace/Shared/x``), relative paths resolve against it and
+``os.getcwd()`` answers it, in every run of the one spark-engine process alike.
 """
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ import builtins
 import os
 import posixpath
 import types
-from typing import Callable
+from typing import Callable, Optional
 
 from ..paths import Paths
+from .workspace_import import WorkspaceModules
 
 PREFIXES = ("/Volumes/", "/Workspace/", "/dbfs/", "dbfs:/")  # what Databricks mounts on the driver
 
@@ -31,12 +37,25 @@ def is_databricks_path(path: str) -> bool:
     return path.startswith(PREFIXES)
 
 
-def _mapper(paths: Paths) -> Callable:
+class _Cwd:
+    """The run's working directory, a Databricks path; ``os.chdir`` in the notebook moves it."""
+
+    def __init__(self, path: Optional[str]):
+        self.path = path
+
+    def absolute(self, name: str) -> str:
+        return name if self.path is None or name.startswith("/") or name.startswith("dbfs:") \
+            else posixpath.normpath(posixpath.join(self.path, name))
+
+
+def _mapper(paths: Paths, cwd: _Cwd) -> Callable:
     def mapped(file):
         if isinstance(file, (str, os.PathLike)):
             name = os.fspath(file)
-            if isinstance(name, str) and is_databricks_path(name):
-                return str(paths.local(name))
+            if isinstance(name, str):
+                name = cwd.absolute(name)
+                if is_databricks_path(name):
+                    return str(paths.local(name))
         return file
     return mapped
 
@@ -49,17 +68,18 @@ def _mapping(function: Callable, mapped: Callable, count: int) -> Callable:
     return call
 
 
-def mapped_open(paths: Paths, real_open: Callable = builtins.open) -> Callable:
+def mapped_open(paths: Paths, real_open: Callable = builtins.open, cwd: Optional[_Cwd] = None) -> Callable:
     """An open() with the same signature that maps Databricks paths under the root."""
-    open = _mapping(real_open, _mapper(paths), 1)  # noqa: A001 - it stands in for the builtin
+    open = _mapping(real_open, _mapper(paths, cwd or _Cwd(None)), 1)  # noqa: A001 - it stands in for the builtin
     return open
 
 
-def mapped_os(paths: Paths) -> types.ModuleType:
+def mapped_os(paths: Paths, cwd: Optional[_Cwd] = None) -> types.ModuleType:
     """A copy of ``os`` (and of ``os.path`` as its ``path``) with the path functions mapped.
     ``os.walk`` yields the local folder names for a mapped top; notebooks that join them with
     the names they listed still reach the same files."""
-    mapped = _mapper(paths)
+    cwd = cwd or _Cwd(None)
+    mapped = _mapper(paths, cwd)
     path_module = types.ModuleType("posixpath")
     path_module.__dict__.update(vars(posixpath))
     for name in _PATH_ONE_PATH:
@@ -70,16 +90,40 @@ def mapped_os(paths: Paths) -> types.ModuleType:
         setattr(module, name, _mapping(getattr(os, name), mapped, 1))
     for name in _OS_TWO_PATHS:
         setattr(module, name, _mapping(getattr(os, name), mapped, 2))
+    if cwd.path is not None:
+        _with_cwd(module, path_module, cwd, mapped)
     module.path = path_module
     return module
 
 
+def _with_cwd(module: types.ModuleType, path_module: types.ModuleType, cwd: _Cwd, mapped: Callable) -> None:
+    """getcwd/chdir/abspath and the no-argument listdir/scandir on the run's own directory."""
+    def chdir(path) -> None:
+        target = cwd.absolute(os.fspath(path))
+        if not os.path.isdir(mapped(target)):
+            raise FileNotFoundError(2, "No such file or directory", target)
+        cwd.path = target
+
+    module.getcwd = lambda: cwd.path
+    module.chdir = chdir
+    module.listdir = lambda path=".": os.listdir(mapped(path))
+    module.scandir = lambda path=".": os.scandir(mapped(path))
+    path_module.abspath = lambda path: cwd.absolute(posixpath.normpath(os.fspath(path)))
+    path_module.realpath = lambda path, **_: path_module.abspath(path)
+
+
 def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
-                  real_import: Callable = builtins.__import__) -> Callable:
+                  real_import: Callable = builtins.__import__,
+                  workspace: Optional[WorkspaceModules] = None, cwd: Optional[_Cwd] = None) -> Callable:
     """A notebook's ``__import__``: ``import os`` (and ``os.path``, ``from os import path``)
-    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``)."""
-    os_module = mapped_os(paths)
+    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``);
+    ``workspace`` serves the run's ``sys`` and its workspace modules."""
+    os_module = mapped_os(paths, cwd)
     handed_out = {"os": os_module, **modules}
+    if workspace is not None:
+        handed_out["sys"] = workspace.sys
+        handed_out["importlib"] = workspace.importlib
+        real_import = workspace.import_hook(real_import)
 
     def __import__(name, globals=None, locals=None, fromlist=(), level=0):
         if level == 0:
@@ -91,3 +135,19 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
         return real_import(name, globals, locals, fromlist, level)
 
     return __import__
+
+
+def notebook_builtins(paths: Paths, notebook_path: Optional[str], modules: dict[str, types.ModuleType]) -> dict:
+    """Builtins for one run's notebook code (and the workspace modules it imports): mapped
+    ``open`` and ``os``, the notebook's folder as working directory and first ``sys.path``
+    entry, and ``modules`` handed out by name. Without a notebook path (pipeline sources)
+    paths are only mapped."""
+    cwd = _Cwd(None if notebook_path is None else
+               "/Workspace" + posixpath.dirname(Paths.workspace_path(notebook_path)).rstrip("/"))
+    workspace = None if cwd.path is None else WorkspaceModules(paths, cwd.path)
+    namespace = dict(vars(builtins))
+    namespace["__import__"] = mapped_import(paths, modules, workspace=workspace, cwd=cwd)
+    namespace["open"] = mapped_open(paths, cwd=cwd)
+    if workspace is not None:
+        workspace.builtins = namespace
+    return namespace

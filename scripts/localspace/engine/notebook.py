@@ -20,7 +20,6 @@ UNSUPPORTED_MAGICS = {
     "sh": "%sh runs shell commands on the driver; localspace does not run them",
     "scala": "Scala cells need a JVM REPL; localspace runs Python and SQL cells only",
     "r": "R cells are not supported on localspace",
-    "fs": "%fs is not supported on localspace; call dbutils.fs in a Python cell",
     "conda": "%conda is not supported on localspace",
 }
 
@@ -117,6 +116,31 @@ def _parse_run_line(arguments: str, cell_label: str) -> tuple[str, dict[str, str
     return words[0], widgets
 
 
+# %fs COMMAND ARGS: Databricks runs it as dbutils.fs.COMMAND(ARGS), "-r" meaning recurse=True
+# ("%fs is a shorthand for dbutils.fs": https://docs.databricks.com/dev-tools/databricks-utils.html).
+_FS_COMMANDS = {"ls", "head", "put", "cp", "mv", "rm", "mkdirs", "mounts", "help", "refreshMounts"}
+
+
+def fs_cell(body: str, path: str, number: int) -> Cell:
+    """The Python a ``%fs`` cell stands for: the dbutils.fs call, its result displayed."""
+    try:
+        words = shlex.split(body.strip().splitlines()[0] if body.strip() else "help")
+    except ValueError as exc:
+        raise NotebookSourceError(f"{path}, cell {number}: cannot parse %fs line: {exc}") from None
+    command, arguments = words[0], words[1:]
+    if command not in _FS_COMMANDS:
+        return Cell("unsupported", f"localspace does not emulate %fs {command}; it runs %fs "
+                    f"{', '.join(sorted(_FS_COMMANDS))} (README section 'What each engine does')", path, number)
+    recurse = any(a in ("-r", "--recurse") for a in arguments)
+    overwrite = any(a in ("-f", "--overwrite") for a in arguments)
+    positional = [repr(a) for a in arguments if not a.startswith("-")]
+    if recurse:
+        positional.append("recurse=True")
+    if overwrite:
+        positional.append("overwrite=True")
+    return Cell("python", f"display(dbutils.fs.{command}({', '.join(positional)}))", path, number)
+
+
 def build_program(path: str, read_notebook: Callable[[str], str]) -> Program:
     """Parse the notebook at ``path`` and inline every ``%run`` (recursively, refusing cycles)."""
     root = _canonical(path)
@@ -147,6 +171,8 @@ def _expand(path: str, read_notebook: Callable[[str], str], stack: tuple[str, ..
         elif magic in ("python", "sql", "pip"):
             if body.strip():
                 cells.append(Cell(magic, body, path, number))
+        elif magic == "fs":
+            cells.append(fs_cell(body, path, number))
         elif magic == "run":
             target, widgets = _parse_run_line(body, label)
             resolved = _canonical(target if target.startswith("/")

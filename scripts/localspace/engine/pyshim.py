@@ -101,10 +101,11 @@ class LocalFrame:
 
 
 class _Conf:
-    """spark.conf: remembers what notebooks set so they can read it back."""
+    """spark.conf: remembers what notebooks set so they can read it back (starting with the
+    cluster's ``spark.databricks.clusterUsageTags.*``)."""
 
-    def __init__(self):
-        self._values: dict[str, str] = {}
+    def __init__(self, values: Optional[dict[str, str]] = None):
+        self._values: dict[str, str] = dict(values or {})
 
     def set(self, key: str, value) -> None:
         self._values[key] = str(value)
@@ -119,9 +120,9 @@ class _Conf:
 class LocalSpark:
     """The python engine's ``spark``."""
 
-    def __init__(self, session: SqlSession):
+    def __init__(self, session: SqlSession, conf: Optional[dict[str, str]] = None):
         self._session = session
-        self.conf = _Conf()
+        self.conf = _Conf(conf)
 
     def sql(self, sqlQuery: str, args: Optional[dict] = None, **kwargs) -> LocalFrame:
         if args or kwargs:
@@ -142,6 +143,20 @@ class LocalSpark:
             f"localspace does not emulate spark.{name} on the python engine, which runs SQL only "
             "(README section 'What each engine does'); start localspace with --engine spark "
             "(needs Java) for DataFrames and streaming")
+
+
+class NotOnThisEngine:
+    """``sc`` and ``sqlContext`` on the python engine: there is no SparkContext to give."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise NotSupportedOnLocalspace(
+            f"localspace does not emulate {self._name}.{attr} on the python engine, which has no "
+            "SparkContext (README section 'What each engine does'); start localspace with --engine spark")
 
 
 class AnalysisException(Exception):

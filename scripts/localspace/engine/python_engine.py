@@ -8,6 +8,7 @@ notebooks' ``spark.sql`` share one sqlite store under the root.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -152,7 +153,8 @@ class PythonEngine(LocalEngine):
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         spec = {"run_id": task.run_id, "root": str(self.paths.root), "program": program.to_json(),
                 "parameters": dict(task.parameters), "secrets": self.secrets,
-                "task_key": task.task_key, "task_values": task.task_values}
+                "task_key": task.task_key, "task_values": task.task_values,
+                "context": dataclasses.asdict(task.context)}
         folder = self.paths.workspace(program.path).parent
         cwd = folder if folder.is_dir() else self.paths.root
         return ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd, task)

@@ -9,7 +9,9 @@ with the offending source line, and frames of this runner are cut from it.
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import linecache
+import os
 import re
 import threading
 import traceback
@@ -69,11 +71,18 @@ def _condition(java) -> Optional[str]:
         return None
 
 
+# localspace's own code (dbutils, the shims): its frames are not the user's business.
+_OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _notebook_traceback(exc: BaseException, cell: Cell) -> str:
     tb = exc.__traceback__
     while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<notebook "):
         tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb)
+    shown = traceback.TracebackException(type(exc), exc, tb)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if not frame.filename.startswith(_OWN_CODE)])
+    lines = list(shown.format())
     if tb is None:  # raised outside notebook code (a %sql cell, an unsupported magic)
         lines.insert(0, f'File "{cell.label}"\n')
     return "".join(lines)
@@ -83,19 +92,46 @@ def failure(exc: BaseException, cell: Cell) -> Outcome:
     return Outcome("FAILED", error=one_line(exc), error_trace=_notebook_traceback(exc, cell))
 
 
-def display(value=None, *args, **kwargs) -> None:
-    """Databricks' display(): show a frame's rows, refuse streaming frames, print the rest."""
+_DISPLAY_QUERIES = itertools.count(1)
+
+
+def display(value=None, *args, streamName: Optional[str] = None, processingTime: Optional[str] = None,
+            checkpointLocation: Optional[str] = None, **kwargs) -> None:
+    """Databricks' display(): show a frame's rows, print anything else.
+
+    A streaming DataFrame starts a streaming query, as in a Databricks notebook, which shows
+    its results live: here into a memory table named ``streamName`` (default
+    ``display_query_N``, Databricks' name) that the notebook can query, with the
+    ``processingTime`` and ``checkpointLocation`` Databricks' display takes. Like any stream,
+    it keeps the run going until it stops. Complete mode when append cannot run it (an
+    aggregation without a watermark)."""
     if value is None:
         return
     if getattr(value, "isStreaming", False) is True:
-        raise NotSupportedOnLocalspace(
-            "display() of a streaming DataFrame is not supported on localspace; "
-            "write the stream to a table with writeStream and query the table")
+        _display_stream(value, streamName or f"display_query_{next(_DISPLAY_QUERIES)}",
+                        processingTime, checkpointLocation)
+        return
     show = getattr(value, "show", None)
     if callable(show):
         show(truncate=False) if _accepts_truncate(show) else show()
     else:
         print(value)
+
+
+def _display_stream(frame, name: str, processing_time: Optional[str], checkpoint: Optional[str]) -> None:
+    from pyspark.errors import AnalysisException
+    for mode in ("append", "complete"):
+        writer = frame.writeStream.format("memory").queryName(name).outputMode(mode)
+        if processing_time:
+            writer = writer.trigger(processingTime=processing_time)
+        if checkpoint:
+            writer = writer.option("checkpointLocation", checkpoint)
+        try:
+            writer.start()
+            return
+        except AnalysisException:
+            if mode == "complete":
+                raise
 
 
 def _accepts_truncate(show) -> bool:

@@ -17,12 +17,13 @@ from typing import Optional
 
 from ..paths import Paths
 from .base import NotebookHandle, NotebookReader, NotebookTask, SqlColumn, SqlError, SqlResult
+from .context import cluster_conf
 from .notebook import Program
 from .runner import one_line
 from .shared import LocalEngine
 from .spark_run import SparkRun
-from .spark_session import catalog_conf, start_session, stop_session, user_facing
-from .spark_writes import StreamBatches
+from .spark_session import start_session, stop_session, user_facing
+from .spark_writes import stream_batches
 
 log = logging.getLogger("localspace.engine")
 
@@ -79,33 +80,24 @@ class SparkEngine(LocalEngine):
                  secrets: Optional[dict[str, dict[str, str]]] = None):
         super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
-        self.spark._jvm.localspace.spark.CatalogApi.install(self.spark._jsparkSession)
-        self._batches = StreamBatches()
+        self._catalogs = self.spark._jvm.localspace.spark.Catalogs  # looked up once: Py4J finds
+        # a class by trying to load each dotted prefix, a scan of every jar per try
         self._closed = False
 
     def _session(self, catalog: Optional[str], schema: Optional[str]):
         """A fresh session whose current catalog.schema is set (default main.default), that
         knows every catalog made so far (a folder may have come from the REST API)."""
         session = self.spark.newSession()
-        # Also on the root session: Spark code that runs outside a session's own thread
-        # (stream writers, listeners) looks catalogs up in the default session's conf.
-        for key, value in catalog_conf(self.paths).items():
-            session.conf.set(key, value)
-            self.spark.conf.set(key, value)
-        # The new session is this thread's active one in the JVM: a catalog is looked up in the
-        # active session's conf, and a thread that never had one would not find it.
-        session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
-        session._jvm.localspace.spark.CatalogApi.install(session._jsparkSession)  # spark.catalog
+        self._catalogs.prepare(session._jsparkSession, self.spark._jsparkSession)  # Catalogs.java
         if catalog:
             session.catalog.setCurrentCatalog(catalog.lower())
         if schema:
             session.catalog.setCurrentDatabase(schema.lower())
-        self._batches.listen(session)
         return session
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         session = self._session(None, None)
-        for key, value in task.spark_conf.items():
+        for key, value in {**cluster_conf(task.context), **task.spark_conf}.items():
             try:
                 session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver
             except Exception:  # noqa: BLE001 - a JVM-wide setting: this cluster's is shared
@@ -142,7 +134,7 @@ class SparkEngine(LocalEngine):
     def stream_batches(self) -> dict[str, list[tuple[float, float, float]]]:
         """When each streaming query's batches ran: {name: [(began, writing, committed), ...]}
         (spark_writes.py)."""
-        return self._batches.batches()
+        return stream_batches(self.spark)
 
     # -- Lakeflow Declarative Pipelines (the pipelines room; spark_pipeline.py runs them) --
     pipelines_refusal = None

@@ -149,7 +149,7 @@ class SparkPipelineUpdate(PipelineHandle):
 
     def _exec_python(self, source: PipelineSource, spark: PipelineSpark, module) -> None:
         namespace = {**self._namespace, "__name__": "__main__", "spark": spark, "dlt": module,
-                     "__builtins__": dlt_source.builtins_for(module, self.paths, self._stop)}
+                     "__builtins__": dlt_source.builtins_for(module, self.paths, self._stop, source.path)}
         for number, cell in enumerate(dlt_source.cells(source), start=1):
             try:
                 exec(compile(cell, f"<pipeline {source.path}, cell {number}>", "exec"), namespace)  # noqa: S102

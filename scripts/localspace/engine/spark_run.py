@@ -14,8 +14,8 @@ exception may have hit the run thread in the middle of a py4j call).
 """
 from __future__ import annotations
 
-import builtins
 import ctypes
+import dataclasses
 import itertools
 import posixpath
 import threading
@@ -28,8 +28,9 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult, NotebookTask
+from .context import NotebookContext
 from .dbutils import DBUtils, WorkflowException
-from .fileopen import mapped_import, mapped_open
+from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
@@ -54,13 +55,10 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
     return module
 
 
-def notebook_builtins(paths: Paths, cancel: threading.Event) -> dict:
-    """Builtins for notebook code: mapped open() and os, and `import time` yields the
-    interruptible one."""
-    namespace = dict(vars(builtins))
-    namespace["__import__"] = mapped_import(paths, {"time": interruptible_time(cancel)})
-    namespace["open"] = mapped_open(paths)
-    return namespace
+def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Optional[str] = None) -> dict:
+    """Builtins for notebook code (fileopen.notebook_builtins: mapped open() and os, the
+    notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one."""
+    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)})
 
 
 class SparkRun(NotebookHandle):
@@ -88,13 +86,18 @@ class SparkRun(NotebookHandle):
     # ---- the run thread ------------------------------------------------------------------
 
     def _namespace(self) -> dict:
+        from pyspark.sql import SQLContext
+        dbutils = DBUtils(self._paths, dict(self._task.parameters), self._secrets, self._task.task_key,
+                          self._task.task_values, self._run_notebook,
+                          NotebookContext(self.program.path, self._task.context))
         return {
             "__name__": "__main__",
-            "__builtins__": notebook_builtins(self._paths, self._cancel),
+            "__builtins__": notebook_builtins(self._paths, self._cancel, self.program.path),
             "spark": self.session,
             "sc": self.session.sparkContext,
-            "dbutils": DBUtils(self._paths, dict(self._task.parameters), self._secrets,
-                               self._task.task_key, self._task.task_values, self._run_notebook),
+            "sqlContext": SQLContext(self.session.sparkContext, self.session),
+            "dbutils": dbutils,
+            "getArgument": dbutils.widgets.getArgument,  # the legacy global of Databricks notebooks
             "display": display,
             "displayHTML": print,
         }
@@ -104,9 +107,11 @@ class SparkRun(NotebookHandle):
         and globals, so its temp views and variables stay its own), awaited up to the limit."""
         target = path if path.startswith("/") else posixpath.normpath(
             posixpath.join(posixpath.dirname(self.program.path), path))
-        child = self._start_notebook(NotebookTask(next(_CHILD_RUN_IDS), target, arguments,
+        child_id = next(_CHILD_RUN_IDS)
+        child = self._start_notebook(NotebookTask(child_id, target, arguments,
                                                   task_key=self._task.task_key,
-                                                  task_values=self._task.task_values))
+                                                  task_values=self._task.task_values,
+                                                  context=dataclasses.replace(self._task.context, run_id=child_id)))
         started = time.monotonic()
         while (result := child.result(STREAM_POLL)) is None:
             if self._cancel.is_set():

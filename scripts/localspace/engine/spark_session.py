@@ -71,6 +71,15 @@ SPARK_CONF = {
     # without a trigger ("Configure Structured Streaming trigger intervals": "What is the
     # default trigger interval?"). Streams with new data still run batch after batch.
     "spark.sql.streaming.pollingDelay": "500ms",
+    # Tiny data, many small plans: generating and compiling Java for each plan cost a third of
+    # the demo's JVM CPU (a JFR profile: CodeGenerator, Janino's class lookups), more than
+    # running the plans. Interpreted evaluation gives the same results (Spark's own suites run
+    # in this mode: SQLConf CODEGEN_FACTORY_MODE); benchmarks/sbit_figures.py, side by side:
+    # 97 s of JVM CPU against 119 s for the same demo.
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    # When each micro-batch ran, for the benchmarks (spark_writes.py), heard in the JVM.
+    "spark.sql.streaming.streamingQueryListeners": "localspace.spark.BatchLog",
 }
 
 

@@ -14,7 +14,6 @@ import re
 import shutil
 import sqlite3
 import time
-from pathlib import Path
 from typing import Optional
 
 from ..config import DEFAULT_CATALOG, DEFAULT_SCHEMA

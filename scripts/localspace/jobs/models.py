@@ -17,9 +17,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from localspace.engine.base import NotebookResult, NotebookTask
+from localspace.engine.context import ORG_ID, RunContext
 from localspace.errors import InvalidParameterValue, InvalidState, JobDoesNotExist
 from localspace.jobs.settings import JobRules, merge_update, single_task
 
@@ -188,22 +189,40 @@ def _termination_for(result: Optional[str], message: str) -> tuple[str, str, str
     }.get(result or "", ("RUN_EXECUTION_ERROR", "CLIENT_ERROR", message))
 
 
-_DYNAMIC = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
+_DYNAMIC = re.compile(r"\{\{\s*([\w.]+(?:`[^`]*`)?)\s*\}\}")
 
 
-def _resolve_refs(value: str, run: Run, task: TaskRun, job_params: dict[str, str]) -> str:
-    """Dynamic value references in task parameters ({{job.id}}, {{task.run_id}}, ...)."""
+def _resolve_refs(value: str, run: Run, task: TaskRun, job_params: dict[str, str], base_url: str = "") -> str:
+    """Dynamic value references in task parameters ({{job.id}}, {{task.run_id}}, ...), as listed
+    in https://docs.databricks.com/aws/en/jobs/dynamic-value-references (the older
+    {{job_id}}-style variables too)."""
     known = {"job.id": str(run.job_id), "job_id": str(run.job_id), "job.run_id": str(run.run_id),
              "parent_run_id": str(run.run_id), "run_id": str(task.run_id), "task.run_id": str(task.run_id),
              "task.name": task.key, "task_key": task.key, "job.name": run.run_name,
-             "job.trigger.type": run.trigger.lower(),
-             "job.start_time.iso_datetime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(run.start_time / 1000))}
-    for name, val in job_params.items():
-        known[f"job.parameters.{name}"] = val
+             "job.trigger.type": run.trigger.lower(), "job.repair_count": "0", "task.execution_count": "1",
+             "workspace.id": ORG_ID, "workspace.url": base_url,
+             "start_date": time.strftime("%Y-%m-%d", time.gmtime(run.start_time / 1000)),
+             "start_time": str(run.start_time)}
+    for prefix in ("job.start_time", "job.trigger.time"):  # a triggered run starts when triggered
+        known.update({f"{prefix}.{k}": v for k, v in _time_arguments(run.start_time).items()})
 
     def sub(match: re.Match) -> str:
         return known.get(match.group(1), match.group(0))
+    for name, val in job_params.items():  # a job parameter's default may hold references too
+        known[f"job.parameters.{name}"] = known[f"job.parameters.`{name}`"] = _DYNAMIC.sub(sub, str(val))
     return _DYNAMIC.sub(sub, value)
+
+
+def _time_arguments(epoch_ms: int) -> dict[str, str]:
+    """The arguments of {{job.start_time.<argument>}}, in UTC."""
+    moment = time.gmtime(epoch_ms / 1000)
+    weekday = moment.tm_wday + 1          # ISO: Monday 1 ... Sunday 7
+    return {"iso_weekday": str(weekday), "is_weekday": "true" if weekday <= 5 else "false",
+            "iso_date": time.strftime("%Y-%m-%d", moment),
+            "iso_datetime": time.strftime("%Y-%m-%dT%H:%M:%S", moment),
+            "year": str(moment.tm_year), "month": str(moment.tm_mon), "day": str(moment.tm_mday),
+            "hour": str(moment.tm_hour), "minute": str(moment.tm_min), "second": str(moment.tm_sec),
+            "timestamp_ms": str(epoch_ms)}
 
 
 _TASK_VALUE = re.compile(r"\{\{\s*tasks\.([\w-]+)\.values\.([\w-]+)\s*\}\}")
@@ -229,6 +248,8 @@ class JobsModel:
         self.base_url = base_url
         self.pending = pending
         self.rules = rules
+        # Issues a notebook run's own API token (the server's OAuth model), None: no token.
+        self.run_token: Optional[Callable[[str], str]] = None
         self._jobs: dict[int, Job] = {}
         self._runs: dict[int, Run] = {}
         self._task_runs: dict[int, TaskRun] = {}
@@ -357,7 +378,8 @@ class JobsModel:
             params = dict((spec.get("notebook_task") or {}).get("base_parameters") or {})
             params.update(job_values)          # job parameters are pushed down and win
             params.update(notebook_params)
-            task.parameters = {k: _resolve_refs(str(v), run, task, job_values) for k, v in params.items()}
+            task.parameters = {k: _resolve_refs(str(v), run, task, job_values, self.base_url)
+                               for k, v in params.items()}
             run.tasks.append(task)
             self._task_runs[task.run_id] = task
         self._runs[run.run_id] = run
@@ -547,9 +569,14 @@ class JobsModel:
         if self.engine is None:
             return self._end_task(task, NotebookResult("FAILED", error="localspace has no engine to run notebooks."))
         task.parameters = {k: _resolve_task_values(v, run) for k, v in task.parameters.items()}
+        compute = _compute(run, task.spec)
+        context = RunContext(job_id=run.job_id, job_run_id=run.run_id, run_id=task.run_id,
+                             job_name=run.run_name, task_key=task.key, api_url=self.base_url,
+                             api_token=self.run_token(run.creator) if self.run_token else "",
+                             user=run.creator, **compute.pop("cluster"))
         handle = self.engine.start_notebook(NotebookTask(task.run_id, path, dict(task.parameters),
                                                          task_key=task.key, task_values=run.task_values,
-                                                         **_compute(run, task.spec)))
+                                                         context=context, **compute))
         with self._cond:
             task.handle = handle
         self._spawn(self._watch, run, task, name=f"localspace-task-{task.run_id}")
@@ -780,6 +807,12 @@ def _compute(run: "Run", spec: dict) -> dict:
         cluster = next((c.get("new_cluster") for c in run.settings.get("job_clusters") or []
                         if c.get("job_cluster_key") == spec["job_cluster_key"]), None)
     named = any(spec.get(k) for k in ("new_cluster", "job_cluster_key", "existing_cluster_id"))
+    if spec.get("existing_cluster_id"):
+        ids = {"cluster_id": spec["existing_cluster_id"], "cluster_name": spec["existing_cluster_id"]}
+    else:  # a job cluster (or serverless compute) of its own: Databricks' id shape and name
+        started = time.gmtime(run.start_time / 1000)
+        ids = {"cluster_id": f"{time.strftime('%m%d-%H%M%S', started)}-{run.run_id:08x}"[-24:],
+               "cluster_name": f"job-{run.job_id}-run-{run.run_id}"}
     return {"spark_conf": {str(k): str(v) for k, v in ((cluster or {}).get("spark_conf") or {}).items()},
-            "serverless": not named}
+            "serverless": not named, "cluster": ids}
 

@@ -73,6 +73,11 @@ class OAuthModel:
             raise OAuthError(400, "invalid_grant", "The subject token has expired")
         return self._issue(client_id, scope)
 
+    def run_token(self, principal: str) -> str:
+        """A token of a notebook run's own (its context's ``apiToken()``), for calls back to
+        this workspace; it expires with the others."""
+        return self._issue(principal, None)["access_token"]
+
     def _issue(self, principal: str, scope: Optional[str]) -> dict:
         access_token = "dlsp" + _secrets.token_hex(24)
         with self._lock:

@@ -37,12 +37,16 @@ public class CatalogApi extends Catalog {
   }
 
   /** Makes {@code session.catalog()} (a lazy field, set once computed) this class. */
-  public static void install(SparkSession session) throws ReflectiveOperationException {
-    session.catalog();  // computes the lazy field first, so the value set below is kept
-    Field field = SparkSession.class.getDeclaredField("catalog");
-    field.setAccessible(true);
-    if (!(field.get(session) instanceof CatalogApi)) {
+  public static void install(SparkSession session) {
+    if (session.catalog() instanceof CatalogApi) {  // also computes the lazy field, which stays
+      return;
+    }
+    try {
+      Field field = SparkSession.class.getDeclaredField("catalog");
+      field.setAccessible(true);
       field.set(session, new CatalogApi(session));
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("localspace: cannot set spark.catalog for Unity Catalog names", e);
     }
   }
 

@@ -1,0 +1,3 @@
+# Databricks notebook source
+import helpers
+dbutils.notebook.exit(helpers.NAME)
