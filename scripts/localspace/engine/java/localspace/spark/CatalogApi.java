@@ -95,9 +95,13 @@ public class CatalogApi extends Catalog {
         t.tableType(), t.isTemporary());
   }
 
-  private static Dataset<org.apache.spark.sql.catalog.Table> presented(Dataset<org.apache.spark.sql.catalog.Table> tables) {
-    return tables.map((org.apache.spark.api.java.function.MapFunction<org.apache.spark.sql.catalog.Table,
-        org.apache.spark.sql.catalog.Table>) CatalogApi::presented, tables.encoder());
+  /** Renamed on the driver (a listing is small), as a local Dataset of the same encoder. */
+  private Dataset<org.apache.spark.sql.catalog.Table> presented(Dataset<org.apache.spark.sql.catalog.Table> tables) {
+    java.util.List<org.apache.spark.sql.catalog.Table> out = new java.util.ArrayList<>();
+    for (org.apache.spark.sql.catalog.Table t : tables.collectAsList()) {
+      out.add(presented(t));
+    }
+    return session.createDataset(out, tables.encoder());
   }
 
   @Override
