@@ -63,7 +63,7 @@ def facts(w, family: str) -> dict:
 
 def succeeded(w, run: jobs.Run) -> None:
     output = w.jobs.get_run_output(run.tasks[0].run_id)
-    assert run.state.result_state == jobs.RunResultState.SUCCESS, (output.error, output.error_trace)
+    assert run.state.result_state == jobs.RunResultState.SUCCESS, (output.error, output.error_trace[-1500:])
 
 
 def test_delta_dml_history_time_travel_maintenance(w):
@@ -236,3 +236,73 @@ def test_what_is_not_emulated_says_so(w):
     assert "localspace does not emulate external location" in output.error
     assert "What each engine does" in output.error
     assert 'File "<notebook /Shared/conformance/not_emulated, cell 3>", line 1' in output.error_trace
+
+
+def test_catalog_api_and_information_schema(w):
+    succeeded(w, run_notebook(w, "catalog_api"))
+    found = facts(w, "catalog_api")
+    assert found["table_exists"] == [True, True, False]
+    assert found["database_exists"] == [True, False]
+    assert found["list_tables"] == [["big_events", "dev", "conf_catalog_api", "VIEW"],
+                                    ["events", "dev", "conf_catalog_api", "MANAGED"]]
+    assert {"dev", "main", "hive_metastore"} <= set(found["catalogs"]) and "spark_catalog" not in found["catalogs"]
+    assert found["get_table"] == ["dev", ["conf_catalog_api"]]
+    assert found["columns"] == [["id", "bigint", False, None], ["kind", "string", True, "what happened"],
+                                ["amount", "decimal(10,2)", True, None], ["at", "timestamp", True, None]]
+    assert found["current"] == ["dev", "conf_catalog_api"]
+    assert found["databases_here"] is True and found["two_part"] is True
+    assert found["temp_view_dropped"] == [True, True, False]
+    assert (found["cached"], found["cache_cleared"]) == (True, False)
+    assert found["is_table_exists"] == 1 and found["is_schemata"] == 1 and found["is_from_jvm"] == 2
+    assert found["is_tables"] == [["dev", "conf_catalog_api", "big_events", "VIEW", None],
+                                  ["dev", "conf_catalog_api", "events", "MANAGED", "DELTA"]]
+    assert found["is_columns"] == [["id", 1, "LONG", "bigint", "NO", None],
+                                   ["kind", 2, "STRING", "string", "YES", "what happened"],
+                                   ["amount", 3, "DECIMAL", "decimal(10,2)", "YES", None],
+                                   ["at", 4, "TIMESTAMP", "timestamp", "YES", None]]
+    assert found["is_volumes"] == [["landing", "MANAGED"]]
+    # The warehouse answers information_schema in the Statement API's shapes.
+    answer = w.statement_execution.execute_statement(
+        statement="SELECT table_name, created, table_owner FROM dev.information_schema.tables "
+                  "WHERE table_schema = 'conf_catalog_api' ORDER BY table_name",
+        warehouse_id=WAREHOUSE, wait_timeout="50s")
+    assert [c.type_name.value for c in answer.manifest.schema.columns] == ["STRING", "TIMESTAMP", "STRING"]
+    assert [r[0] for r in answer.result.data_array] == ["big_events", "events", "facts"]
+    assert {r[2] for r in answer.result.data_array} == {"localspace-user@example.com"}
+    assert sql(w, "SELECT ordinal_position FROM system.information_schema.columns WHERE table_catalog = 'dev' "
+                  "AND table_schema = 'conf_catalog_api' AND table_name = 'events' AND column_name = 'at'") == [["4"]]
+
+
+def test_sql_surface_ddl_dml_functions(w):
+    succeeded(w, run_notebook(w, "sql_surface"))
+    found = facts(w, "sql_surface")
+    assert found["who"] == ["dev", "conf_sql_surface", "conf_sql_surface", "localspace-user@example.com"]
+    assert found["schema_comment"] == "made with a comment"
+    assert found["changes"] == ["delete", "insert", "insert"]
+    assert found["check_violated"] is True
+    assert found["props"] == ["true", "true", "name", "qty > 0"]
+    assert found["show_columns"] == ["id", "item", "qty", "city"]
+    assert found["describe"] == [["item", "string", "what"], ["city", "string", "where"]]
+    create = found["show_create"]
+    assert create.startswith("CREATE TABLE dev.conf_sql_surface.orders (\n  id INT,\n  item STRING COMMENT 'what',")
+    assert "USING delta\nCLUSTER BY (id)\nCOMMENT 'orders placed'\nTBLPROPERTIES (" in create
+    assert "'delta.enableChangeDataFeed' = 'true'" in create
+    assert found["truncated"] == 0 and found["restored"] == 3
+    assert found["functions"] == [10.0, 42, "OK"]
+    assert found["function_in_view"] == ["JAM", "OAT", "TEA"] and found["function_exists"] is True
+    assert found["describe_function"] == "Function: dev.conf_sql_surface.with_tax"
+    assert sql(w, "SELECT id, qty, city FROM dev.conf_sql_surface.orders_copy ORDER BY id") == [
+        ["1", "2", None], ["2", "1", None], ["3", "6", "Lima"]]
+    assert sql(w, "SELECT count(*) FROM dev.conf_sql_surface.orders_v1") == [["2"]]
+    assert sql(w, "SELECT count(*) FROM dev.conf_sql_surface.big_orders_shallow") == [["2"]]
+    assert sql(w, "SELECT id FROM dev.conf_sql_surface.big_orders") == [["3"]]
+    clone_props = dict(sql(w, "SHOW TBLPROPERTIES dev.conf_sql_surface.orders_copy"))
+    assert clone_props["delta.enableChangeDataFeed"] == "true" and clone_props["delta.columnMapping.mode"] == "name"
+    # The same statements from the SQL warehouse.
+    assert sql(w, "SELECT dev.conf_sql_surface.with_tax(4)") == [["5.0"]]
+    assert sql(w, "SELECT current_user()") == [["localspace-user@example.com"]]
+    shown = sql(w, "SHOW CREATE TABLE dev.conf_sql_surface.orders_copy")[0][0]
+    assert shown.startswith("CREATE TABLE dev.conf_sql_surface.orders_copy (") and "CLUSTER BY (id)" in shown
+    sql(w, "CREATE OR REPLACE FUNCTION dev.conf_sql_surface.half(x DOUBLE) RETURNS DOUBLE RETURN x / 2")
+    assert sql(w, "SELECT dev.conf_sql_surface.half(3)") == [["1.5"]]
+    assert sql(w, "SELECT id, item FROM dev.conf_sql_surface.labelled ORDER BY id")[0] == ["1", "TEA"]

@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Optional
 
+from ..jobs.models import USER
 from ..paths import Paths
 from .jvm import engine_jars
 from .spark_pyapi import add_databricks_methods
@@ -113,6 +114,9 @@ def start_session(paths: Paths):
     started = time.monotonic()
     jars = engine_jars()
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    # current_user() and every owner (DESCRIBE SCHEMA, information_schema) are the
+    # workspace's user, as SCIM Me answers, not the OS account: Spark takes them from here.
+    os.environ["SPARK_USER"] = USER
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     # pandas-on-Spark asks for it with pyarrow >= 2 and warns on every import without it;

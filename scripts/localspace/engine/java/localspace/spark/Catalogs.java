@@ -32,6 +32,8 @@ public final class Catalogs {
       }
     }
     org.apache.spark.sql.SparkSession.setActiveSession(session);
+    CatalogApi.install(session);  // spark.catalog with Unity Catalog names, in both
+    CatalogApi.install(root);
   }
 
   private static void register(SparkSession session, String name) {

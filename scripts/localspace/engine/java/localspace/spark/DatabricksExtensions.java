@@ -18,6 +18,7 @@ public class DatabricksExtensions implements Function1<SparkSessionExtensions, B
     extensions.injectResolutionRule(session -> new UnityViews.Reads());
     extensions.injectResolutionRule(session -> new DetailNames());
     extensions.injectResolutionRule(ClonedNamespace::inherit);
+    extensions.injectResolutionRule(session -> new InformationSchema());
     extensions.injectTableFunction(ReadFiles.description());
     return BoxedUnit.UNIT;
   }

@@ -58,6 +58,7 @@ public class DatabricksParser implements ParserInterface {
       compile("SHOW\\s+VOLUMES(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern SHOW_VIEWS =
       compile("SHOW\\s+VIEWS(?:\\s+(?:IN|FROM)\\s+" + QUALIFIED + ")?(?:\\s+LIKE\\s+'([^']*)')?");
+  private static final Pattern SHALLOW = Pattern.compile("\\sSHALLOW\\s+CLONE\\s", Pattern.CASE_INSENSITIVE);
   private static final Pattern COPY_INTO = compile("COPY\\s+INTO\\s+.*");
   private static final Pattern SHOW_CATALOGS = compile("SHOW\\s+CATALOGS(?:\\s+LIKE\\s+'([^']*)')?");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
@@ -155,13 +156,14 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : UnityViews.atParse(delegate.parsePlan(sqlText));
+    return handled != null ? handled : UnityViews.atParse(UnityFunctions.atParse(delegate.parsePlan(sqlText)));
   }
 
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : UnityViews.atParse(withParameters(delegate.parsePlan(sqlText), parameters));
+    return handled != null ? handled
+        : UnityViews.atParse(UnityFunctions.atParse(withParameters(delegate.parsePlan(sqlText), parameters)));
   }
 
   /**
@@ -306,6 +308,16 @@ public class DatabricksParser implements ParserInterface {
           ? "SELECT CAST(NULL AS STRING) AS catalog WHERE false"
           : "SELECT * FROM VALUES " + rows + " AS catalogs(catalog)");
     }
+    if ((m = DeltaStatements.SHOW_CREATE.matcher(sql)).matches()) {
+      LogicalPlan shown = DeltaStatements.showCreate(m);
+      if (shown != null) {
+        return shown;
+      }
+    }
+    if ((m = DeltaStatements.CLONE.matcher(sql)).matches() && !SHALLOW.matcher(sql).find()) {
+      DeltaStatements.deepClone(m);
+      return done();
+    }
     if (COPY_INTO.matcher(sql).matches()) {
       return CopyInto.run(sql).logicalPlan();
     }
@@ -352,7 +364,7 @@ public class DatabricksParser implements ParserInterface {
 
   @Override
   public LogicalPlan parseQuery(String sqlText) throws ParseException {
-    return delegate.parseQuery(sqlText);
+    return UnityFunctions.atParse(delegate.parseQuery(sqlText));  // a view's text, as it is expanded
   }
 
   @Override

@@ -19,18 +19,22 @@ import scala.runtime.AbstractPartialFunction;
  * DESCRIBE TABLE EXTENDED} its {@code Name} row the same, as on Databricks. Delta takes the
  * name from the session-catalog table behind the schema ({@code spark_catalog.dev__sbit.users},
  * see {@link UnityCatalog}), so this analyzer rule puts a projection over those commands that
- * names the table by its Unity Catalog name.
+ * names the table by its Unity Catalog name; {@code DESCRIBE FUNCTION dev.sbit.f} the same.
  */
 public final class DetailNames extends Rule<LogicalPlan> {
   private static final TreeNodeTag<Object> NAMED = new TreeNodeTag<>("localspace.detailNamed");
   // spark_catalog.dev__sbit.users -> dev.sbit.users (in a SQL string literal \\. is \.)
+  // (DESCRIBE FUNCTION's first row is "Function: spark_catalog.dev__sbit.f", see UnityFunctions)
   private static final String RENAMED =
-      "regexp_replace(`%1$s`, '^spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1.$2.') AS `%1$s`";
+      "regexp_replace(`%1$s`, '^(Function: )?spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.') AS `%1$s`";
 
   /** The column of each command that holds a table's name. */
   private static String nameColumn(LogicalPlan node) {
     if (node instanceof DescribeDeltaDetailCommand) {
       return "name";
+    }
+    if (node instanceof org.apache.spark.sql.execution.command.DescribeFunctionCommand) {
+      return "function_desc";
     }
     return node instanceof DescribeRelation ? "data_type" : null;
   }

@@ -18,6 +18,9 @@ import org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException;
 import org.apache.spark.sql.catalyst.catalog.CatalogTableType;
 import org.apache.spark.sql.classic.SparkSession;
 import org.apache.spark.sql.connector.catalog.Column;
+import org.apache.spark.sql.connector.catalog.FunctionCatalog;
+import org.apache.spark.sql.connector.catalog.functions.UnboundFunction;
+import org.apache.spark.sql.catalyst.analysis.NoSuchFunctionException;
 import org.apache.spark.sql.connector.catalog.Identifier;
 import org.apache.spark.sql.connector.catalog.NamespaceChange;
 import org.apache.spark.sql.connector.catalog.StagedTable;
@@ -49,7 +52,7 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * which users never name and this class never shows (identifiers, errors and listings are
  * translated back here).
  */
-public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
+public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, FunctionCatalog {
   static final String SEPARATOR = "__";
   private String name;
   private File catalogDir;
@@ -420,6 +423,22 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces {
   public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException {
     return tables().stageCreateOrReplace(inner(ident), deltaOnly(info));
+  }
+
+  // ---- functions: SQL functions live in the session database behind the schema ------------
+  // (UnityFunctions points their names there as parsed and Spark resolves them as session
+  // catalog functions, so this catalog has none of its own; spark.catalog.functionExists
+  // asks UnityFunctions, see CatalogApi.)
+
+  @Override
+  public Identifier[] listFunctions(String[] namespace) throws NoSuchNamespaceException {
+    requireSchema(namespace);
+    return new Identifier[0];
+  }
+
+  @Override
+  public UnboundFunction loadFunction(Identifier ident) throws NoSuchFunctionException {
+    throw new NoSuchFunctionException(Identifier.of(qualified(ident.namespace()), ident.name()));
   }
 
   // ---- schemas: folders under the catalog's folder --------------------------------------

@@ -57,7 +57,7 @@ public final class UnityViews {
    * first part that names a catalog is the catalog, otherwise the current catalog and
    * schema); null when that catalog is not a Unity Catalog one.
    */
-  private static Object[] unityName(List<String> parts) {
+  static Object[] unityName(List<String> parts) {
     CatalogManager cm = catalogs();
     CatalogPlugin catalog;
     String schema;
@@ -138,6 +138,15 @@ public final class UnityViews {
 
   /** Where a view named {@code parts} is created: null if not in a Unity Catalog schema. */
   private static List<String> newViewName(List<String> parts) {
+    return sessionName(parts, true);
+  }
+
+  /**
+   * {@code [spark_catalog, c__s, name]} for an object of a Unity Catalog schema (a view here, a
+   * SQL function in {@link UnityFunctions}); null if the name is not in one, or its schema is
+   * missing and {@code mustExist} is false.
+   */
+  static List<String> sessionName(List<String> parts, boolean mustExist) {
     Object[] unity = unityName(parts);
     if (unity == null) {
       return null;
@@ -146,6 +155,9 @@ public final class UnityViews {
       Identifier inner = ((UnityCatalog) unity[0]).sessionIdentifier((Identifier) unity[1]);
       return List.of(CatalogManager.SESSION_CATALOG_NAME(), inner.namespace()[0], inner.name());
     } catch (NoSuchNamespaceException e) {
+      if (!mustExist) {
+        return null;
+      }
       throw new IllegalArgumentException("[SCHEMA_NOT_FOUND] The schema `" + ((UnityCatalog) unity[0]).name()
           + "`.`" + ((Identifier) unity[1]).namespace()[0] + "` cannot be found.");
     }
