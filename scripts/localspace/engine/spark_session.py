@@ -75,13 +75,13 @@ SPARK_CONF = {
     # without a trigger ("Configure Structured Streaming trigger intervals": "What is the
     # default trigger interval?"). Streams with new data still run batch after batch.
     "spark.sql.streaming.pollingDelay": "500ms",
-    # Tiny data, many small plans: generating and compiling Java for each plan cost a third of
-    # the demo's JVM CPU (a JFR profile: CodeGenerator, Janino's class lookups), more than
-    # running the plans. Interpreted evaluation gives the same results (Spark's own suites run
-    # in this mode: SQLConf CODEGEN_FACTORY_MODE); benchmarks/sbit_figures.py, side by side:
-    # 97 s of JVM CPU against 119 s for the same demo.
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    # Nine streams re-plan their micro-batches every trigger, and Spark keeps only 100 compiled
+    # plans: the demo's JVM spent a third of its CPU generating and compiling Java (a JFR
+    # profile: CodeGenerator, Janino's class lookups). With room for 4000, compiled plans
+    # are found again: benchmarks/sbit_figures.py side by side, 100 s of JVM CPU against 116 s,
+    # wall 72 s against 81 s. (Interpreted plans, spark.sql.codegen.factoryMode=NO_CODEGEN,
+    # saved more but break spark.catalog.listTables: EXPRESSION_DECODING_FAILED.)
+    "spark.sql.codegen.cache.maxEntries": "4000",
     # When each micro-batch ran, for the benchmarks (spark_writes.py), heard in the JVM.
     "spark.sql.streaming.streamingQueryListeners": "localspace.spark.BatchLog",
 }
