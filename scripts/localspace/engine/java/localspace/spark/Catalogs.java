@@ -1,6 +1,9 @@
 package localspace.spark;
 
 import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.SparkContext;
 import org.apache.spark.sql.classic.SparkSession;
 
@@ -24,12 +27,9 @@ public final class Catalogs {
    * the active session's conf). One Py4J call instead of one per setting.
    */
   public static void prepare(SparkSession session, SparkSession root) {
-    File[] folders = new File(volumes()).listFiles(File::isDirectory);
-    if (folders != null) {
-      for (File folder : folders) {
-        register(session, folder.getName());
-        register(root, folder.getName());
-      }
+    for (String catalog : folders(volumesRoot())) {
+      register(session, catalog);
+      register(root, catalog);
     }
     org.apache.spark.sql.SparkSession.setActiveSession(session);
     CatalogApi.install(session);  // spark.catalog with Unity Catalog names, in both
@@ -39,10 +39,19 @@ public final class Catalogs {
   private static void register(SparkSession session, String name) {
     String key = "spark.sql.catalog." + name;
     session.conf().set(key, UnityCatalog.class.getName());
-    session.conf().set(key + ".volumes", volumes());
+    session.conf().set(key + ".volumes", volumesRoot().getPath());
   }
 
-  private static String volumes() {
-    return SparkContext.getOrCreate().getConf().get("spark.hadoop.localspace.volumes");
+  /** The folder whose sub-folders are the catalogs, their schemas and volumes. */
+  static File volumesRoot() {
+    return new File(SparkContext.getOrCreate().getConf().get("spark.hadoop.localspace.volumes"));
+  }
+
+  /** The names of the sub-folders of {@code dir}, sorted (none if it does not exist). */
+  static List<String> folders(File dir) {
+    String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
+    List<String> out = new ArrayList<>(Arrays.asList(names == null ? new String[0] : names));
+    out.sort(null);
+    return out;
   }
 }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.spark.SparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.TableIdentifier;
@@ -123,11 +122,6 @@ public class DatabricksParser implements ParserInterface {
     return org.apache.spark.sql.classic.SparkSession.active().sessionState().catalogManager();
   }
 
-  private static File volumesRoot() {
-    String root = SparkContext.getOrCreate().getConf().get("spark.hadoop.localspace.volumes");
-    return new File(root);
-  }
-
   /** catalog, schema, name: a volume name resolved against the current catalog and schema. */
   private static String[] resolve(List<String> p) {
     CatalogManager cm = catalogs();
@@ -138,14 +132,12 @@ public class DatabricksParser implements ParserInterface {
 
   /** The sub-folders of {@code dir} whose names match a SHOW ... LIKE pattern, sorted. */
   private static List<String> folders(File dir, String like) {
-    String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
     List<String> out = new ArrayList<>();
-    for (String n : names == null ? new String[0] : names) {
+    for (String n : Catalogs.folders(dir)) {
       if (like == null || n.matches(like.replace("*", ".*").replace("%", ".*"))) {
         out.add(n);
       }
     }
-    out.sort(null);
     return out;
   }
 
@@ -197,7 +189,7 @@ public class DatabricksParser implements ParserInterface {
     }
     if ((m = CREATE_CATALOG.matcher(sql)).matches()) {
       String name = unquote(m.group(2));
-      File dir = new File(volumesRoot(), name);
+      File dir = new File(Catalogs.volumesRoot(), name);
       if (dir.isDirectory() && m.group(1) == null) {
         throw error("[CATALOG_ALREADY_EXISTS] Catalog '" + name + "' already exists.");
       }
@@ -207,7 +199,7 @@ public class DatabricksParser implements ParserInterface {
     }
     if ((m = DROP_CATALOG.matcher(sql)).matches()) {
       String name = unquote(m.group(2));
-      File dir = new File(volumesRoot(), name);
+      File dir = new File(Catalogs.volumesRoot(), name);
       if (!dir.isDirectory()) {
         if (m.group(1) != null) {
           return done();
@@ -233,7 +225,7 @@ public class DatabricksParser implements ParserInterface {
             + "(README section 'What each engine does')");
       }
       String[] v = resolve(parts(m.group(3)));
-      File schema = new File(new File(volumesRoot(), v[0]), v[1]);
+      File schema = new File(new File(Catalogs.volumesRoot(), v[0]), v[1]);
       if (!schema.isDirectory()) {
         throw error("[SCHEMA_NOT_FOUND] The schema `" + v[0] + "`.`" + v[1] + "` cannot be found.");
       }
@@ -245,7 +237,7 @@ public class DatabricksParser implements ParserInterface {
     }
     if ((m = DROP_VOLUME.matcher(sql)).matches()) {
       String[] v = resolve(parts(m.group(2)));
-      File dir = new File(new File(new File(volumesRoot(), v[0]), v[1]), v[2]);
+      File dir = new File(new File(new File(Catalogs.volumesRoot(), v[0]), v[1]), v[2]);
       if (dir.isDirectory()) {
         UnityCatalog.deleteTree(dir);
       } else if (m.group(1) == null) {
@@ -258,7 +250,7 @@ public class DatabricksParser implements ParserInterface {
       List<String> p = m.group(1) == null ? List.of() : parts(m.group(1));
       String catalog = p.size() == 2 ? p.get(0) : cm.currentCatalog().name();
       String schema = p.isEmpty() ? cm.currentNamespace()[0] : p.get(p.size() - 1);
-      File dir = new File(new File(volumesRoot(), catalog), schema);
+      File dir = new File(new File(Catalogs.volumesRoot(), catalog), schema);
       if (!dir.isDirectory()) {
         throw error("[SCHEMA_NOT_FOUND] The schema `" + catalog + "`.`" + schema + "` cannot be found.");
       }
@@ -281,7 +273,7 @@ public class DatabricksParser implements ParserInterface {
       if (!cm.isCatalogRegistered(catalog) || !(cm.catalog(catalog) instanceof UnityCatalog)) {
         return null;
       }
-      if (!new File(new File(volumesRoot(), catalog), schema).isDirectory()) {
+      if (!new File(new File(Catalogs.volumesRoot(), catalog), schema).isDirectory()) {
         throw error("[SCHEMA_NOT_FOUND] The schema `" + catalog + "`.`" + schema + "` cannot be found.");
       }
       String like = m.group(m.groupCount()) == null ? "" : " LIKE '" + m.group(m.groupCount()) + "'";
@@ -301,7 +293,7 @@ public class DatabricksParser implements ParserInterface {
       // The catalogs that exist (folders), not only those Spark has loaded, and never
       // Spark's own spark_catalog.
       StringBuilder rows = new StringBuilder();
-      for (String n : folders(volumesRoot(), m.group(1))) {
+      for (String n : folders(Catalogs.volumesRoot(), m.group(1))) {
         rows.append(rows.length() == 0 ? "" : ", ").append("('").append(n).append("')");
       }
       return delegate.parsePlan(rows.length() == 0

@@ -3,7 +3,6 @@ package localspace.spark;
 import java.io.File;
 import java.sql.Timestamp;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -92,10 +91,6 @@ public final class InformationSchema extends Rule<LogicalPlan> {
     return SparkSession.active().sessionState().catalogManager();
   }
 
-  private static File volumesRoot() {
-    return new File(SparkContext.getOrCreate().getConf().get("spark.hadoop.localspace.volumes"));
-  }
-
   private static boolean isUnity(String catalog) {
     CatalogManager cm = catalogs();
     return cm.isCatalogRegistered(catalog) && cm.catalog(catalog) instanceof UnityCatalog;
@@ -178,17 +173,17 @@ public final class InformationSchema extends Rule<LogicalPlan> {
       case "columns": shape = COLUMNS; break;
       default: shape = VOLUMES;
     }
-    for (String catalog : folders(volumesRoot())) {
+    for (String catalog : Catalogs.folders(Catalogs.volumesRoot())) {
       if (only != null && !only.equals(catalog)) {
         continue;
       }
-      File catalogDir = new File(volumesRoot(), catalog);
+      File catalogDir = new File(Catalogs.volumesRoot(), catalog);
       if (relation.equals("catalogs")) {
         Timestamp at = new Timestamp(catalogDir.lastModified());
         rows.add(RowFactory.create(catalog, user(), null, at, user(), at, user()));
         continue;
       }
-      for (String schema : folders(catalogDir)) {
+      for (String schema : Catalogs.folders(catalogDir)) {
         File schemaDir = new File(catalogDir, schema);
         switch (relation) {
           case "schemata": schemata(rows, catalog, schema, schemaDir); break;
@@ -198,13 +193,6 @@ public final class InformationSchema extends Rule<LogicalPlan> {
       }
     }
     return SparkSession.active().createDataFrame(rows, shape).logicalPlan();
-  }
-
-  private static List<String> folders(File dir) {
-    String[] names = dir.list((d, n) -> new File(d, n).isDirectory());
-    List<String> out = new ArrayList<>(Arrays.asList(names == null ? new String[0] : names));
-    out.sort(null);
-    return out;
   }
 
   private static String database(String catalog, String schema) {
@@ -223,7 +211,7 @@ public final class InformationSchema extends Rule<LogicalPlan> {
   }
 
   private static void volumes(List<Row> rows, String catalog, String schema, File dir) {
-    for (String volume : folders(dir)) {
+    for (String volume : Catalogs.folders(dir)) {
       Timestamp at = new Timestamp(new File(dir, volume).lastModified());
       rows.add(RowFactory.create(catalog, schema, volume, "MANAGED", user(), null, at, user(), at, user(),
           "dbfs:/Volumes/" + catalog + "/" + schema + "/" + volume));
