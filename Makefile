@@ -37,13 +37,13 @@ $(TOOLS)/toxiproxy-server:
 
 toxiproxy: $(TOOLS)/toxiproxy-server
 
-demo: venv
+demo: venv jars
 	$(PY) scripts/demo.py
 
 # The guarantee cases mostly wait (on retries, runs, signals): 4 workers on 2 cores run them in
 # 2.5 min instead of 9 (fault matrix + cancellation, measured); the rest stays in one process.
 GUARANTEES := tests/test_guarantees_*.py
 
-test: venv node_modules/.installed toxiproxy
+test: venv jars node_modules/.installed toxiproxy
 	$(PY) -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(wildcard $(GUARANTEES)))
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 $(wildcard $(GUARANTEES))

@@ -242,11 +242,12 @@ def _refresh(batches: list[tuple[float, float, float]], gold_times: list[float],
 
 
 def print_timeline(started: float, found: dict, landing: list[float], versions: dict[str, list[float]],
-                   gold_batches: list[tuple[float, float, float]]) -> None:
-    """Uploads, table versions, gold batches and checks on one clock (s since the emulator started)."""
+                   batches: dict[str, list[tuple[float, float, float]]]) -> None:
+    """Uploads, table versions, every stream's micro-batches and the checks on one clock (s
+    since the emulator started)."""
     events = [(at, "upload", "landing zone") for at in landing]
-    events += [(writing, "gold batch", f"refresh (trigger {began - started:.2f}, committed {end - started:.2f})")
-               for began, writing, end in gold_batches]
+    events += [(writing, "batch", f"{name} (trigger {began - started:.2f}, committed {end - started:.2f})")
+               for name, found_batches in batches.items() for began, writing, end in found_batches]
     events += [(at, "version", table.rsplit(".", 1)[-1]) for table, times in versions.items() for at in times]
     events += [(step.passed, "passed", f"{phase}: {name}") for (phase, name), step in found.items() if step.passed]
     print(harness.table("Timeline (s since the emulator started)", ["at", "what", "of"],
@@ -279,7 +280,8 @@ def main() -> int:
             code, lines = run_streamtest(space, Path(tmp))
             runner_ended = time.time()
             versions = space.table_versions()
-            gold_batches = space.engine.stream_batches().get("gold", [])
+            batches = space.engine.stream_batches()
+            gold_batches = batches.get("gold", [])
             requests = list(zip(space.request_times, space.request_log))
             runs = space.jobs.list_runs(None, active_only=False, completed_only=False, run_type="SUBMIT_RUN")
             marks = memory.high_water_marks()
@@ -302,7 +304,7 @@ def main() -> int:
         uploads = [at for at in landing if start <= at <= end]
         payloads[number] = payload_figures(number, found, uploads, until, versions, gold_batches, runs)
     if args.timeline:
-        print_timeline(started, found, landing, versions, gold_batches)
+        print_timeline(started, found, landing, versions, batches)
 
     jvm = space.engine.startup_seconds
     java = sum(kb for name, kb in marks.items() if name == "java")

@@ -283,3 +283,16 @@ def test_notebook_run_returns_the_exit_value_and_raises_on_failure_or_timeout(en
         "value": "42",
         "failed": "WorkflowException: Notebook /Shared/s/flow/child failed: AssertionError: n must not be negative",
         "timed_out": "Notebook /Shared/s/flow/child timed out after 1 seconds"}
+
+
+def test_the_jvm_maps_the_class_archive_that_make_jars_wrote(engine):
+    """`make jars` (run before `make test`) leaves an archive for this JDK and these jars; the
+    engine's JVM is started with it and shares classes (class_sharing.py)."""
+    from localspace.engine import class_sharing
+    from localspace.engine.jvm import engine_jars
+    archive = class_sharing.archive_path(engine_jars(fetch=False))
+    assert archive.exists(), f"no class archive at {archive}: run `make jars`"
+    jvm = engine.spark._jvm
+    arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert f"-XX:SharedArchiveFile={archive}" in arguments
+    assert "sharing" in jvm.java.lang.System.getProperty("java.vm.info")

@@ -70,18 +70,27 @@ def parser() -> argparse.ArgumentParser:
                        help="an OAuth M2M client ID:SECRET (repeatable)")
     serve.add_argument("--audience", action="append", default=None,
                        help="accepted aud of federated JWTs (default: this server's token endpoint)")
-    commands.add_parser("jars", help="fetch Delta Lake's jars and build localspace's Java "
-                                     "classes now, into the cache the spark engine loads (once)")
+    commands.add_parser("jars", help="fetch Delta Lake's jars, build localspace's Java classes "
+                                     "and the JVM's class archive now, into the cache the spark "
+                                     "engine loads (once)")
     return root
 
 
 def jars() -> int:
+    from localspace.engine import class_sharing
     from localspace.engine.jvm import JarsUnavailable, engine_jars
     try:
-        print("\n".join(engine_jars()))
+        found = engine_jars()
     except JarsUnavailable as err:
         print(f"localspace: {err}", file=sys.stderr)
         return 1
+    print("\n".join(found))
+    archive = class_sharing.build(found)
+    if archive is None:  # the engine still starts, only slower
+        print("localspace: the JVM made no class archive; the spark engine starts without one",
+              file=sys.stderr)
+    else:
+        print(archive)
     return 0
 
 

@@ -17,10 +17,12 @@ import re
 import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Optional
 
 from ..jobs.models import USER
 from ..paths import Paths
+from . import class_sharing
 from .jvm import engine_jars
 from .spark_pyapi import add_databricks_methods
 
@@ -103,8 +105,9 @@ def catalog_conf(paths: Paths) -> dict[str, str]:
     return conf
 
 
-def start_session(paths: Paths):
-    """Build the session; returns (session, seconds it took)."""
+def start_session(paths: Paths, dump_classes_to: Optional[Path] = None):
+    """Build the session; returns (session, seconds it took). ``dump_classes_to``: write the
+    JVM's class archive there as it exits (class_sharing.py), instead of loading the cached one."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
@@ -136,7 +139,8 @@ def start_session(paths: Paths):
             # been disabled"); 240 MB is the JVM's size with tiered compilation.
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_root / 'derby'} "
                                              "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 "
-                                             "-XX:ReservedCodeCacheSize=240m -Xss16m"}
+                                             "-XX:ReservedCodeCacheSize=240m -Xss16m "
+                                             + class_sharing.java_options(jars, dump_classes_to)}
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
