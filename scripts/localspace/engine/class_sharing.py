@@ -26,6 +26,8 @@ from typing import Optional
 
 from .jvm import cache_dir, spark_jars_dir
 
+KEEP = 3  # archives kept in the cache, the newest
+
 
 def _java() -> Path:
     home = os.environ.get("JAVA_HOME")
@@ -84,7 +86,8 @@ def build(jars: list[str]) -> Optional[Path]:
     if done.returncode != 0 or not partial.exists() or partial.stat().st_size == 0:
         partial.unlink(missing_ok=True)
         return None
-    for old in cache_dir().glob("classes-*.jsa"):  # archives of other JDKs or jars
-        old.unlink(missing_ok=True)
     os.replace(partial, archive)
+    # Other checkouts (their own venv) and older jars have their own; ~180 MB each: keep a few.
+    for old in sorted(cache_dir().glob("classes-*.jsa"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
+        old.unlink(missing_ok=True)
     return archive
