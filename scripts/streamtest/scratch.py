@@ -10,7 +10,6 @@ schema that was there before the run is refused, never used and never dropped.
 """
 from __future__ import annotations
 
-
 from typing import Callable, Optional
 
 from streamtest import identity

@@ -17,29 +17,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Optional
 
-from .jvm import cache_dir, spark_jars_dir
+from .jvm import cache_dir, jdk_tool, spark_jars_dir
 
 KEEP = 3  # archives kept in the cache, the newest
-
-
-def _java() -> Path:
-    home = os.environ.get("JAVA_HOME")
-    found = (Path(home) / "bin" / "java") if home else shutil.which("java")
-    return Path(os.path.realpath(found)) if found else Path("java")
+_QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
 def archive_path(jars: list[str]) -> Path:
     """Where the archive for this JDK, this Spark and these jars lives."""
     digest = hashlib.sha256()
-    java = _java()
-    entries = [java, *sorted(spark_jars_dir().glob("*.jar")), *map(Path, jars)]
+    java = jdk_tool("java")
+    entries = [Path(os.path.realpath(java)) if java else Path("java"),
+               *sorted(spark_jars_dir().glob("*.jar")), *map(Path, jars)]
     for entry in entries:
         stat = entry.stat() if entry.exists() else None
         digest.update(f"{entry}\0{stat.st_size if stat else 0}\0{stat.st_mtime_ns if stat else 0}\n".encode())
@@ -47,11 +42,13 @@ def archive_path(jars: list[str]) -> Path:
 
 
 def java_options(jars: list[str], dump_to: Optional[Path] = None) -> str:
-    """The JVM options that load the archive (or, with ``dump_to``, write one there)."""
+    """The JVM options that load the archive (or, with ``dump_to``, write one there). The
+    JVM's own CDS lines stay off the user's terminal: an archive that does not fit is simply
+    not used."""
     if dump_to is not None:
-        return f"-XX:ArchiveClassesAtExit={dump_to} -Xlog:cds=off -Xlog:cds+dynamic=off"
+        return f"-XX:ArchiveClassesAtExit={dump_to} {_QUIET}"
     archive = archive_path(jars)
-    return f"-XX:SharedArchiveFile={archive} -Xlog:cds=off -Xlog:cds+dynamic=off" if archive.exists() else ""
+    return f"-XX:SharedArchiveFile={archive} {_QUIET}" if archive.exists() else ""
 
 
 _TRAINING = """
@@ -79,7 +76,7 @@ def build(jars: list[str]) -> Optional[Path]:
         return archive
     partial = archive.with_name(f"{archive.stem}.{os.getpid()}.tmp")
     scripts = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([scripts, os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [scripts, os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory(prefix="localspace-classes-") as cwd:
         done = subprocess.run([sys.executable, "-c", _TRAINING, str(partial)], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=600)

@@ -26,6 +26,7 @@ import sys
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import Optional
 
 JAVA_SOURCES = Path(__file__).parent / "java"
 # Spark ships these; Delta's pom pulls its own copies, which would shadow Spark's logging.
@@ -110,6 +111,12 @@ def _spark_artifacts() -> set[str]:
     return {_artifact(p.name) for p in spark_jars_dir().glob("*.jar")}
 
 
+def jdk_tool(name: str) -> Optional[str]:
+    """A JDK program (java, javac): $JAVA_HOME/bin's when JAVA_HOME is set, else the PATH's."""
+    home = os.environ.get("JAVA_HOME")
+    return shutil.which(name, path=os.path.join(home, "bin")) if home else shutil.which(name)
+
+
 def _sources() -> list[Path]:
     return sorted(p for p in JAVA_SOURCES.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
@@ -122,8 +129,7 @@ def localspace_jar(classpath: list[str]) -> str:
     jar = cache_dir() / f"localspace-{digest.hexdigest()[:16]}.jar"
     if jar.exists():
         return str(jar)
-    javac = shutil.which("javac", path=os.path.join(os.environ["JAVA_HOME"], "bin")) \
-        if os.environ.get("JAVA_HOME") else shutil.which("javac")
+    javac = jdk_tool("javac")
     if javac is None:
         raise JarsUnavailable("the spark engine compiles its Java classes once and needs a JDK's "
                               "javac (e.g. apt-get install openjdk-17-jdk-headless), or start "
