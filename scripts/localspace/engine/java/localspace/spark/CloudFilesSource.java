@@ -58,7 +58,6 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
   /** Formats whose rows are not parsed records: no rescued data column (binaryFile, text). */
   private static final Set<String> FIXED_SCHEMA = Set.of("binaryfile", "text");
   private static final Set<String> FORMATS = Set.of("json", "csv", "xml", "parquet", "orc", "text", "binaryfile");
-  private static final String NOT_EMULATED = "localspace does not emulate %s (README section 'What each engine does')";
 
   @Override
   public String shortName() {
@@ -86,24 +85,24 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
       throw new IllegalArgumentException("[CF_UNKNOWN_FILE_FORMAT] Auto Loader needs the option cloudFiles.format (json, csv, parquet, ...)");
     }
     if ("true".equalsIgnoreCase(option(params, "cloudFiles.useNotifications"))) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED, "Auto Loader's file notification mode"));
+      throw NotEmulated.refusal("Auto Loader's file notification mode");
     }
     if ("true".equalsIgnoreCase(option(params, "cloudFiles.allowOverwrites"))) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "cloudFiles.allowOverwrites=true (a file is read once, as with the default false)"));
+      throw NotEmulated.refusal(
+          "cloudFiles.allowOverwrites=true (a file is read once, as with the default false)");
     }
     if ("rescue".equalsIgnoreCase(option(params, "cloudFiles.schemaEvolutionMode"))) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "cloudFiles.schemaEvolutionMode=rescue (addNewColumns, failOnNewColumns and none work)"));
+      throw NotEmulated.refusal(
+          "cloudFiles.schemaEvolutionMode=rescue (addNewColumns, failOnNewColumns and none work)");
     }
     if (option(params, "cloudFiles.maxBytesPerTrigger") != null && option(params, "cloudFiles.maxFilesPerTrigger") != null) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "cloudFiles.maxFilesPerTrigger together with cloudFiles.maxBytesPerTrigger (set one)"));
+      throw NotEmulated.refusal(
+          "cloudFiles.maxFilesPerTrigger together with cloudFiles.maxBytesPerTrigger (set one)");
     }
     String name = format.toLowerCase(Locale.ROOT);
     if (name.equals("avro")) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "the avro format (Spark's spark-avro module is not loaded); use json, csv, parquet, orc, text or binaryFile"));
+      throw NotEmulated.refusal(
+          "the avro format (Spark's spark-avro module is not loaded); use json, csv, parquet, orc, text or binaryFile");
     }
     if (!FORMATS.contains(name)) {
       throw new IllegalArgumentException("[CF_UNKNOWN_FILE_FORMAT] Auto Loader cannot read cloudFiles.format `" + format

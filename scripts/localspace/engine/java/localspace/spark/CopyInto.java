@@ -57,7 +57,6 @@ import scala.jdk.javaapi.CollectionConverters;
 final class CopyInto {
   private CopyInto() {}
 
-  private static final String NOT_EMULATED = "localspace does not emulate %s (README section 'What each engine does')";
   /** The key of the loaded-files record in a commit's userMetadata. */
   static final String RECORD = "localspace.copyInto.files";
   private static final String NAME = "(?:`(?:[^`]|``)+`|[A-Za-z0-9_]+)";
@@ -142,8 +141,8 @@ final class CopyInto {
       rest = rest.substring(literal.end());
     }
     if (rest.stripLeading().regionMatches(true, 0, "WITH", 0, 4)) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "COPY INTO ... WITH (CREDENTIAL | ENCRYPTION ...): Volumes need no credential here"));
+      throw NotEmulated.refusal(
+          "COPY INTO ... WITH (CREDENTIAL | ENCRYPTION ...): Volumes need no credential here");
     }
     Matcher fileformat = FILEFORMAT.matcher(rest);
     if (!fileformat.matches()) {
@@ -151,8 +150,8 @@ final class CopyInto {
     }
     String format = fileformat.group(1).toLowerCase(Locale.ROOT);
     if (format.equals("avro")) {
-      throw new UnsupportedOperationException(String.format(NOT_EMULATED,
-          "the avro format (Spark's spark-avro module is not loaded)"));
+      throw NotEmulated.refusal(
+          "the avro format (Spark's spark-avro module is not loaded)");
     }
     if (!Set.of("csv", "json", "parquet", "orc", "text", "binaryfile", "xml").contains(format)) {
       throw syntax("unknown FILEFORMAT " + fileformat.group(1));
@@ -171,7 +170,7 @@ final class CopyInto {
       String name = clause.group(1).toUpperCase(Locale.ROOT);
       rest = rest.substring(clause.end());
       if (name.equals("VALIDATE")) {
-        throw new UnsupportedOperationException(String.format(NOT_EMULATED, "COPY INTO ... VALIDATE"));
+        throw NotEmulated.refusal("COPY INTO ... VALIDATE");
       }
       if (name.equals("PATTERN")) {
         Matcher literal = LITERAL.matcher(rest);
