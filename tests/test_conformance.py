@@ -224,6 +224,11 @@ def test_notebook_runtime(w):
     assert found["display_stream_rows"] == 3
     assert (found["twin"], found["helpers_after_twin"]) == ("twin helpers", "runtime helpers")
     assert found["helpers_in_sys_modules"] is False
+    # SparkSession.builder.getOrCreate(), getActiveSession(), active() and databricks.sdk.runtime
+    # give the notebook's own session, in the notebook and in a module it imports.
+    assert found["session"] == {"builder": True, "builder_conf": "3", "active": True, "sdk": True,
+                                "helper": {"schema": "dev.conf_runtime", "view_rows": 2, "sql": 2,
+                                           "same_spark": True, "widget": "prod"}}
     output = w.jobs.get_run_output(run.tasks[0].run_id)
     assert "FileInfo(path='dbfs:/Volumes/dev/conf_runtime/files/in/day=1/'" in output.logs  # the %fs cell
     assert TEST_TOKEN not in output.logs

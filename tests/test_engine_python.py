@@ -54,6 +54,14 @@ def test_success_with_exit_value_widgets_secrets_and_logs(engine, ws):
     assert result.logs == "env ci\n6\n"
 
 
+def test_databricks_sdk_runtime_gives_the_notebooks_own_globals(engine, ws):
+    ws.add("/Shared/p/main", notebook(
+        "from databricks.sdk.runtime import dbutils as d, spark as s, sql\n"
+        "dbutils.widgets.text('env', 'dev')\n"
+        "dbutils.notebook.exit(f\"{d is dbutils},{s is spark},{d.widgets.get('env')},{sql('SELECT 41 + 1').collect()[0][0]}\")"))
+    assert run(engine, "/Shared/p/main", {"env": "ci"}).exit_value == "True,True,ci,42"
+
+
 def test_failure_has_one_line_error_and_cell_trace(engine, ws):
     ws.add("/Shared/p/lib", notebook("def boom():\n    raise ValueError('bad value\\nsecond line')"))
     ws.add("/Shared/p/main", notebook("# MAGIC %run ./lib", "print('before')\nboom()"))

@@ -106,5 +106,22 @@ facts["helpers_in_sys_modules"] = "helpers" in sys.modules
 
 # COMMAND ----------
 
+# The ways code outside the notebook's cells finds the session: as on a cluster, all of them
+# give this notebook's (its current schema, conf and temp views), in a module it imports too.
+from pyspark.sql import SparkSession
+from databricks.sdk.runtime import dbutils as sdk_dbutils, spark as sdk_spark
+import session_helpers
+
+spark.sql("USE dev.conf_runtime")
+spark.createDataFrame([(1,), (2,)], "n INT").createOrReplaceTempView("only_this_notebook")
+built = SparkSession.builder.appName("a helper").config("spark.sql.shuffle.partitions", "3").getOrCreate()
+facts["session"] = {"builder": built is spark, "builder_conf": spark.conf.get("spark.sql.shuffle.partitions"),
+                    "active": SparkSession.getActiveSession() is spark and SparkSession.active() is spark,
+                    "sdk": sdk_spark is spark and sdk_dbutils is dbutils,
+                    "helper": session_helpers.where("only_this_notebook")}
+spark.sql("USE main.default")
+
+# COMMAND ----------
+
 spark.createDataFrame([(k, json.dumps(v)) for k, v in facts.items()], "key STRING, value STRING") \
     .write.saveAsTable("dev.conf_runtime.facts")

@@ -19,6 +19,7 @@ import threading
 from ..paths import Paths
 from .dbutils import DBUtils
 from .fileopen import mapped_import, mapped_open, notebook_builtins
+from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
 from .notebook import Program
 from .context import NotebookContext, cluster_conf, context_from
 from .pyshim import LocalSpark, NotOnThisEngine
@@ -62,7 +63,6 @@ def main(fd: int) -> None:
                       context=NotebookContext(program.path, run_context))
     namespace = {
         "__name__": "__main__",
-        "__builtins__": notebook_builtins(paths, program.path, {}),
         "spark": LocalSpark(session, cluster_conf(run_context)),
         "sc": NotOnThisEngine("sc"),
         "sqlContext": NotOnThisEngine("sqlContext"),
@@ -71,6 +71,7 @@ def main(fd: int) -> None:
         "display": display,
         "displayHTML": print,
     }
+    namespace["__builtins__"] = notebook_builtins(paths, program.path, {SDK_RUNTIME: sdk_runtime(namespace)})
     outcome = run_program(program, namespace)
     sys.stdout.flush()
     sys.stderr.flush()

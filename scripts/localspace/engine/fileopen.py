@@ -116,8 +116,8 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
                   real_import: Callable = builtins.__import__,
                   workspace: Optional[WorkspaceModules] = None, cwd: Optional[_Cwd] = None) -> Callable:
     """A notebook's ``__import__``: ``import os`` (and ``os.path``, ``from os import path``)
-    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``);
-    ``workspace`` serves the run's ``sys`` and its workspace modules."""
+    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``;
+    a run's ``databricks.sdk.runtime``, for ``from ... import``); ``workspace`` serves the run's ``sys`` and its workspace modules."""
     os_module = mapped_os(paths, cwd)
     handed_out = {"os": os_module, **modules}
     if workspace is not None:
@@ -129,6 +129,8 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
         if level == 0:
             if name == "os.path" and fromlist:
                 return os_module.path
+            if fromlist and name in handed_out:  # from databricks.sdk.runtime import spark
+                return handed_out[name]
             top = name.partition(".")[0]
             if top in handed_out and (name == top or name == "os.path"):
                 return handed_out[top]

@@ -28,6 +28,7 @@ from .dlt_graph import Dataset, FlowDef, Graph, PipelineDefinitionError, Pipelin
 from .dlt_sql import PipelineSqlError, ReadFiles, lift_read_files
 from . import dlt_cdc, dlt_quality, dlt_source
 from .runner import one_line
+from .spark_pyapi import make_active
 from .spark_session import user_facing
 
 POLL = 0.3                       # seconds between looks at running streams (bounds stop latency)
@@ -95,9 +96,8 @@ class SparkPipelineUpdate(PipelineHandle):
 
     def _main(self) -> None:
         try:
-            # The pipeline's session is this thread's active one in the JVM, as a notebook
-            # run's is (spark_run.py): catalogs and Delta's table catalog are found through it.
-            self.session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(self.session._jsparkSession)
+            # The pipeline's session is this thread's, as a notebook run's is (spark_pyapi.py).
+            make_active(self.session)
             graph, resolver = self._build()
             self._run(graph, resolver)
             result = PipelineResult("CANCELED" if self._stop.is_set() else "COMPLETED")

@@ -34,6 +34,8 @@ from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program
+from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
+from .spark_pyapi import make_active
 from .spark_session import user_facing
 
 STREAM_POLL = 0.2       # seconds per wait on the run's streams; bounds cancel latency there
@@ -55,10 +57,15 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
     return module
 
 
-def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Optional[str] = None) -> dict:
+def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Optional[str] = None,
+                      namespace: Optional[dict] = None) -> dict:
     """Builtins for notebook code (fileopen.notebook_builtins: mapped open() and os, the
-    notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one."""
-    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)})
+    notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one
+    and, given the run's ``namespace``, ``databricks.sdk.runtime`` its names (sdk_runtime.py)."""
+    modules = {"time": interruptible_time(cancel)}
+    if namespace is not None:
+        modules[SDK_RUNTIME] = sdk_runtime(namespace)
+    return _builtins(paths, notebook_path, modules)
 
 
 class SparkRun(NotebookHandle):
@@ -90,9 +97,8 @@ class SparkRun(NotebookHandle):
         dbutils = DBUtils(self._paths, dict(self._task.parameters), self._secrets, self._task.task_key,
                           self._task.task_values, self._run_notebook,
                           NotebookContext(self.program.path, self._task.context))
-        return {
+        namespace = {
             "__name__": "__main__",
-            "__builtins__": notebook_builtins(self._paths, self._cancel, self.program.path),
             "spark": self.session,
             "sc": self.session.sparkContext,
             "sqlContext": SQLContext(self.session.sparkContext, self.session),
@@ -101,6 +107,8 @@ class SparkRun(NotebookHandle):
             "display": display,
             "displayHTML": print,
         }
+        namespace["__builtins__"] = notebook_builtins(self._paths, self._cancel, self.program.path, namespace)
+        return namespace
 
     def _run_notebook(self, path: str, timeout_seconds: float, arguments: dict) -> Optional[str]:
         """dbutils.notebook.run: the notebook as a run of its own on this cluster (its own thread
@@ -126,9 +134,8 @@ class SparkRun(NotebookHandle):
         return result.exit_value
 
     def _execute(self) -> Outcome:
-        # The notebook's session is this thread's active one in the JVM too, as the driver's
-        # session is on a cluster: Spark reads the current conf and catalogs from it.
-        self.session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(self.session._jsparkSession)
+        # The notebook's session is this thread's, as the driver's one session is on a cluster.
+        make_active(self.session)
         self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
         outcome = run_program(self.program, self._namespace(), self._cancel)
         if outcome.state != "SUCCESS" or self._cancel.is_set():
