@@ -182,6 +182,27 @@ def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
     # The function's own exception, not Py4J's "Return Message: Traceback (most recent call last):"
     assert result.error.endswith("Reason: ValueError: bad batch 0"), result.error
     assert "bad batch 0" in result.error_trace
+    assert 'in boom' in result.error_trace and "localspace" not in result.error_trace  # no own frames
+
+
+def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
+    ws.add("/Shared/s/batches", notebook(
+        "from pyspark.sql import SparkSession\n"
+        "spark.sql('USE dev.batches')\n"
+        "spark.sql('CREATE TABLE IF NOT EXISTS source (id INT)')\n"
+        "spark.sql('INSERT INTO source VALUES (1), (2)')\n"
+        "def sink(batch, batch_id):\n"
+        "    found = SparkSession.builder.getOrCreate()\n"
+        "    found.createDataFrame([(found.catalog.currentDatabase(), found is spark, batch.count())],\n"
+        "                          'db STRING, same BOOLEAN, n LONG').write.mode('append').saveAsTable('seen')",
+        "query = spark.readStream.table('source').writeStream.foreachBatch(sink)"
+        ".trigger(availableNow=True).start()\nquery.awaitTermination()",
+        "dbutils.notebook.exit(json.dumps([list(r) for r in spark.table('seen').collect()]))".replace(
+            "json.dumps", "__import__('json').dumps")))
+    result = finish(start(engine, "/Shared/s/batches"))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == [["batches", True, 2]]
 
 
 def test_databricks_datasets_say_they_are_not_emulated_until_a_test_puts_files_there(engine, ws):

@@ -96,6 +96,24 @@ def _condition(java) -> Optional[str]:
 _OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+def without_own_frames(text: Optional[str]) -> Optional[str]:
+    """A trace's text without the frames of localspace's own code (each frame's ``File`` line
+    and the source and caret lines under it). For traces that are text already: the Python
+    traceback Py4J puts in a Java exception's message (a foreachBatch function that raised)."""
+    if not text:
+        return text
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        frame = line.lstrip().startswith('File "')
+        if frame:
+            skipping = line.lstrip()[len('File "'):].startswith(_OWN_CODE)
+        elif skipping and not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 def _notebook_traceback(exc: BaseException, cell: Cell) -> str:
     tb = exc.__traceback__
     while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<notebook "):

@@ -10,12 +10,15 @@
   notebook, in a ``%run`` notebook or in a module it imports all return that session (with its
   current catalog, schema, conf and temp views; getOrCreate "returns the global default" and
   applies the builder's options to it: Databricks PySpark reference, SparkSession.Builder
-  getOrCreate). localspace runs every notebook in one process,
-  each in a thread of its own, so the run's thread names its session (``make_active``) and
-  those three calls return it there; on any other thread they are pyspark's own.
+  getOrCreate). localspace runs every notebook in one process, each in a thread of its own, so
+  the run's thread names its session (``make_active``) and those three calls return it there,
+  as they do inside a ``foreachBatch`` function (Py4J calls it on a thread of its own; the
+  function is wrapped to name the session whose stream it serves). On any other thread they
+  are pyspark's own. The wrapper's frame is cut from traces (runner.without_own_frames).
 """
 from __future__ import annotations
 
+import functools
 import threading
 
 _thread = threading.local()   # .session: the notebook (or pipeline) session of this thread
@@ -60,6 +63,22 @@ def add_databricks_methods() -> None:
         session = getattr(_thread, "session", None)
         return session if session is not None else get_active(cls)
 
+    for_each_batch = DataStreamWriter.foreachBatch
+
+    def foreachBatch(self, func):
+        session = self._spark  # the session that built the stream: the notebook's
+
+        def in_the_streams_session(batch_df, batch_id):
+            previous = getattr(_thread, "session", None)
+            _thread.session = session
+            try:
+                return func(batch_df, batch_id)
+            finally:
+                _thread.session = previous
+        return for_each_batch(self, functools.wraps(func)(in_the_streams_session))
+
+    foreachBatch.__doc__ = for_each_batch.__doc__
+    DataStreamWriter.foreachBatch = foreachBatch
     getOrCreate.__doc__ = get_or_create.__doc__
     getOrCreate._notebook_aware = True
     getActiveSession.__doc__ = get_active.__doc__

@@ -33,7 +33,7 @@ from .dbutils import DBUtils, WorkflowException
 from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
-from .runner import Outcome, RunCanceled, display, one_line, run_program
+from .runner import Outcome, RunCanceled, display, one_line, run_program, without_own_frames
 from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
 from .spark_pyapi import make_active
 from .spark_session import user_facing
@@ -190,7 +190,7 @@ class SparkRun(NotebookHandle):
                 return
             self._finish(NotebookResult(outcome.state, exit_value=outcome.exit_value,
                                         error=user_facing(outcome.error),
-                                        error_trace=user_facing(outcome.error_trace),
+                                        error_trace=user_facing(without_own_frames(outcome.error_trace)),
                                         logs=self._log.text()))
 
     def _finish(self, result: NotebookResult) -> None:
