@@ -19,7 +19,6 @@ import threading
 from ..paths import Paths
 from .dbutils import DBUtils
 from .fileopen import mapped_import, mapped_open, notebook_builtins
-from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
 from .notebook import Program
 from .context import NotebookContext, cluster_conf, context_from
 from .pyshim import LocalSpark, NotOnThisEngine
@@ -71,7 +70,7 @@ def main(fd: int) -> None:
         "display": display,
         "displayHTML": print,
     }
-    namespace["__builtins__"] = notebook_builtins(paths, program.path, {SDK_RUNTIME: sdk_runtime(namespace)})
+    namespace["__builtins__"] = notebook_builtins(paths, program.path, {}, namespace)
     outcome = run_program(program, namespace)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -21,6 +21,7 @@ import types
 from typing import Callable, Optional
 
 from ..paths import Paths
+from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
 from .workspace_import import WorkspaceModules
 
 PREFIXES = ("/Volumes/", "/Workspace/", "/dbfs/", "dbfs:/")  # what Databricks mounts on the driver
@@ -116,8 +117,9 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
                   real_import: Callable = builtins.__import__,
                   workspace: Optional[WorkspaceModules] = None, cwd: Optional[_Cwd] = None) -> Callable:
     """A notebook's ``__import__``: ``import os`` (and ``os.path``, ``from os import path``)
-    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``;
-    a run's ``databricks.sdk.runtime``, for ``from ... import``); ``workspace`` serves the run's ``sys`` and its workspace modules."""
+    yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``; a
+    run's ``databricks.sdk.runtime``, for ``from ... import``); ``workspace`` serves the run's
+    ``sys`` and its workspace modules."""
     os_module = mapped_os(paths, cwd)
     handed_out = {"os": os_module, **modules}
     if workspace is not None:
@@ -139,11 +141,15 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
     return __import__
 
 
-def notebook_builtins(paths: Paths, notebook_path: Optional[str], modules: dict[str, types.ModuleType]) -> dict:
+def notebook_builtins(paths: Paths, notebook_path: Optional[str], modules: dict[str, types.ModuleType],
+                      namespace: Optional[dict] = None) -> dict:
     """Builtins for one run's notebook code (and the workspace modules it imports): mapped
     ``open`` and ``os``, the notebook's folder as working directory and first ``sys.path``
-    entry, and ``modules`` handed out by name. Without a notebook path (pipeline sources)
-    paths are only mapped."""
+    entry, and ``modules`` handed out by name; given the run's ``namespace`` (its globals),
+    also ``databricks.sdk.runtime`` with its names (sdk_runtime.py). Without a notebook path
+    (pipeline sources) paths are only mapped."""
+    if namespace is not None:
+        modules = {**modules, SDK_RUNTIME: sdk_runtime(namespace)}
     cwd = _Cwd(None if notebook_path is None else
                "/Workspace" + posixpath.dirname(Paths.workspace_path(notebook_path)).rstrip("/"))
     workspace = None if cwd.path is None else WorkspaceModules(paths, cwd.path)

@@ -3,10 +3,10 @@
 The SDK documents this import ("Interaction with dbutils",
 https://databricks-sdk-py.readthedocs.io/en/latest/dbutils.html); on a cluster its
 ``databricks/sdk/runtime/__init__.py`` takes the names from the notebook's namespace
-(``dbruntime.UserNamespaceInitializer``),
-so a helper module's ``spark`` is the notebook's session and its ``dbutils`` the notebook's
-widgets, secrets and files. Both engines hand each run a module of that name whose names are
-read from the run's own namespace, so two runs in one process never see each other's.
+(``dbruntime.UserNamespaceInitializer``), so a helper module's ``spark`` is the notebook's
+session and its ``dbutils`` the notebook's widgets, secrets and files. Both engines hand each
+run a module of that name (fileopen.notebook_builtins) whose names are read from the run's own
+namespace, so two runs in one process never see each other's.
 """
 from __future__ import annotations
 

@@ -21,7 +21,11 @@ from __future__ import annotations
 import functools
 import threading
 
-_thread = threading.local()   # .session: the notebook (or pipeline) session of this thread
+class _ThreadSession(threading.local):
+    session = None   # the notebook (or pipeline) session of this thread, if it has one
+
+
+_thread = _ThreadSession()
 
 
 def make_active(session) -> None:
@@ -50,7 +54,7 @@ def add_databricks_methods() -> None:
     get_active = SparkSession.getActiveSession.__func__
 
     def getOrCreate(self):
-        session = getattr(_thread, "session", None)
+        session = _thread.session
         if session is None:
             return get_or_create(self)
         # What pyspark does when a session exists already: the builder's options that a
@@ -60,7 +64,7 @@ def add_databricks_methods() -> None:
         return session
 
     def getActiveSession(cls):
-        session = getattr(_thread, "session", None)
+        session = _thread.session
         return session if session is not None else get_active(cls)
 
     for_each_batch = DataStreamWriter.foreachBatch
@@ -69,7 +73,7 @@ def add_databricks_methods() -> None:
         session = self._spark  # the session that built the stream: the notebook's
 
         def in_the_streams_session(batch_df, batch_id):
-            previous = getattr(_thread, "session", None)
+            previous = _thread.session
             _thread.session = session
             try:
                 return func(batch_df, batch_id)

@@ -34,7 +34,6 @@ from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program, without_own_frames
-from .sdk_runtime import NAME as SDK_RUNTIME, sdk_runtime
 from .spark_pyapi import make_active
 from .spark_session import user_facing
 
@@ -62,10 +61,7 @@ def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Opti
     """Builtins for notebook code (fileopen.notebook_builtins: mapped open() and os, the
     notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one
     and, given the run's ``namespace``, ``databricks.sdk.runtime`` its names (sdk_runtime.py)."""
-    modules = {"time": interruptible_time(cancel)}
-    if namespace is not None:
-        modules[SDK_RUNTIME] = sdk_runtime(namespace)
-    return _builtins(paths, notebook_path, modules)
+    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)}, namespace)
 
 
 class SparkRun(NotebookHandle):
