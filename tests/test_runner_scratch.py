@@ -110,6 +110,13 @@ def test_pass_creates_uses_and_drops_the_schema(localspace, workspace_env, tmp_p
     assert cancel < teardown_sql < drop < folder
     names = list(cleanup)  # reports list cleanup in the order it happened
     assert names.index("wait for runs to end") < names.index("bronze is still there") < names.index("drop scratch schema")
+    # The run was seen ending while its job still existed: after jobs/delete its runs/get
+    # answers "does not exist" even while it is still stopping (databricks-api.md, jobs/delete).
+    assert names.index("wait for runs to end") < names.index("delete job")
+    job_delete = indexes(localspace, "POST", "/jobs/delete")[0]
+    gets = [i for i in range(cancel, drop) if "/jobs/runs/get" in localspace.request_log[i][1]]
+    assert gets and max(gets) < job_delete
+    assert all(localspace.request_log[i][2] == 200 for i in gets)
 
 
 def test_fail_still_tears_down_and_drops(localspace, workspace_env, tmp_path, capsys, monkeypatch):

@@ -1,15 +1,19 @@
 """Remove what one run created, from its state file: by recorded id, never by name alone
 (a job whose create reply never came is found by its name and this run's unique tag).
 
-Order matters under a cancelled workflow (about 10 s before SIGKILL): first stop what bills
-(pause a continuous job, so that ending its run does not start another; cancel the job's
-run, one-time runs and statements), then delete the job, then the deployed folder, and only
-then wait, bounded, for the cancelled runs to end. Then the plan's ``teardown`` steps (the
-runner passes them in; ``streamtest cleanup --state`` has no plan and runs none), and only
-then the scratch schema is dropped with everything in it: a stream still running would
-write into it. With teardown steps the deployed folder goes last, as they may run its
-notebooks. Every action tolerates "already gone", so cleanup can run any number of times; a
-fully cleaned state is marked and skipped.
+Order matters. First stop what bills (pause a continuous job, so that ending its run does
+not start another; cancel the job's run, one-time runs and statements) and delete the
+deployed folder; then wait, bounded, for the cancelled runs to end, and only then delete the
+job. A run can only be seen ending while its job exists: jobs/delete takes the run history
+with it while active runs "are terminated asynchronously" (Jobs API, jobs/delete), so a run
+of a deleted job answers "does not exist" although it may still be writing. Under a
+cancelled workflow a SIGKILL may come during the wait; the action's always() step then
+finishes from the state file. After the wait, the plan's ``teardown`` steps (the runner
+passes them in; ``streamtest cleanup --state`` has no plan and runs none), and only then the
+scratch schema is dropped with everything in it: a stream still running would write into
+it. With teardown steps the deployed folder goes last, as they may run its notebooks. Every
+action tolerates "already gone", so cleanup can run any number of times; a fully cleaned
+state is marked and skipped.
 
 A declarative pipeline (``pipeline_id``) is stopped with the runs (its update ends, its
 compute goes), then, once its update has ended (bounded by the same wait), deleted: that
@@ -81,11 +85,6 @@ class Cleaner:
         for statement in list(self.state.get("statements", [])):
             if self._do("cancel statement", lambda s=statement: self.ws.cancel_statement(s), statement):
                 self.state.discard("statements", statement)
-        if job_id and not keep:
-            if policy.get("delete_job", True):
-                self._do("delete job", lambda: self._delete_job(job_id), f"job {job_id}")
-            else:
-                self.log(f"cleanup: keeping job {job_id} (delete_job: false)")
         deployed = self.state.get("deployed")
         if not (deployed and not keep and policy.get("delete_deployed", True)):
             deployed = None
@@ -95,6 +94,11 @@ class Cleaner:
         if cancelled:
             ended = self._do("wait for runs to end", lambda: self._wait(cancelled, float(policy.get("timeout", 300))),
                              ", ".join(str(r) for r in cancelled))
+        if job_id and not keep:
+            if policy.get("delete_job", True):
+                self._do("delete job", lambda: self._delete_job(job_id), f"job {job_id}")
+            else:
+                self.log(f"cleanup: keeping job {job_id} (delete_job: false)")
         update_id = self.state.get("pipeline_update_id")
         if pipeline_id and update_id:
             ended = self._do("wait for pipeline update to end",
