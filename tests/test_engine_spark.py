@@ -185,6 +185,19 @@ def test_failing_stream_fails_the_run_with_sparks_message(engine, ws):
     assert 'in boom' in result.error_trace and "localspace" not in result.error_trace  # no own frames
 
 
+def test_a_stream_that_fails_while_the_code_runs_fails_the_run(engine, ws):
+    # The code starts a stream and goes on without awaiting it; the stream fails first.
+    ws.add("/Shared/s/fails_early", notebook(
+        "import time\n"
+        "def boom(batch, batch_id):\n    raise ValueError('early ' + str(batch_id))",
+        "query = spark.readStream.format('rate').load().writeStream.foreachBatch(boom).start()\n"
+        "while query.isActive:\n    time.sleep(0.1)",
+        "spark.range(3).collect()  # more work after the failure, then the end"))
+    result = finish(start(engine, "/Shared/s/fails_early"))
+    assert result.result_state == "FAILED"
+    assert result.error.startswith("StreamingQueryException:") and result.error.endswith("ValueError: early 0")
+
+
 def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
     ws.add("/Shared/s/batches", notebook(

@@ -15,11 +15,20 @@
   as they do inside a ``foreachBatch`` function (Py4J calls it on a thread of its own; the
   function is wrapped to name the session whose stream it serves). On any other thread they
   are pyspark's own. The wrapper's frame is cut from traces (runner.without_own_frames).
+- **A stream that fails while the code still runs.** On Databricks "a failure in any active
+  streaming query causes the active run to fail" (Databricks docs, "Production considerations
+  for Structured Streaming"), also when the code never awaited the query. Spark forgets a
+  failed query once another is awaited or reset, so each session's started queries are kept
+  here (``unseen_failure``), with the failures the code was handed (an await raised it, or
+  ``exception()`` returned it): those it handled, as the Auto Loader schema-evolution retry
+  loop does, do not fail the run.
 """
 from __future__ import annotations
 
 import functools
 import threading
+import weakref
+from typing import Optional
 
 class _ThreadSession(threading.local):
     session = None   # the notebook (or pipeline) session of this thread, if it has one
@@ -33,6 +42,75 @@ def make_active(session) -> None:
     the thread's active session) and for the pyspark calls above."""
     session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
     _thread.session = session
+
+
+_started = weakref.WeakKeyDictionary()  # session -> the StreamingQuery objects started from it
+_handed: set[str] = set()               # ids of queries whose failure the code was handed
+
+
+def unseen_failure(session) -> Optional[Exception]:
+    """The error of a query started from ``session`` that has ended with one the code was
+    never handed, if there is such a query."""
+    from pyspark.sql.streaming import StreamingQuery
+    for query in _started.get(session, ()):
+        if not query.isActive and query.id not in _handed:
+            error = StreamingQuery.exception.__wrapped__(query)
+            if error is not None:
+                return error
+    return None
+
+
+def forget(session) -> None:
+    """The run of ``session`` has ended."""
+    for query in _started.pop(session, ()):
+        _handed.discard(query.id)
+
+
+def _record_streams() -> None:
+    from pyspark.errors import StreamingQueryException
+    from pyspark.sql.streaming import DataStreamWriter, StreamingQuery, StreamingQueryManager
+
+    def recorded(start):
+        @functools.wraps(start)
+        def starting(self, *args, **kwargs):
+            query = start(self, *args, **kwargs)
+            _started.setdefault(self._spark, []).append(query)
+            return query
+        return starting
+
+    await_query, await_any, exception = (StreamingQuery.awaitTermination,
+                                         StreamingQueryManager.awaitAnyTermination, StreamingQuery.exception)
+
+    @functools.wraps(await_query)
+    def awaitTermination(self, timeout=None):
+        try:
+            return await_query(self, timeout)
+        except StreamingQueryException:
+            _handed.add(self.id)
+            raise
+
+    @functools.wraps(await_any)
+    def awaitAnyTermination(self, timeout=None):
+        try:
+            return await_any(self, timeout)
+        except StreamingQueryException:
+            for session, queries in list(_started.items()):
+                if session._jsparkSession.streams().equals(self._jsqm):
+                    _handed.update(q.id for q in queries if not q.isActive)
+            raise
+
+    @functools.wraps(exception)
+    def handed_exception(self):
+        error = exception(self)
+        if error is not None:
+            _handed.add(self.id)
+        return error
+
+    DataStreamWriter.start = recorded(DataStreamWriter.start)
+    DataStreamWriter.toTable = recorded(DataStreamWriter.toTable)
+    StreamingQuery.awaitTermination = awaitTermination
+    StreamingQueryManager.awaitAnyTermination = awaitAnyTermination
+    StreamingQuery.exception = handed_exception
 
 
 def add_databricks_methods() -> None:
@@ -88,3 +166,4 @@ def add_databricks_methods() -> None:
     getActiveSession.__doc__ = get_active.__doc__
     SparkSession.Builder.getOrCreate = getOrCreate
     SparkSession.getActiveSession = classmethod(getActiveSession)
+    _record_streams()

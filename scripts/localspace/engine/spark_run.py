@@ -34,7 +34,7 @@ from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
 from .notebook import Program
 from .runner import Outcome, RunCanceled, display, one_line, run_program, without_own_frames
-from .spark_pyapi import make_active
+from .spark_pyapi import forget, make_active, unseen_failure
 from .spark_session import user_facing
 
 STREAM_POLL = 0.2       # seconds per wait on the run's streams; bounds cancel latency there
@@ -145,11 +145,12 @@ class SparkRun(NotebookHandle):
         Loader docs does) does not fail the run afterwards."""
         from pyspark.errors import StreamingQueryException
         streams = self.session.streams
-        running = streams.active
         streams.resetTerminated()
-        for query in running:  # ended between the code's end and the reset: still its failure
-            if query.exception() is not None:
-                return Outcome("FAILED", error=one_line(query.exception()), error_trace=str(query.exception()))
+        # A query that failed before the reset, while the code ran or since it ended, and whose
+        # failure the code was never handed, fails the run as one that fails from now on does.
+        error = unseen_failure(self.session)
+        if error is not None:
+            return Outcome("FAILED", error=one_line(error), error_trace=str(error))
         while True:
             try:
                 streams.awaitAnyTermination(0.001 if not streams.active else STREAM_POLL)
@@ -190,6 +191,7 @@ class SparkRun(NotebookHandle):
                                         logs=self._log.text()))
 
     def _finish(self, result: NotebookResult) -> None:
+        forget(self.session)
         self._result = result
         self._done.set()
 
