@@ -1,6 +1,7 @@
 """The python engine through the Engine interface: results, SQL sharing, cancel, no leftovers."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -225,6 +226,26 @@ def test_runs_in_parallel_and_close_cancels_everything(tmp_path, ws):
     assert [h.result(0).result_state for h in handles] == ["CANCELED"] * 3
     assert all(process_gone(h.pid) for h in handles)
     wait_until(lambda: not run_threads(), 5, "run threads to end")
+
+
+def test_modules_and_cells_compile_as_python_does(engine, ws, tmp_path):
+    """Annotations follow the file's own ``__future__`` imports, not the emulator's, and a
+    dataclass in a module with string annotations finds its module (dataclasses looks it up in
+    sys.modules), as in a workspace module on Databricks."""
+    folder = tmp_path / "root/workspace/Shared/dc"
+    folder.mkdir(parents=True)
+    (folder / "shapes.py").write_text(
+        "from __future__ import annotations\nfrom dataclasses import dataclass, field\n\n"
+        "@dataclass(frozen=True)\nclass Point:\n    x: int\n    tags: list[str] = field(default_factory=list)\n")
+    (folder / "plain.py").write_text("def g(y: int) -> str:\n    return str(y)\n")
+    ws.add("/Shared/dc/main", notebook(
+        "import json\nfrom shapes import Point\nfrom plain import g\n"
+        "def f(x: int):\n    pass",
+        "dbutils.notebook.exit(json.dumps([repr(Point(1)), repr(f.__annotations__['x']),\n"
+        "                                  repr(g.__annotations__['y'])]))"))
+    result = run(engine, "/Shared/dc/main")
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == ["Point(x=1, tags=[])", "<class 'int'>", "<class 'int'>"]
 
 
 def test_workspace_files_beside_the_notebook_and_its_context(engine, ws, tmp_path):

@@ -221,7 +221,7 @@ def _run_cell(cell: Cell, namespace: dict) -> None:
     if cell.kind == "python":
         linecache.cache[cell.label] = (len(cell.source), None,
                                        cell.source.splitlines(keepends=True), cell.label)
-        exec(compile(cell.source, cell.label, "exec"), namespace)
+        exec(compile(cell.source, cell.label, "exec", dont_inherit=True), namespace)  # not our __future__
     elif cell.kind == "sql":
         _run_sql_cell(cell, namespace)
     elif cell.kind == "pip":

@@ -155,7 +155,8 @@ class SparkPipelineUpdate(PipelineHandle):
                      "__builtins__": dlt_source.builtins_for(module, self.paths, self._stop, source.path)}
         for number, cell in enumerate(dlt_source.cells(source), start=1):
             try:
-                exec(compile(cell, f"<pipeline {source.path}, cell {number}>", "exec"), namespace)  # noqa: S102
+                exec(compile(cell, f"<pipeline {source.path}, cell {number}>", "exec", dont_inherit=True),  # noqa: S102
+                     namespace)
             except (PipelineDefinitionError, PipelineSqlError):
                 raise
             except Exception as exc:  # noqa: BLE001 - the user's code: its error, one line

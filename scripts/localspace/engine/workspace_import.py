@@ -31,6 +31,8 @@ from typing import Callable, Optional
 
 from ..paths import Paths
 
+_MISSING = object()
+
 
 class RunSys(types.ModuleType):
     """``sys`` as one run sees it: its own ``path``; everything else is the real ``sys``."""
@@ -152,7 +154,21 @@ class WorkspaceModules:
         source = local.read_text(encoding="utf-8")
         shown = "/Workspace/" + local.relative_to(self._paths.workspace_root).as_posix()
         linecache.cache[shown] = (len(source), None, source.splitlines(keepends=True), shown)
-        exec(compile(source, shown, "exec"), module.__dict__)
+        code = compile(source, shown, "exec", dont_inherit=True)  # not this file's __future__
+        # While it runs, the module is in sys.modules, as an imported module is: what a class
+        # body's decorators look up there (dataclasses resolves string annotations, those of
+        # `from __future__ import annotations`, through sys.modules[cls.__module__]) is found.
+        name = module.__name__
+        previous = sys.modules.get(name, _MISSING)
+        sys.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        finally:
+            if sys.modules.get(name) is module:
+                if previous is _MISSING:
+                    del sys.modules[name]
+                else:
+                    sys.modules[name] = previous
 
     def _handles(self, top: str) -> bool:
         return top in self._cache or self._find_top(top) is not None
