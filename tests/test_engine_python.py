@@ -248,6 +248,13 @@ def test_modules_and_cells_compile_as_python_does(engine, ws, tmp_path):
     assert json.loads(result.exit_value) == ["Point(x=1, tags=[])", "<class 'int'>", "<class 'int'>"]
 
 
+def test_a_cell_whose_code_starts_indented_runs_as_on_ipython(engine, ws):
+    ws.add("/Shared/dc/indented", notebook("  x = (1 +\n       1)\n  dbutils.notebook.exit(str(x))"))
+    result = run(engine, "/Shared/dc/indented")
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert result.exit_value == "2"
+
+
 def test_workspace_files_beside_the_notebook_and_its_context(engine, ws, tmp_path):
     """The notebook's folder is its cwd and on sys.path (Databricks Runtime 14+); the context
     answers its path; %fs runs as dbutils.fs; sc says the python engine has none."""

@@ -198,6 +198,32 @@ def test_a_stream_that_fails_while_the_code_runs_fails_the_run(engine, ws):
     assert result.error.startswith("StreamingQueryException:") and result.error.endswith("ValueError: early 0")
 
 
+def test_delta_table_for_name_completes_partial_names_with_the_current_catalog(engine, ws):
+    ws.add("/Shared/s/partial", notebook(
+        "import json\nfrom delta.tables import DeltaTable\n"
+        "spark.sql('USE CATALOG dev')\n"
+        "spark.sql('CREATE SCHEMA IF NOT EXISTS partial')\n"
+        "spark.sql('CREATE TABLE partial.t (id INT)')\n"
+        "spark.sql('INSERT INTO partial.t VALUES (1), (2)')\n"
+        "two = DeltaTable.forName(spark, 'partial.t').toDF().count()\n"
+        "spark.sql('USE SCHEMA partial')\n"
+        "DeltaTable.forName(spark, 't').delete('id = 1')\n"
+        "dbutils.notebook.exit(json.dumps([two, spark.table('dev.partial.t').count()]))"))
+    result = finish(start(engine, "/Shared/s/partial"))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == [2, 1]
+
+
+def test_a_table_cannot_be_defined_on_files_in_a_volume(engine):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.located")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.located.files")
+    for location in ("/Volumes/dev/located/files/t", "dbfs:/Volumes/dev/located/files/t"):
+        with pytest.raises(SqlError) as refused:
+            engine.execute_sql(f"CREATE TABLE dev.located.t (id INT) LOCATION '{location}'")
+        assert "is in a volume" in str(refused.value) and "leave out LOCATION" in str(refused.value)
+    assert engine.execute_sql("SHOW TABLES IN dev.located").rows == []
+
+
 def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
     ws.add("/Shared/s/batches", notebook(

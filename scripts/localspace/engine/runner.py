@@ -13,6 +13,7 @@ import itertools
 import linecache
 import os
 import re
+import textwrap
 import threading
 import traceback
 from dataclasses import dataclass
@@ -219,9 +220,11 @@ def pip_cell(source: str) -> str:
 
 def _run_cell(cell: Cell, namespace: dict) -> None:
     if cell.kind == "python":
-        linecache.cache[cell.label] = (len(cell.source), None,
-                                       cell.source.splitlines(keepends=True), cell.label)
-        exec(compile(cell.source, cell.label, "exec", dont_inherit=True), namespace)  # not our __future__
+        # Python cells run on IPython (Databricks Runtime 11+, "IPython kernel"), which drops
+        # the indentation a cell's code starts with before compiling it.
+        source = textwrap.dedent(cell.source)
+        linecache.cache[cell.label] = (len(source), None, source.splitlines(keepends=True), cell.label)
+        exec(compile(source, cell.label, "exec", dont_inherit=True), namespace)  # not our __future__
     elif cell.kind == "sql":
         _run_sql_cell(cell, namespace)
     elif cell.kind == "pip":

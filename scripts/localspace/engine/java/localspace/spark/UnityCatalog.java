@@ -127,10 +127,11 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
    * Catalog one, else null (names of other catalogs, or of other lengths, are not ours).
    */
   static List<String> sessionName(List<String> parts) {
+    var catalogs = SparkSession.active().sessionState().catalogManager();
+    parts = qualified(parts, catalogs);
     if (parts.size() != 3) {
       return null;
     }
-    var catalogs = SparkSession.active().sessionState().catalogManager();
     if (!catalogs.isCatalogRegistered(parts.get(0)) || !(catalogs.catalog(parts.get(0)) instanceof UnityCatalog)) {
       return null;
     }
@@ -142,6 +143,28 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
     } catch (NoSuchNamespaceException e) {
       return null;
     }
+  }
+
+  /**
+   * A one- or two-part name completed with the current catalog (and schema) when that is a
+   * Unity Catalog one, as Databricks resolves {@code schema.table} and {@code table} ("Database
+   * objects in Databricks": the current catalog and schema qualify partial names); a temporary
+   * view's name stays as it is.
+   */
+  private static List<String> qualified(List<String> parts,
+      org.apache.spark.sql.connector.catalog.CatalogManager catalogs) {
+    if (parts.size() >= 3 || !(catalogs.currentCatalog() instanceof UnityCatalog)) {
+      return parts;
+    }
+    String current = catalogs.currentCatalog().name();
+    if (parts.size() == 2) {
+      return List.of(current, parts.get(0), parts.get(1));
+    }
+    String[] schema = catalogs.currentNamespace();
+    if (schema.length != 1 || SparkSession.active().sessionState().catalog().getTempView(parts.get(0)).isDefined()) {
+      return parts;
+    }
+    return List.of(current, schema[0], parts.get(0));
   }
 
   /** The session-catalog identifier behind {@code ident}, for {@link UnityViews}. */
@@ -291,8 +314,19 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
       throw new UnsupportedOperationException("localspace does not emulate " + provider
           + " tables in Unity Catalog (only Delta tables); see README section 'What each engine does'");
     }
+    String location = properties.get(TableCatalog.PROP_LOCATION);
+    if (location != null && IN_A_VOLUME.matcher(location).find()) {
+      // "You can't define a table on any data files or directories within a volume"
+      // (Databricks, "Path rules and access in Unity Catalog volumes").
+      throw new IllegalArgumentException("[INVALID_PARAMETER_VALUE] The location " + location
+          + " is in a volume: a table cannot be defined on files or folders within a volume;"
+          + " leave out LOCATION to make a managed table");
+    }
     return properties;
   }
+
+  private static final java.util.regex.Pattern IN_A_VOLUME =
+      java.util.regex.Pattern.compile("^(?:dbfs:)?/+Volumes/", java.util.regex.Pattern.CASE_INSENSITIVE);
 
   private static TableInfo deltaOnly(TableInfo info) {
     deltaOnly(info.properties());
