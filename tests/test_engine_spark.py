@@ -224,6 +224,17 @@ def test_a_table_cannot_be_defined_on_files_in_a_volume(engine):
     assert engine.execute_sql("SHOW TABLES IN dev.located").rows == []
 
 
+def test_sql_cells_see_widget_values_as_parameter_markers_and_legacy_text(engine, ws):
+    ws.add("/Shared/s/widgets", notebook(
+        "dbutils.widgets.text('loc', 'dflt')\ndbutils.widgets.text('n', '1')",
+        "# MAGIC %sql\n# MAGIC SELECT '${loc}' AS legacy, :loc AS marker, '12:30' AS clock,\n"
+        "# MAGIC        CAST(:n AS INT) + 1 AS next",
+        "import json\ndbutils.notebook.exit(json.dumps(list(_sqldf.first())))"))
+    result = finish(start(engine, "/Shared/s/widgets", {"loc": "given"}))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == ["given", "given", "12:30", 2]
+
+
 def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
     ws.add("/Shared/s/batches", notebook(

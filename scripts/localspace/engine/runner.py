@@ -182,10 +182,21 @@ def _accepts_truncate(show) -> bool:
         return False
 
 
+# Widget values in SQL cells: `:name` parameter markers (Databricks Runtime 15.2+) and the
+# legacy `${name}` text substitution (15.1 and below, deprecated since), as in Databricks'
+# "Databricks widgets" and "Legacy notebook widgets: ${param}"; only names of widgets or job
+# parameters are replaced.
+_MARKER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_LEGACY_WIDGET = re.compile(r"(?<!\\)\$\{(\w+)\}")
+
+
 def _run_sql_cell(cell: Cell, namespace: dict) -> None:
     result = None
+    widgets = namespace["dbutils"].widgets.getAll()
     for statement in split_statements(cell.source):
-        result = namespace["spark"].sql(statement)
+        statement = _LEGACY_WIDGET.sub(lambda m: widgets.get(m.group(1), m.group(0)), statement)
+        markers = {name: widgets[name] for name in _MARKER.findall(statement) if name in widgets}
+        result = namespace["spark"].sql(statement, args=markers) if markers else namespace["spark"].sql(statement)
     if result is not None:
         namespace["_sqldf"] = result
         if getattr(result, "columns", None):
