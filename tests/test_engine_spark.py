@@ -235,6 +235,26 @@ def test_sql_cells_see_widget_values_as_parameter_markers_and_legacy_text(engine
     assert json.loads(result.exit_value) == ["given", "given", "12:30", 2]
 
 
+def test_auto_loader_with_a_schema_adds_the_rescued_column_it_is_asked_for(engine, ws):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.rescue")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.rescue.landing")
+    landing = engine.paths.local("/Volumes/dev/rescue/landing/csv")
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / "0.csv").write_text("id,amount\n1,2.5\n2,oops\n")
+    ws.add("/Shared/s/rescue", notebook(
+        "import json\n"
+        "(spark.readStream.format('cloudFiles').option('cloudFiles.format', 'csv').option('header', 'true')\n"
+        " .option('rescuedDataColumn', '_rescued').schema('id INT, amount DOUBLE')\n"
+        " .load('/Volumes/dev/rescue/landing/csv').writeStream\n"
+        " .option('checkpointLocation', '/Volumes/dev/rescue/landing/_cp').trigger(availableNow=True)\n"
+        " .toTable('dev.rescue.bronze').awaitTermination())",
+        "rows = spark.sql('SELECT id, _rescued IS NULL FROM dev.rescue.bronze ORDER BY id').collect()\n"
+        "dbutils.notebook.exit(json.dumps([list(r) for r in rows]))"))
+    result = finish(start(engine, "/Shared/s/rescue"))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == [[1, True], [2, False]]
+
+
 def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
     ws.add("/Shared/s/batches", notebook(

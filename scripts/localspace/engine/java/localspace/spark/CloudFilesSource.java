@@ -170,9 +170,10 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     } else {
       out.put("maxFilesPerTrigger", maxFiles == null ? "1000" : maxFiles);
     }
-    if (schema != null && List.of(schema.fieldNames()).contains(RESCUED)) {
+    String rescued = rescuedColumn(params);
+    if (schema != null && List.of(schema.fieldNames()).contains(rescued)) {
       out.put("mode", "PERMISSIVE");
-      out.put("columnNameOfCorruptRecord", RESCUED);
+      out.put("columnNameOfCorruptRecord", rescued);
     }
     return scala.collection.immutable.Map.from(CollectionConverters.asScala(out));
   }
@@ -184,11 +185,30 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     String format = format(params);
     try {
       String path = path(params);
-      StructType schema = userSchema.isDefined() ? userSchema.get() : storedOrInferred(params, format, path);
+      StructType schema = userSchema.isDefined() ? withRescued(userSchema.get(), params) : storedOrInferred(params, format, path);
       return new Tuple2<>(shortName(), schema);
     } catch (IOException e) {
       throw new IllegalStateException("Auto Loader cannot read its folder: " + e.getMessage(), e);
     }
+  }
+
+  /** The rescued data column: the one {@code rescuedDataColumn} names, else {@code _rescued_data}. */
+  private static String rescuedColumn(Map<String, String> params) {
+    String named = option(params, "rescuedDataColumn");
+    return named == null ? RESCUED : named;
+  }
+
+  /**
+   * A schema the stream was given gets a rescued data column only when {@code
+   * rescuedDataColumn} asks for one (Databricks, "What is the rescued data column?": with a
+   * schema provided, "enable it by setting the option rescuedDataColumn to a column name").
+   */
+  private static StructType withRescued(StructType given, Map<String, String> params) {
+    String named = option(params, "rescuedDataColumn");
+    if (named == null || List.of(given.fieldNames()).contains(named)) {
+      return given;
+    }
+    return given.add(named, DataTypes.StringType, true);
   }
 
   private static StructType storedOrInferred(Map<String, String> params, String format, String path) throws IOException {
@@ -519,7 +539,8 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
       String provider, scala.collection.immutable.Map<String, String> parameters) {
     Map<String, String> params = java(parameters);
     String format = format(params);
-    StructType resolved = schema.isDefined() ? schema.get() : sourceSchema(context, schema, provider, parameters)._2();
+    StructType resolved = schema.isDefined() ? withRescued(schema.get(), params)
+        : sourceSchema(context, schema, provider, parameters)._2();
     String path;
     try {
       path = path(params);
