@@ -255,6 +255,22 @@ def test_auto_loader_with_a_schema_adds_the_rescued_column_it_is_asked_for(engin
     assert json.loads(result.exit_value) == [[1, True], [2, False]]
 
 
+def test_copy_into_reads_past_comments_and_double_quoted_paths(engine):
+    engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.copying")
+    engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.copying.landing")
+    landing = engine.paths.local("/Volumes/dev/copying/landing/in")
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / "0.json").write_text('{"id": 1}\n{"id": 2}\n')
+    engine.execute_sql("CREATE TABLE dev.copying.t (id BIGINT)")
+    engine.execute_sql(
+        "COPY INTO dev.copying.t -- the table\n"
+        "FROM (SELECT id::bigint AS id FROM \"/Volumes/dev/copying/landing/in/\") /* double quotes */\n"
+        "FILEFORMAT = JSON\n"
+        "COPY_OPTIONS ('force' = 'true') -- 'true' loads every file again\n"
+        "/* COPY_OPTIONS ('mergeSchema' = 'true') */")
+    assert engine.execute_sql("SELECT count(*) FROM dev.copying.t").rows == [["2"]]
+
+
 def test_a_foreach_batch_function_finds_the_notebooks_session(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.batches")
     ws.add("/Shared/s/batches", notebook(

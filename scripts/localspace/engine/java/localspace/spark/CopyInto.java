@@ -109,9 +109,46 @@ final class CopyInto {
     return out;
   }
 
+  /**
+   * The statement with its comments ({@code --} to the end of the line, {@code /* ... *}{@code /})
+   * left out and its double-quoted strings in single quotes, so the clauses below read one form:
+   * Databricks SQL takes both quotes for string literals (SQL reference, "STRING type").
+   */
+  static String normalized(String sql) {
+    StringBuilder out = new StringBuilder(sql.length());
+    for (int i = 0; i < sql.length(); i++) {
+      char c = sql.charAt(i);
+      if (c == '\'' || c == '`') {
+        int end = i + 1;
+        while (end < sql.length() && (sql.charAt(end) != c || sql.charAt(end - 1) == '\\')) {
+          end++;
+        }
+        out.append(sql, i, Math.min(end + 1, sql.length()));
+        i = end;
+      } else if (c == '"') {
+        int end = i + 1;
+        while (end < sql.length() && (sql.charAt(end) != '"' || sql.charAt(end - 1) == '\\')) {
+          end++;
+        }
+        out.append('\'').append(sql.substring(i + 1, Math.min(end, sql.length())).replace("'", "\\'")).append('\'');
+        i = end;
+      } else if (sql.startsWith("--", i)) {
+        int nl = sql.indexOf('\n', i);
+        i = nl < 0 ? sql.length() : nl - 1;
+      } else if (sql.startsWith("/*", i)) {
+        int close = sql.indexOf("*/", i + 2);
+        i = close < 0 ? sql.length() : close + 1;
+        out.append(' ');
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
   /** Runs the statement; the answer is Databricks' one-row result. */
   static Dataset<Row> run(String sql) {
-    Matcher head = HEAD.matcher(sql.strip().replaceAll(";\\s*$", ""));
+    Matcher head = HEAD.matcher(normalized(sql).strip().replaceAll(";\\s*$", ""));
     if (!head.matches()) {
       throw syntax("cannot read the statement");
     }
