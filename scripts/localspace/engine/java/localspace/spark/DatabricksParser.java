@@ -330,14 +330,18 @@ public class DatabricksParser implements ParserInterface {
 
   /**
    * A table name as Spark's older APIs take it (at most database.table). Delta's table
-   * operations ({@code DeltaTable.forName(...).detail()}, {@code vacuum()}, {@code
-   * restoreToVersion()}) parse the table's Unity Catalog name this way, so {@code
-   * dev.sbit.users} names the session-catalog table behind it (see {@link UnityCatalog}).
+   * operations ({@code DeltaTable.forName(...)}, {@code detail()}, {@code vacuum()}, {@code
+   * restoreToVersion()}) parse the table's name this way, so {@code dev.sbit.users}, and
+   * {@code sbit.users} or {@code users} in the current Unity Catalog catalog and schema (as
+   * Databricks resolves partial names), name the session-catalog table behind it (see {@link
+   * UnityCatalog}); a temporary view's name stays as it is.
    */
   @Override
   public TableIdentifier parseTableIdentifier(String sqlText) throws ParseException {
-    List<String> names = UnityCatalog.sessionName(
-        scala.jdk.javaapi.CollectionConverters.asJava(delegate.parseMultipartIdentifier(sqlText)));
+    List<String> parts = scala.jdk.javaapi.CollectionConverters.asJava(delegate.parseMultipartIdentifier(sqlText));
+    boolean tempView = parts.size() == 1
+        && org.apache.spark.sql.classic.SparkSession.active().sessionState().catalog().getTempView(parts.get(0)).isDefined();
+    List<String> names = tempView ? null : UnityViews.sessionName(parts, false);
     if (names != null) {
       return new TableIdentifier(names.get(2), Option.apply(names.get(1)), Option.apply(names.get(0)));
     }

@@ -122,51 +122,6 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
     return Identifier.of(ns, ident.name());
   }
 
-  /**
-   * {@code [spark_catalog, c__s, t]} for a name {@code [c, s, t]} whose catalog is a Unity
-   * Catalog one, else null (names of other catalogs, or of other lengths, are not ours).
-   */
-  static List<String> sessionName(List<String> parts) {
-    var catalogs = SparkSession.active().sessionState().catalogManager();
-    parts = qualified(parts, catalogs);
-    if (parts.size() != 3) {
-      return null;
-    }
-    if (!catalogs.isCatalogRegistered(parts.get(0)) || !(catalogs.catalog(parts.get(0)) instanceof UnityCatalog)) {
-      return null;
-    }
-    UnityCatalog catalog = (UnityCatalog) catalogs.catalog(parts.get(0));
-    try {
-      Identifier inner = catalog.inner(Identifier.of(new String[] {parts.get(1)}, parts.get(2)));
-      return List.of(org.apache.spark.sql.connector.catalog.CatalogManager.SESSION_CATALOG_NAME(),
-          inner.namespace()[0], inner.name());
-    } catch (NoSuchNamespaceException e) {
-      return null;
-    }
-  }
-
-  /**
-   * A one- or two-part name completed with the current catalog (and schema) when that is a
-   * Unity Catalog one, as Databricks resolves {@code schema.table} and {@code table} ("Database
-   * objects in Databricks": the current catalog and schema qualify partial names); a temporary
-   * view's name stays as it is.
-   */
-  private static List<String> qualified(List<String> parts,
-      org.apache.spark.sql.connector.catalog.CatalogManager catalogs) {
-    if (parts.size() >= 3 || !(catalogs.currentCatalog() instanceof UnityCatalog)) {
-      return parts;
-    }
-    String current = catalogs.currentCatalog().name();
-    if (parts.size() == 2) {
-      return List.of(current, parts.get(0), parts.get(1));
-    }
-    String[] schema = catalogs.currentNamespace();
-    if (schema.length != 1 || SparkSession.active().sessionState().catalog().getTempView(parts.get(0)).isDefined()) {
-      return parts;
-    }
-    return List.of(current, schema[0], parts.get(0));
-  }
-
   /** The session-catalog identifier behind {@code ident}, for {@link UnityViews}. */
   Identifier sessionIdentifier(Identifier ident) throws NoSuchNamespaceException {
     return inner(ident);
