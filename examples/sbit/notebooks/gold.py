@@ -2,21 +2,18 @@
 # MAGIC %md
 # MAGIC # SBIT: gold
 # MAGIC
-# MAGIC `Gold`, as in the course's `06-gold`, upserting with `MERGE INTO` from `foreachBatch`:
+# MAGIC `Gold`, as in the course's `06-gold`: `workout_bpm_summary` upserted with `MERGE INTO` from
+# MAGIC `foreachBatch`. Per completed workout (a start and a stop of the same user, workout and
+# MAGIC session), the wearer's heart-rate readings between the two: min, average, max and how many.
+# MAGIC (`gym_summary` is a view over silver, as in the course: `setup` creates it.)
 # MAGIC
-# MAGIC - `workout_bpm_summary`: per completed workout (a start and a stop of the same user,
-# MAGIC   workout and session), the wearer's heart-rate readings between the two: min, average,
-# MAGIC   max and how many.
-# MAGIC - `gym_summary`: per gym, the visits of registered members, how many members came, and
-# MAGIC   their minutes in the gym.
-# MAGIC
-# MAGIC One stream reads the change data feed of the four silver tables. Every micro-batch in which
-# MAGIC any of them changed recomputes both summaries from the silver tables as they are then and
-# MAGIC merges them into the gold tables: new rows inserted, changed rows updated, rows that no
-# MAGIC longer exist deleted. The result does not depend on the order in which the silver streams
-# MAGIC committed (a reading may land before or after its workout's stop, a login before or after
-# MAGIC its member's registration), and each MERGE is one Delta transaction: a reader sees a gold
-# MAGIC table before or after a refresh, never half-way.
+# MAGIC One stream reads the change data feed of the three silver tables the summary is computed
+# MAGIC from. Every micro-batch recomputes it from those tables as they are then and merges it into
+# MAGIC the gold table: new rows inserted, changed rows updated, rows that no longer exist deleted.
+# MAGIC The result does not depend on the order in which the silver streams committed (a reading
+# MAGIC may land before or after its workout's stop, a workout before or after its wearer's
+# MAGIC registration), and the MERGE is one Delta transaction: a reader sees the table before or
+# MAGIC after a refresh, never half-way.
 
 # COMMAND ----------
 
@@ -25,7 +22,7 @@
 # COMMAND ----------
 
 class Gold():
-    SILVER = ("users", "gym_logs", "heart_rate", "workouts")
+    SILVER = ("users", "heart_rate", "workouts")  # what workout_bpm_summary is computed from
 
     def __init__(self, schema=None):
         self.Conf = Config(schema)
@@ -43,16 +40,6 @@ class Gold():
             WHEN NOT MATCHED THEN INSERT *
             WHEN NOT MATCHED BY SOURCE THEN DELETE
             """, "workout_bpm_summary_delta")
-        self.gym_summary_upserter = Upserter(f"""
-            MERGE INTO {self.table('gym_summary')} a
-            USING gym_summary_delta b
-            ON a.gym = b.gym
-            WHEN MATCHED AND (a.visits <> b.visits OR a.members <> b.members
-                              OR a.minutes_in_gym <> b.minutes_in_gym)
-              THEN UPDATE SET *
-            WHEN NOT MATCHED THEN INSERT *
-            WHEN NOT MATCHED BY SOURCE THEN DELETE
-            """, "gym_summary_delta")
 
     def table(self, name):
         return f"{self.catalog}.{self.db_name}.{name}"
@@ -73,25 +60,9 @@ class Gold():
                       .agg(F.min("heartrate").alias("min_bpm"), F.mean("heartrate").alias("avg_bpm"),
                            F.max("heartrate").alias("max_bpm"), F.count("heartrate").alias("num_recordings")))
 
-    def gym_summary(self, session):
-        from pyspark.sql import functions as F
-        members = session.table(self.table("users")).select("mac_address", "user_id")
-        return (session.table(self.table("gym_logs"))
-                       .join(members, "mac_address")
-                       .groupBy("gym")
-                       .agg(F.count("*").alias("visits"),
-                            F.countDistinct("user_id").alias("members"),
-                            F.sum(F.expr("timestampdiff(MINUTE, login, logout)")).alias("minutes_in_gym")))
-
     def refresh(self, df_changes, batch_id):
-        """The summaries whose silver inputs changed, recomputed from the silver tables as they
-        are now and merged into gold."""
-        session = df_changes.sparkSession
-        changed = {row.silver_table for row in df_changes.select("silver_table").distinct().collect()}
-        if changed & {"users", "workouts", "heart_rate"}:
-            self.workout_bpm_summary_upserter.upsert(self.workout_bpm_summary(session), batch_id)
-        if changed & {"users", "gym_logs"}:
-            self.gym_summary_upserter.upsert(self.gym_summary(session), batch_id)
+        """The summary recomputed from the silver tables as they are now, merged into gold."""
+        self.workout_bpm_summary_upserter.upsert(self.workout_bpm_summary(df_changes.sparkSession), batch_id)
 
     def upsert(self, once=True, processing_time="5 seconds"):
         import time
@@ -101,7 +72,7 @@ class Gold():
         print(f"\nExecuting gold layer upsert ...")
         df_changes = reduce(lambda left, right: left.unionByName(right), [
             spark.readStream.option("readChangeFeed", "true").table(self.table(name))
-                 .select(F.lit(name).alias("silver_table"), "_change_type")
+                 .select("_change_type")
             for name in self.SILVER])
         stream_writer = (df_changes.writeStream
                                    .foreachBatch(self.refresh)

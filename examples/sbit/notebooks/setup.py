@@ -20,7 +20,8 @@
 
 class SetupHelper():
     TABLES = ("registered_users_bz", "gym_logins_bz", "kafka_multiplex_bz", "users", "gym_logs",
-              "heart_rate", "workouts", "workout_bpm_summary", "gym_summary")
+              "heart_rate", "workouts", "workout_bpm_summary")
+    VIEWS = ("gym_summary",)
 
     def __init__(self, schema=None):
         self.Conf = Config(schema)
@@ -62,12 +63,13 @@ class SetupHelper():
             date DATE, load_time TIMESTAMP, source_file STRING""", "PARTITIONED BY (topic)")
 
     def create_silver_tables(self):
-        # Gold reads every change of the silver tables, updates included: change data feed on.
+        # Gold's stream reads every change of users, heart_rate and workouts, updates included:
+        # change data feed on.
         cdf = "TBLPROPERTIES (delta.enableChangeDataFeed = true)"
         self.create_table("users", """
             user_id BIGINT, device_id BIGINT, mac_address STRING, registration_timestamp TIMESTAMP""", cdf)
         self.create_table("gym_logs", """
-            mac_address STRING, gym BIGINT, login TIMESTAMP, logout TIMESTAMP""", cdf)
+            mac_address STRING, gym BIGINT, login TIMESTAMP, logout TIMESTAMP""")
         self.create_table("heart_rate", """
             device_id BIGINT, time TIMESTAMP, heartrate DOUBLE""", cdf)
         self.create_table("workouts", """
@@ -77,8 +79,19 @@ class SetupHelper():
         self.create_table("workout_bpm_summary", """
             user_id BIGINT, workout_id BIGINT, session_id BIGINT, start_time TIMESTAMP, end_time TIMESTAMP,
             min_bpm DOUBLE, avg_bpm DOUBLE, max_bpm DOUBLE, num_recordings BIGINT""")
-        self.create_table("gym_summary", """
-            gym BIGINT, visits BIGINT, members BIGINT, minutes_in_gym BIGINT""")
+
+    def create_gym_summary(self):
+        # A gold view, as the course's gym_summary: per gym, the visits of registered members
+        # (gym logs joined with users on the MAC address, so unregistered phones do not count),
+        # how many members came, and their minutes in the gym. Always what silver holds now.
+        print(f"Creating gym_summary gold view...", end='')
+        spark.sql(f"""CREATE OR REPLACE VIEW {self.catalog}.{self.db_name}.gym_summary AS
+            SELECT l.gym, count(*) AS visits, count(DISTINCT u.user_id) AS members,
+                   sum(timestampdiff(MINUTE, l.login, l.logout)) AS minutes_in_gym
+            FROM {self.catalog}.{self.db_name}.gym_logs l
+            JOIN {self.catalog}.{self.db_name}.users u ON l.mac_address = u.mac_address
+            GROUP BY l.gym""")
+        print("Done")
 
     def setup(self):
         import time
@@ -88,6 +101,7 @@ class SetupHelper():
         self.create_bronze_tables()
         self.create_silver_tables()
         self.create_gold_tables()
+        self.create_gym_summary()
         print(f"Setup completed in {time.time() - start:.1f} seconds")
 
     def assert_table(self, table_name):
@@ -104,7 +118,7 @@ class SetupHelper():
         missing = set(self.Conf.sources) - landed
         assert not missing, f"Landing folders missing in {self.landing_zone}: {sorted(missing)}"
         print(f"Found the landing folders in {self.landing_zone}: Success")
-        for table_name in self.TABLES:
+        for table_name in self.TABLES + self.VIEWS:
             self.assert_table(table_name)
         print(f"Setup validation completed in {time.time() - start:.1f} seconds")
 
@@ -120,6 +134,10 @@ class SetupHelper():
         print("Done")
 
     def cleanup(self):
+        for view_name in self.VIEWS:
+            print(f"Dropping the view {view_name}...", end='')
+            spark.sql(f"DROP VIEW IF EXISTS {self.catalog}.{self.db_name}.{view_name}")
+            print("Done")
         for table_name in self.TABLES:
             print(f"Dropping the table {table_name}...", end='')
             spark.sql(f"DROP TABLE IF EXISTS {self.catalog}.{self.db_name}.{table_name}")

@@ -2,7 +2,7 @@
 # MAGIC %md
 # MAGIC # SBIT: validate gold
 # MAGIC
-# MAGIC Compares both gold tables, row by row, with what they must hold after the history load
+# MAGIC Compares the gold table and view, row by row, with what they must hold after the history load
 # MAGIC (`iteration=0`) and after payload 1 and 2 (`iteration=1`, `2`); the expected rows were
 # MAGIC computed by hand from the data sets (examples/sbit/README.md shows the arithmetic).
 # MAGIC Exits with `{"status": "ok"}` or `{"status": "fail", "reason": ...}`.
