@@ -83,6 +83,7 @@ def test_delta_dml_history_time_travel_maintenance(w):
         ["1", "2026-01-02", "login"], ["2", "2026-01-03", "signout"]]
     history = sql(w, "DESCRIBE HISTORY dev.conf_delta.customers")
     assert {"OPTIMIZE", "MERGE"} <= {row[4] for row in history}
+    assert found["zorder"] == '["timestamp","user"]'
 
 
 def test_unity_catalog_names_from_every_road(w):
@@ -285,7 +286,11 @@ def test_sql_surface_ddl_dml_functions(w):
     assert found["schema_comment"] == "made with a comment"
     assert found["changes"] == ["delete", "insert", "insert"]
     assert found["check_violated"] is True
-    assert found["props"] == ["true", "true", "name", "qty > 0"]
+    # delta.targetFileSize and delta.parquet.compression.codec are Databricks-only (kept, not
+    # acted on); a bad value and an unknown delta.* key are refused as on Databricks.
+    assert found["props"] == ["true", "true", "name", "qty > 0", "32mb", "zstd"]
+    assert "requirement failed: delta.targetFileSize needs a positive size" in found["refused_props"][0]
+    assert found["refused_props"][1].startswith("[DELTA_UNKNOWN_CONFIGURATION]")
     assert found["show_columns"] == ["id", "item", "qty", "city"]
     assert found["describe"] == [["item", "string", "what"], ["city", "string", "where"]]
     create = found["show_create"]

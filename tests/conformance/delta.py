@@ -37,6 +37,12 @@ first_version = spark.read.option("versionAsOf", 1).table("customers").count()
 as_of = spark.sql("SELECT count(*) AS n FROM customers VERSION AS OF 1").first().n
 detail = spark.sql("DESCRIBE DETAIL customers").first()
 spark.sql("OPTIMIZE customers ZORDER BY (id)")
+spark.sql("CREATE TABLE logins (timestamp TIMESTAMP, user STRING)")
+for at, user in (("2026-01-02 03:04:05", "ann"), ("2026-01-02 04:00:00", "bob")):
+    spark.sql(f"INSERT INTO logins VALUES (TIMESTAMP'{at}', '{user}')")
+spark.sql("OPTIMIZE logins ZORDER BY (timestamp, user)")   # a column named timestamp, as Databricks allows
+zorder = [r.operationParameters["zOrderBy"] for r in spark.sql("DESCRIBE HISTORY logins").collect()
+          if r.operation == "OPTIMIZE"]
 spark.sql("SET spark.databricks.delta.retentionDurationCheck.enabled = false")
 spark.sql("VACUUM customers RETAIN 0 HOURS")
 
@@ -78,4 +84,5 @@ spark.createDataFrame([
     ("api_detail_format", api_detail.format),
     ("api_history", ",".join(api_history)),
     ("changes", ",".join(r._change_type for r in changes)),
+    ("zorder", ",".join(zorder)),
 ], "key STRING, value STRING").write.saveAsTable("facts")

@@ -13,7 +13,9 @@ facts = [("who", spark.sql("SELECT current_catalog(), current_schema(), current_
 facts.append(("schema_comment", {r[0]: r[1] for r in spark.sql("DESCRIBE SCHEMA EXTENDED dev.conf_sql_surface_more").collect()}.get("Comment")))
 spark.sql("""CREATE TABLE orders (id INT, item STRING, qty INT)
              TBLPROPERTIES (delta.autoOptimize.optimizeWrite = true, delta.autoOptimize.autoCompact = true,
-                            delta.enableDeletionVectors = true, delta.columnMapping.mode = 'name')""")
+                            delta.enableDeletionVectors = true, delta.columnMapping.mode = 'name',
+                            delta.targetFileSize = '32mb', delta.tuneFileSizesForRewrites = true,
+                            delta.parquet.compression.codec = 'zstd')""")
 spark.sql("INSERT INTO orders VALUES (1, 'tea', 2), (2, 'jam', 1)")
 
 # COMMAND ----------
@@ -36,7 +38,16 @@ except Exception as e:  # noqa: BLE001
     facts.append(("check_violated", "DELTA_VIOLATE_CONSTRAINT_WITH_VALUES" in str(e)))
 props = {r.key: r.value for r in spark.sql("SHOW TBLPROPERTIES orders").collect()}
 facts.append(("props", [props.get(k) for k in ("delta.enableChangeDataFeed", "delta.autoOptimize.optimizeWrite",
-                                               "delta.columnMapping.mode", "delta.constraints.positive_qty")]))
+                                               "delta.columnMapping.mode", "delta.constraints.positive_qty",
+                                               "delta.targetFileSize", "delta.parquet.compression.codec")]))
+unknown = []
+for prop in ("delta.targetFileSize = 'big'", "delta.tuneFileSizesForRewrite = true"):  # a bad value; a typo
+    try:
+        spark.sql(f"ALTER TABLE orders SET TBLPROPERTIES ({prop})")
+        unknown.append("accepted")
+    except Exception as e:  # noqa: BLE001
+        unknown.append(str(e)[:400])
+facts.append(("refused_props", unknown))
 facts.append(("show_columns", [r[0] for r in spark.sql("SHOW COLUMNS IN dev.conf_sql_surface.orders").collect()]))
 facts.append(("describe", [[r[0], r[1], r[2]] for r in spark.sql("DESCRIBE TABLE orders").collect() if r[0] in ("item", "city")]))
 facts.append(("show_create", spark.sql("SHOW CREATE TABLE dev.conf_sql_surface.orders").first().createtab_stmt))

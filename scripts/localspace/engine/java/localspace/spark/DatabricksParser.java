@@ -60,6 +60,12 @@ public class DatabricksParser implements ParserInterface {
   private static final Pattern SHALLOW = Pattern.compile("\\sSHALLOW\\s+CLONE\\s", Pattern.CASE_INSENSITIVE);
   private static final Pattern COPY_INTO = compile("COPY\\s+INTO\\s+.*");
   private static final Pattern SHOW_CATALOGS = compile("SHOW\\s+CATALOGS(?:\\s+LIKE\\s+'([^']*)')?");
+  // OPTIMIZE t [WHERE ...] ZORDER BY (a, timestamp): Delta's grammar takes only its own
+  // keywords as bare column names, not TIMESTAMP or VERSION; Databricks takes any column name
+  // there (SQL reference, "OPTIMIZE"; a column named timestamp is common). Delta gets the
+  // columns backquoted, which names the same columns.
+  private static final Pattern ZORDER =
+      compile("(OPTIMIZE\\s.*?\\sZORDER\\s+BY)\\s*(?:\\(([^()]*)\\)|([^()]*?))");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
@@ -97,6 +103,23 @@ public class DatabricksParser implements ParserInterface {
       n = n.substring(1, n.length() - 1).replace("``", "`");
     }
     return n.toLowerCase(Locale.ROOT);
+  }
+
+  /** "a, s.timestamp" as "`a`, `s`.`timestamp`"; null when an item is not a column name. */
+  private static String backquoted(String columns) {
+    List<String> items = new ArrayList<>();
+    for (String item : columns.split(",")) {
+      if (!item.trim().matches(QUALIFIED)) {
+        return null;
+      }
+      List<String> names = new ArrayList<>();
+      Matcher m = Pattern.compile(NAME).matcher(item);
+      while (m.find()) {
+        names.add(m.group(1).startsWith("`") ? m.group(1) : "`" + m.group(1) + "`");
+      }
+      items.add(String.join(".", names));
+    }
+    return String.join(", ", items);
   }
 
   private static List<String> parts(String qualified) {
@@ -309,6 +332,12 @@ public class DatabricksParser implements ParserInterface {
     if ((m = DeltaStatements.CLONE.matcher(sql)).matches() && !SHALLOW.matcher(sql).find()) {
       DeltaStatements.deepClone(m);
       return done();
+    }
+    if ((m = ZORDER.matcher(sql)).matches()) {
+      String columns = backquoted(m.group(2) != null ? m.group(2) : m.group(3));
+      if (columns != null) {
+        return delegate.parsePlan(m.group(1) + " (" + columns + ")");
+      }
     }
     if (COPY_INTO.matcher(sql).matches()) {
       return CopyInto.run(sql).logicalPlan();
