@@ -235,6 +235,24 @@ def test_sql_cells_see_widget_values_as_parameter_markers_and_legacy_text(engine
     assert json.loads(result.exit_value) == ["given", "given", "12:30", 2]
 
 
+def test_sql_cells_declare_and_remove_widgets(engine, ws):
+    """A SQL notebook's own widgets (CREATE WIDGET ... DEFAULT ... [CHOICES query], REMOVE
+    WIDGET): a job parameter wins over the default, as with dbutils.widgets."""
+    ws.add("/Shared/s/sql_widgets", notebook(
+        "# MAGIC %sql\n# MAGIC -- the schema to read\n# MAGIC CREATE WIDGET TEXT region DEFAULT 'north';\n"
+        "# MAGIC CREATE WIDGET DROPDOWN size DEFAULT \"s\" CHOICES SELECT * FROM (VALUES ('s'), ('m'));\n"
+        "# MAGIC CREATE WIDGET TEXT scratch DEFAULT '';\n# MAGIC REMOVE WIDGET scratch;\n"
+        "# MAGIC SELECT :region AS region, '${size}' AS size",
+        "import json\ndbutils.notebook.exit(json.dumps(list(_sqldf.first()) + [sorted(dbutils.widgets.getAll())]))"))
+    result = finish(start(engine, "/Shared/s/sql_widgets", {"size": "m"}))
+    assert result.result_state == "SUCCESS", result.error_trace
+    assert json.loads(result.exit_value) == ["north", "m", ["region", "size"]]
+    ws.add("/Shared/s/sql_widget_bad", notebook(
+        "# MAGIC %sql\n# MAGIC CREATE WIDGET DROPDOWN size DEFAULT 'xl' CHOICES SELECT 's'"))
+    refused = finish(start(engine, "/Shared/s/sql_widget_bad"))
+    assert refused.result_state == "FAILED" and "is not one of its choices" in refused.error
+
+
 def test_auto_loader_with_a_schema_adds_the_rescued_column_it_is_asked_for(engine, ws):
     engine.execute_sql("CREATE SCHEMA IF NOT EXISTS dev.rescue")
     engine.execute_sql("CREATE VOLUME IF NOT EXISTS dev.rescue.landing")

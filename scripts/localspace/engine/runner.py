@@ -190,10 +190,41 @@ _MARKER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _LEGACY_WIDGET = re.compile(r"(?<!\\)\$\{(\w+)\}")
 
 
+# Widgets declared in SQL (Databricks docs, "Databricks widgets": "CREATE WIDGET TEXT state
+# DEFAULT 'CA'", "... DROPDOWN state DEFAULT 'CA' CHOICES SELECT ...", "REMOVE WIDGET state").
+_CREATE_WIDGET = re.compile(
+    r"CREATE\s+WIDGET\s+(TEXT|DROPDOWN|COMBOBOX|MULTISELECT)\s+`?(\w+)`?\s+DEFAULT\s+"
+    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?:\s+CHOICES\s+(.+?))?\s*;?", re.I | re.S)
+_REMOVE_WIDGET = re.compile(r"REMOVE\s+WIDGET\s+`?(\w+)`?\s*;?", re.I)
+
+
+def _widget_statement(statement: str, namespace: dict) -> bool:
+    """Declare or remove a widget for a CREATE WIDGET / REMOVE WIDGET statement; False for
+    any other statement. The choices are the first column of the CHOICES query."""
+    widgets = namespace["dbutils"].widgets
+    statement = re.sub(r"^(?:\s*--[^\n]*\n)+", "", statement).strip()  # comment lines before it
+    if (removed := _REMOVE_WIDGET.fullmatch(statement)):
+        widgets.remove(removed.group(1))
+        return True
+    created = _CREATE_WIDGET.fullmatch(statement)
+    if not created:
+        return False
+    kind, name, quoted, query = created.groups()
+    default = re.sub(r"\\(.)", r"\1", quoted[1:-1])
+    if kind.upper() == "TEXT":
+        widgets.text(name, default)
+    else:
+        choices = [str(row[0]) for row in namespace["spark"].sql(query).collect()] if query else [default]
+        getattr(widgets, kind.lower())(name, default, choices)
+    return True
+
+
 def _run_sql_cell(cell: Cell, namespace: dict) -> None:
     result = None
-    widgets = namespace["dbutils"].widgets.getAll()
     for statement in split_statements(cell.source):
+        if _widget_statement(statement, namespace):
+            continue
+        widgets = namespace["dbutils"].widgets.getAll()
         statement = _LEGACY_WIDGET.sub(lambda m: widgets.get(m.group(1), m.group(0)), statement)
         markers = {name: widgets[name] for name in _MARKER.findall(statement) if name in widgets}
         result = namespace["spark"].sql(statement, args=markers) if markers else namespace["spark"].sql(statement)
