@@ -49,10 +49,10 @@ TOKEN = "dapi-sbit-figures"
 RUN_ID = "figures"                 # the plan's scratch schema is sbit_${run.id}: dev.sbit_figures
 SCHEMA = f"dev.sbit_{RUN_ID}"
 # check name -> (gold table or view, the silver tables it is computed from: examples/sbit/notebooks/
-# gold.py and setup.py); a view holds the payload as soon as its silver tables do.
-GOLD = {"gold gym_summary": (f"{SCHEMA}.gym_summary", ("users", "gym_logs")),
-        "gold workout_bpm_summary": (f"{SCHEMA}.workout_bpm_summary", ("users", "heart_rate", "workouts"))}
-VIEWS = {f"{SCHEMA}.gym_summary"}
+# gold.py and setup.py, whether it is a view); a view holds the payload as soon as its silver
+# tables do.
+GOLD = {"gold gym_summary": (f"{SCHEMA}.gym_summary", ("users", "gym_logs"), True),
+        "gold workout_bpm_summary": (f"{SCHEMA}.workout_bpm_summary", ("users", "heart_rate", "workouts"), False)}
 LANDING = f"/api/2.0/fs/files/Volumes/{SCHEMA.replace('.', '/')}/landing/"
 VERDICT = "gold matches payload {}"
 AIM_VERDICT = 1.0   # seconds from gold landed to the payload's verdict (issue 4)
@@ -201,15 +201,15 @@ def payload_figures(number: int, found: dict, uploads: list[float], until: float
     upload = uploads[-1]
     verdict_step = found[(phase, VERDICT.format(number))]
     verdict = verdict_step.passed
-    gold_times = sorted(t for table, _ in GOLD.values() for t in versions.get(table, []))
+    gold_times = sorted(t for table, _, _ in GOLD.values() for t in versions.get(table, []))
     attempts = sorted((r for r in runs if r.run_name.endswith(": " + VERDICT.format(number))),
                       key=lambda r: r.run_id)
     saw_rows = attempts[-1].end_time / 1000 if attempts else verdict  # the passing run read them
     checks, earliest, latest = {}, [], []
-    for name, (table, inputs) in GOLD.items():
+    for name, (table, inputs, view) in GOLD.items():
         silver = [t for i in inputs for t in versions.get(f"{SCHEMA}.{i}", []) if upload < t <= verdict]
         ready = max(silver, default=upload)  # the payload's last change of this table's inputs
-        if table in VIEWS:
+        if view:
             first = sure = ready
         else:
             changes = [t for t in versions.get(table, []) if t > ready]

@@ -30,7 +30,7 @@ class Gold():
         self.db_name = self.Conf.db_name
         spark.sql(f"USE {self.catalog}.{self.db_name}")
         self.workout_bpm_summary_upserter = Upserter(f"""
-            MERGE INTO {self.table('workout_bpm_summary')} a
+            MERGE INTO {self.Conf.table('workout_bpm_summary')} a
             USING workout_bpm_summary_delta b
             ON a.user_id = b.user_id AND a.workout_id = b.workout_id AND a.session_id = b.session_id
             WHEN MATCHED AND (a.num_recordings <> b.num_recordings OR a.start_time <> b.start_time
@@ -41,17 +41,14 @@ class Gold():
             WHEN NOT MATCHED BY SOURCE THEN DELETE
             """, "workout_bpm_summary_delta")
 
-    def table(self, name):
-        return f"{self.catalog}.{self.db_name}.{name}"
-
     def workout_bpm_summary(self, session):
         from pyspark.sql import functions as F
-        workouts = session.table(self.table("workouts"))
+        workouts = session.table(self.Conf.table("workouts"))
         key = ["user_id", "workout_id", "session_id"]
         starts = workouts.filter("action = 'start'").select(*key, F.col("time").alias("start_time"))
         stops = workouts.filter("action = 'stop'").select(*key, F.col("time").alias("end_time"))
-        devices = session.table(self.table("users")).select("user_id", "device_id")
-        readings = session.table(self.table("heart_rate")).select("device_id", "time", "heartrate")
+        devices = session.table(self.Conf.table("users")).select("user_id", "device_id")
+        readings = session.table(self.Conf.table("heart_rate")).select("device_id", "time", "heartrate")
         return (starts.join(stops, key)
                       .join(devices, "user_id")
                       .join(readings, "device_id")
@@ -71,7 +68,7 @@ class Gold():
         start = time.time()
         print(f"\nExecuting gold layer upsert ...")
         df_changes = reduce(lambda left, right: left.unionByName(right), [
-            spark.readStream.option("readChangeFeed", "true").table(self.table(name))
+            spark.readStream.option("readChangeFeed", "true").table(self.Conf.table(name))
                  .select("_change_type")
             for name in self.SILVER])
         stream_writer = (df_changes.writeStream

@@ -46,7 +46,7 @@ class SetupHelper():
         if not self.initialized:
             raise ReferenceError("Application schema is not defined. Cannot create table in default schema.")
         print(f"Creating {name} table...", end='')
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {self.catalog}.{self.db_name}.{name}({columns}) {extra}")
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {self.Conf.table(name)}({columns}) {extra}")
         print("Done")
 
     def create_bronze_tables(self):
@@ -85,11 +85,11 @@ class SetupHelper():
         # (gym logs joined with users on the MAC address, so unregistered phones do not count),
         # how many members came, and their minutes in the gym. Always what silver holds now.
         print(f"Creating gym_summary gold view...", end='')
-        spark.sql(f"""CREATE OR REPLACE VIEW {self.catalog}.{self.db_name}.gym_summary AS
+        spark.sql(f"""CREATE OR REPLACE VIEW {self.Conf.table("gym_summary")} AS
             SELECT l.gym, count(*) AS visits, count(DISTINCT u.user_id) AS members,
                    sum(timestampdiff(MINUTE, l.login, l.logout)) AS minutes_in_gym
-            FROM {self.catalog}.{self.db_name}.gym_logs l
-            JOIN {self.catalog}.{self.db_name}.users u ON l.mac_address = u.mac_address
+            FROM {self.Conf.table("gym_logs")} l
+            JOIN {self.Conf.table("users")} u ON l.mac_address = u.mac_address
             GROUP BY l.gym""")
         print("Done")
 
@@ -136,11 +136,11 @@ class SetupHelper():
     def cleanup(self):
         for view_name in self.VIEWS:
             print(f"Dropping the view {view_name}...", end='')
-            spark.sql(f"DROP VIEW IF EXISTS {self.catalog}.{self.db_name}.{view_name}")
+            spark.sql(f"DROP VIEW IF EXISTS {self.Conf.table(view_name)}")
             print("Done")
         for table_name in self.TABLES:
             print(f"Dropping the table {table_name}...", end='')
-            spark.sql(f"DROP TABLE IF EXISTS {self.catalog}.{self.db_name}.{table_name}")
+            spark.sql(f"DROP TABLE IF EXISTS {self.Conf.table(table_name)}")
             print("Done")
         self.empty_folder(self.landing_zone)
         self.empty_folder(self.checkpoint_base)
