@@ -291,6 +291,7 @@ def test_sql_surface_ddl_dml_functions(w):
     assert found["props"] == ["true", "true", "name", "qty > 0", "32mb", "zstd"]
     assert "requirement failed: delta.targetFileSize needs a positive size" in found["refused_props"][0]
     assert found["refused_props"][1].startswith("[DELTA_UNKNOWN_CONFIGURATION]")
+    assert found["analyzed"] == [0, 0]   # ANALYZE TABLE runs (computing nothing) and answers no rows
     assert found["show_columns"] == ["id", "item", "qty", "city"]
     assert found["describe"] == [["item", "string", "what"], ["city", "string", "where"]]
     create = found["show_create"]

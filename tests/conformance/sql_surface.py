@@ -48,6 +48,9 @@ for prop in ("delta.targetFileSize = 'big'", "delta.tuneFileSizesForRewrite = tr
     except Exception as e:  # noqa: BLE001
         unknown.append(str(e)[:400])
 facts.append(("refused_props", unknown))
+analyzed = [spark.sql(f"ANALYZE TABLE {name} COMPUTE {what}").collect()
+            for name, what in (("orders", "STATISTICS FOR ALL COLUMNS"), ("dev.conf_sql_surface.orders", "DELTA STATISTICS"))]
+facts.append(("analyzed", [len(rows) for rows in analyzed]))
 facts.append(("show_columns", [r[0] for r in spark.sql("SHOW COLUMNS IN dev.conf_sql_surface.orders").collect()]))
 facts.append(("describe", [[r[0], r[1], r[2]] for r in spark.sql("DESCRIBE TABLE orders").collect() if r[0] in ("item", "city")]))
 facts.append(("show_create", spark.sql("SHOW CREATE TABLE dev.conf_sql_surface.orders").first().createtab_stmt))

@@ -66,6 +66,12 @@ public class DatabricksParser implements ParserInterface {
   // columns backquoted, which names the same columns.
   private static final Pattern ZORDER =
       compile("(OPTIMIZE\\s.*?\\sZORDER\\s+BY)\\s*(?:\\(([^()]*)\\)|([^()]*?))");
+  // ANALYZE TABLE t COMPUTE [DELTA] STATISTICS [NOSCAN | FOR ...]: Databricks computes
+  // statistics for the optimizer (SQL reference, "ANALYZE TABLE"); Spark refuses ANALYZE for
+  // catalog-plugin tables (NOT_SUPPORTED_COMMAND_FOR_V2_TABLE). Query results do not depend on
+  // them, so the statement checks the table exists and computes nothing.
+  private static final Pattern ANALYZE = compile("ANALYZE\\s+TABLE\\s+" + QUALIFIED
+      + "(?:\\s+PARTITION\\s*\\([^)]*\\))?\\s+COMPUTE\\s+(?:DELTA\\s+)?STATISTICS\\b.*");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
@@ -331,6 +337,10 @@ public class DatabricksParser implements ParserInterface {
     }
     if ((m = DeltaStatements.CLONE.matcher(sql)).matches() && !SHALLOW.matcher(sql).find()) {
       DeltaStatements.deepClone(m);
+      return done();
+    }
+    if ((m = ANALYZE.matcher(sql)).matches()) {
+      org.apache.spark.sql.classic.SparkSession.active().table(m.group(1));  // TABLE_OR_VIEW_NOT_FOUND
       return done();
     }
     if ((m = ZORDER.matcher(sql)).matches()) {
