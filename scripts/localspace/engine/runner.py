@@ -21,7 +21,7 @@ from typing import Optional
 
 from .dbutils import NotebookExit, NotSupportedOnLocalspace
 from .notebook import Cell, Program
-from .sqltext import split_statements
+from .sqltext import split_statements, strip_comments
 
 
 class RunCanceled(BaseException):
@@ -194,15 +194,15 @@ _LEGACY_WIDGET = re.compile(r"(?<!\\)\$\{(\w+)\}")
 # DEFAULT 'CA'", "... DROPDOWN state DEFAULT 'CA' CHOICES SELECT ...", "REMOVE WIDGET state").
 _CREATE_WIDGET = re.compile(
     r"CREATE\s+WIDGET\s+(TEXT|DROPDOWN|COMBOBOX|MULTISELECT)\s+`?(\w+)`?\s+DEFAULT\s+"
-    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?:\s+CHOICES\s+(.+?))?\s*;?", re.I | re.S)
-_REMOVE_WIDGET = re.compile(r"REMOVE\s+WIDGET\s+`?(\w+)`?\s*;?", re.I)
+    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?:\s+CHOICES\s+(.+?))?", re.I | re.S)
+_REMOVE_WIDGET = re.compile(r"REMOVE\s+WIDGET\s+`?(\w+)`?", re.I)
 
 
 def _widget_statement(statement: str, namespace: dict) -> bool:
     """Declare or remove a widget for a CREATE WIDGET / REMOVE WIDGET statement; False for
     any other statement. The choices are the first column of the CHOICES query."""
     widgets = namespace["dbutils"].widgets
-    statement = re.sub(r"^(?:\s*--[^\n]*\n)+", "", statement).strip()  # comment lines before it
+    statement = strip_comments(statement)
     if (removed := _REMOVE_WIDGET.fullmatch(statement)):
         widgets.remove(removed.group(1))
         return True

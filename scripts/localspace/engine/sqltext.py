@@ -215,7 +215,8 @@ _PATTERNS = [
 ]
 
 
-def _strip_comments(sql: str) -> str:
+def strip_comments(sql: str) -> str:
+    """The statement without its comments (not those inside strings) and trailing ';'."""
     return "".join(t.text for t in tokenize(sql) if t.kind != "comment").strip().rstrip(";").strip()
 
 
@@ -224,7 +225,7 @@ def _name_parts(name: str) -> list[str]:
 
 
 def parse_namespace_statement(sql: str) -> Optional[NamespaceStatement]:
-    text = _strip_comments(sql)
+    text = strip_comments(sql)
     for action, pattern in _PATTERNS:
         match = pattern.match(text)
         if not match:

@@ -44,6 +44,7 @@ import scala.collection.immutable.Seq;
 public class DatabricksParser implements ParserInterface {
   private static final String NAME = "(`(?:[^`]|``)+`|[A-Za-z0-9_]+)";
   private static final String QUALIFIED = "(" + NAME + "(?:\\s*\\.\\s*" + NAME + "){0,2})";
+  private static final Pattern ONE_NAME = Pattern.compile(NAME);
   private static final Pattern USE_CATALOG = compile("USE\\s+CATALOG\\s+" + NAME);
   private static final Pattern CREATE_CATALOG =
       compile("CREATE\\s+CATALOG\\s+(IF\\s+NOT\\s+EXISTS\\s+)?" + NAME + "(.*)");
@@ -119,7 +120,7 @@ public class DatabricksParser implements ParserInterface {
         return null;
       }
       List<String> names = new ArrayList<>();
-      Matcher m = Pattern.compile(NAME).matcher(item);
+      Matcher m = ONE_NAME.matcher(item);
       while (m.find()) {
         names.add(m.group(1).startsWith("`") ? m.group(1) : "`" + m.group(1) + "`");
       }
@@ -130,7 +131,7 @@ public class DatabricksParser implements ParserInterface {
 
   private static List<String> parts(String qualified) {
     List<String> out = new ArrayList<>();
-    Matcher m = Pattern.compile(NAME).matcher(qualified);
+    Matcher m = ONE_NAME.matcher(qualified);
     while (m.find()) {
       out.add(unquote(m.group(1)));
     }

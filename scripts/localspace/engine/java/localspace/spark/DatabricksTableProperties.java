@@ -25,14 +25,12 @@ final class DatabricksTableProperties {
 
   static void register() {
     // delta.targetFileSize: a size in bytes, with a unit or without ("128mb", "134217728").
-    define("targetFileSize", "",
-        text -> text, DatabricksTableProperties::positiveSize,
+    define("targetFileSize", "", DatabricksTableProperties::positiveSize,
         "needs a positive size, such as '128mb'");
     define("tuneFileSizesForRewrites", "false",
-        text -> text, text -> text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false"),
-        "needs true or false");
+        text -> text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false"), "needs true or false");
     define("parquet.compression.codec", "",
-        text -> text, text -> text.isEmpty() || CODECS.contains(text.toLowerCase(Locale.ROOT)),
+        text -> text.isEmpty() || CODECS.contains(text.toLowerCase(Locale.ROOT)),
         "needs one of " + String.join(", ", CODECS.stream().sorted().toList()));
   }
 
@@ -44,13 +42,13 @@ final class DatabricksTableProperties {
     }
   }
 
+  /** A property kept as its text, valid when {@code valid} says so. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static void define(String key, String defaultValue, Function1<String, String> parse,
-                             Function1<String, Object> valid, String help) {
+  private static void define(String key, String defaultValue, Function1<String, Object> valid, String help) {
     if (DeltaConfigs$.MODULE$.entries().containsKey("delta." + key.toLowerCase(Locale.ROOT))) {
       return;  // a later Delta knows it: its own definition wins
     }
-    DeltaConfigs$.MODULE$.buildConfig(key, defaultValue, parse, valid, help, true,
-        (Seq) Nil$.MODULE$);
+    Function1<String, String> asText = text -> text;
+    DeltaConfigs$.MODULE$.buildConfig(key, defaultValue, asText, valid, help, true, (Seq) Nil$.MODULE$);
   }
 }
