@@ -301,6 +301,7 @@ def test_sql_surface_ddl_dml_functions(w):
     assert found["truncated"] == 0 and found["restored"] == 3
     assert found["functions"] == [10.0, 42, "OK"]
     assert found["function_in_view"] == ["JAM", "OAT", "TEA"] and found["function_exists"] is True
+    assert found["analyze_view"].startswith("[UNSUPPORTED_FEATURE.ANALYZE_VIEW]")  # ANALYZE takes tables only
     assert found["describe_function"] == "Function: dev.conf_sql_surface.with_tax"
     assert sql(w, "SELECT id, qty, city FROM dev.conf_sql_surface.orders_copy ORDER BY id") == [
         ["1", "2", None], ["2", "1", None], ["3", "6", "Lima"]]
@@ -317,3 +318,26 @@ def test_sql_surface_ddl_dml_functions(w):
     sql(w, "CREATE OR REPLACE FUNCTION dev.conf_sql_surface.half(x DOUBLE) RETURNS DOUBLE RETURN x / 2")
     assert sql(w, "SELECT dev.conf_sql_surface.half(3)") == [["1.5"]]
     assert sql(w, "SELECT id, item FROM dev.conf_sql_surface.labelled ORDER BY id")[0] == ["1", "TEA"]
+
+
+def test_json_strings_read_with_the_colon_operator(w):
+    succeeded(w, run_notebook(w, "json_strings"))
+    found = facts(w, "json_strings")
+    # Columns are named by the path's last field, as Databricks names them.
+    assert found["columns"] == ["key", "user_id", "device", "revenue", "first_sku", "quantities",
+                                "zip", "no_coupon"]
+    assert sql(w, "SELECT * FROM dev.conf_json_strings.purchases ORDER BY key") == [
+        ["0", "u1", "iOS", "12.5", "tea", "[1,3]", "0150", "true"],
+        ["1", "u2", "Android", "30.0", "oat", "[2]", "7010", "false"]]
+    assert found["exact_case"] == ["iOS", None]   # ['field'] matches case; .field does not
+    assert json.loads(found["nested_text"]) == {"purchase_revenue_in_usd": 30, "items": 1}
+    assert found["select_expr"] == ['["oat"]', '["tea","jam"]']
+    assert found["variant"] == "Android"
+    assert sql(w, "SELECT user_id FROM dev.conf_json_strings.big_spenders") == [["u2"]]
+    assert sql(w, "SELECT user_id, items FROM dev.conf_json_strings.users ORDER BY key") == [["u1", "2"], ["u2", "1"]]
+    # The warehouse reads them too; a non-string column is refused in one line.
+    assert sql(w, "SELECT value:Device FROM dev.conf_json_strings.events_raw WHERE value:user_id = 'u2'") == [["Android"]]
+    answer = w.statement_execution.execute_statement(
+        statement="SELECT key:a FROM dev.conf_json_strings.events_raw", warehouse_id=WAREHOUSE, wait_timeout="50s")
+    assert answer.status.state.value == "FAILED"
+    assert "The : operator extracts a field from a JSON STRING or a VARIANT, but key is INT" in answer.status.error.message

@@ -76,6 +76,11 @@ spark.sql("CREATE FUNCTION IF NOT EXISTS label(x STRING) RETURNS STRING RETURN u
 facts.append(("functions", spark.sql("SELECT dev.conf_sql_surface.with_tax(8), twice(21), label('ok')").first()[:]))
 spark.sql("CREATE OR REPLACE VIEW labelled AS SELECT id, dev.conf_sql_surface.label(item) AS item FROM orders")
 facts.append(("function_in_view", sorted(r.item for r in spark.table("labelled").collect())))
+try:
+    spark.sql("ANALYZE TABLE labelled COMPUTE STATISTICS")
+    facts.append(("analyze_view", "accepted"))
+except Exception as e:  # noqa: BLE001
+    facts.append(("analyze_view", str(e)[:200]))
 facts.append(("function_exists", spark.catalog.functionExists("dev.conf_sql_surface.with_tax")))
 facts.append(("describe_function", spark.sql("DESCRIBE FUNCTION dev.conf_sql_surface.with_tax").first()[0]))
 

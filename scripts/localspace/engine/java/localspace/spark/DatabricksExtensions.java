@@ -1,6 +1,8 @@
 package localspace.spark;
 
 import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.catalyst.analysis.FunctionRegistry$;
+import org.apache.spark.sql.catalyst.analysis.TableFunctionRegistry$;
 import scala.Function1;
 import scala.runtime.BoxedUnit;
 
@@ -10,7 +12,7 @@ import scala.runtime.BoxedUnit;
  * SQL text takes into the JVM, and resolves permanent views with Unity Catalog names ({@link
  * UnityViews}); a cloned session (a stream's) starts in its parent's catalog and schema
  * ({@link ClonedNamespace}); Delta learns the table properties only Databricks documents
- * ({@link DatabricksTableProperties}).
+ * ({@link DatabricksTableProperties}); {@code raw:a.b} reads JSON strings ({@link JsonPaths}).
  */
 public class DatabricksExtensions implements Function1<SparkSessionExtensions, BoxedUnit> {
   @Override
@@ -21,7 +23,14 @@ public class DatabricksExtensions implements Function1<SparkSessionExtensions, B
     extensions.injectResolutionRule(session -> new DetailNames());
     extensions.injectResolutionRule(ClonedNamespace::inherit);
     extensions.injectResolutionRule(session -> new InformationSchema());
-    extensions.injectTableFunction(ReadFiles.description());
+    // Built in, not only injected: a permanent view may call them (Spark counts a function
+    // only the session has as temporary and refuses the view, INVALID_TEMP_OBJ_REFERENCE).
+    var readFiles = ReadFiles.description();
+    TableFunctionRegistry$.MODULE$.builtin().registerFunction(readFiles._1(), readFiles._2(), readFiles._3());
+    extensions.injectTableFunction(readFiles);
+    var jsonPath = JsonPaths.description();
+    FunctionRegistry$.MODULE$.builtin().registerFunction(jsonPath._1(), jsonPath._2(), jsonPath._3());
+    extensions.injectFunction(jsonPath);
     return BoxedUnit.UNIT;
   }
 }

@@ -22,6 +22,8 @@ import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.catalyst.parser.ParserInterface;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.plans.logical.SubqueryAlias;
+import org.apache.spark.sql.catalyst.plans.logical.View;
 import org.apache.spark.sql.connector.catalog.CatalogManager;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
@@ -70,7 +72,8 @@ public class DatabricksParser implements ParserInterface {
   // ANALYZE TABLE t COMPUTE [DELTA] STATISTICS [NOSCAN | FOR ...]: Databricks computes
   // statistics for the optimizer (SQL reference, "ANALYZE TABLE"); Spark refuses ANALYZE for
   // catalog-plugin tables (NOT_SUPPORTED_COMMAND_FOR_V2_TABLE). Query results do not depend on
-  // them, so the statement checks the table exists and computes nothing.
+  // them, so the statement checks the table exists (and is not a view, which ANALYZE refuses)
+  // and computes nothing.
   private static final Pattern ANALYZE = compile("ANALYZE\\s+TABLE\\s+" + QUALIFIED
       + "(?:\\s+PARTITION\\s*\\([^)]*\\))?\\s+COMPUTE\\s+(?:DELTA\\s+)?STATISTICS\\b.*");
   private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
@@ -178,14 +181,18 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : UnityViews.atParse(UnityFunctions.atParse(delegate.parsePlan(sqlText)));
+    return handled != null ? handled : parsed(delegate.parsePlan(sqlText));
   }
 
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled
-        : UnityViews.atParse(UnityFunctions.atParse(withParameters(delegate.parsePlan(sqlText), parameters)));
+    return handled != null ? handled : parsed(withParameters(delegate.parsePlan(sqlText), parameters));
+  }
+
+  /** What Spark's parser gave, with the names and operators only Databricks has made Spark's. */
+  private static LogicalPlan parsed(LogicalPlan plan) {
+    return JsonPaths.atParse(UnityViews.atParse(UnityFunctions.atParse(plan)));
   }
 
   /**
@@ -341,7 +348,14 @@ public class DatabricksParser implements ParserInterface {
       return done();
     }
     if ((m = ANALYZE.matcher(sql)).matches()) {
-      org.apache.spark.sql.classic.SparkSession.active().table(m.group(1));  // TABLE_OR_VIEW_NOT_FOUND
+      LogicalPlan relation = org.apache.spark.sql.classic.SparkSession.active().table(m.group(1))
+          .queryExecution().analyzed();  // TABLE_OR_VIEW_NOT_FOUND
+      while (relation instanceof SubqueryAlias) {
+        relation = ((SubqueryAlias) relation).child();
+      }
+      if (relation instanceof View) {
+        throw error("[UNSUPPORTED_FEATURE.ANALYZE_VIEW] The feature is not supported: The ANALYZE TABLE command does not support views.");
+      }
       return done();
     }
     if ((m = ZORDER.matcher(sql)).matches()) {
@@ -365,7 +379,7 @@ public class DatabricksParser implements ParserInterface {
 
   @Override
   public Expression parseExpression(String sqlText) throws ParseException {
-    return delegate.parseExpression(sqlText);
+    return JsonPaths.atParse(delegate.parseExpression(sqlText));
   }
 
   /**
@@ -400,7 +414,7 @@ public class DatabricksParser implements ParserInterface {
 
   @Override
   public LogicalPlan parseQuery(String sqlText) throws ParseException {
-    return UnityFunctions.atParse(delegate.parseQuery(sqlText));  // a view's text, as it is expanded
+    return JsonPaths.atParse(UnityFunctions.atParse(delegate.parseQuery(sqlText)));  // a view's text, as it is expanded
   }
 
   @Override
