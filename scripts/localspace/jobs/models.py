@@ -383,6 +383,7 @@ class JobsModel:
             run.tasks.append(task)
             self._task_runs[task.run_id] = task
         self._runs[run.run_id] = run
+        self._gate(run)
         if token is not None:
             self._idempotency[token] = run.run_id
         self._spawn(self._drive, run, name=f"localspace-run-{run.run_id}")
@@ -403,11 +404,6 @@ class JobsModel:
                 self._cond.notify_all()
 
     # -- the life cycle --------------------------------------------------------------------------
-
-    def _set(self, run: Run, life: str, message: str) -> None:
-        with self._cond:
-            run.life, run.message = life, message
-            self._cond.notify_all()
 
     def _deadline(self, run: Run) -> Optional[float]:
         timeout = run.settings.get("timeout_seconds") or 0
@@ -434,7 +430,6 @@ class JobsModel:
         try:
             if not self._admit(run):
                 return
-            self._set(run, "PENDING", "Waiting for cluster")
             if self._wait_stop(run, self._pending_for(run)):
                 return self._finish(run)
             with self._cond:
@@ -469,25 +464,35 @@ class JobsModel:
         return max(waits, default=0.0)
 
     def _admit(self, run: Run) -> bool:
-        """QUEUED while the job is at max_concurrent_runs (or SKIPPED when it does not queue)."""
-        limit = run.settings.get("max_concurrent_runs", 1)
+        """Wait while the run is QUEUED; False when it was SKIPPED or stopped in the queue."""
         with self._cond:
-            while run.run_type == "JOB_RUN" and self._admitted(run.job_id, run) >= limit:
-                if limit == 0 or not (run.settings.get("queue") or {}).get("enabled"):
-                    run.life, run.result = "SKIPPED", "MAXIMUM_CONCURRENT_RUNS_REACHED"
-                    run.message = (f"Skipping this run because the limit of {limit} maximum concurrent "
-                                   "runs has been reached.")
-                    run.end_time = now_ms()
-                    self._cond.notify_all()
+            while not run.admitted_time:
+                if run.life == "SKIPPED":
                     return False
-                run.queue_reason = f"Queued due to reaching maximum concurrent runs of {limit}."
-                run.life, run.message = "QUEUED", run.queue_reason
                 if run.stop.is_set():
                     self._finish(run)
                     return False
                 self._cond.wait(0.5)
-            run.admitted_time = now_ms()
+                self._gate(run)
             return True
+
+    def _gate(self, run: Run) -> None:
+        """With the lock held: admit the run (PENDING), or mark it QUEUED while its job is at
+        max_concurrent_runs, or SKIPPED when the job does not queue. Decided when the run is
+        created too, so the first get-run already shows the state Databricks would."""
+        limit = run.settings.get("max_concurrent_runs", 1)
+        if run.run_type != "JOB_RUN" or self._admitted(run.job_id, run) < limit:
+            run.admitted_time = now_ms()
+            run.life, run.message = "PENDING", "Waiting for cluster"
+        elif limit == 0 or not (run.settings.get("queue") or {}).get("enabled"):
+            run.life, run.result = "SKIPPED", "MAXIMUM_CONCURRENT_RUNS_REACHED"
+            run.message = (f"Skipping this run because the limit of {limit} maximum concurrent "
+                           "runs has been reached.")
+            run.end_time = now_ms()
+        else:
+            run.queue_reason = f"Queued due to reaching maximum concurrent runs of {limit}."
+            run.life, run.message = "QUEUED", run.queue_reason
+        self._cond.notify_all()
 
     def _admitted(self, job_id: int, me: Run) -> int:
         return sum(1 for r in self._runs.values()
