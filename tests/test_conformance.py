@@ -78,6 +78,8 @@ def test_delta_dml_history_time_travel_maintenance(w):
     assert (found["detail_format"], found["detail_name"]) == ("delta", "dev.conf_delta.customers")
     assert found["detail_name_as_written"] == "True"
     assert (found["api_detail_format"], found["api_history"]) == ("delta", "VACUUM END")
+    assert found["by_path"] == "1:70,2:90"
+    assert sql(w, "SELECT id, bpm FROM delta.`dbfs:/tmp/conf_delta/readings` ORDER BY id") == [["1", "70"], ["2", "90"]]
     assert found["changes"] == "insert,insert,update_postimage,update_preimage"
     assert sql(w, "SELECT event_id, day, kind FROM dev.conf_delta.events ORDER BY event_id") == [
         ["1", "2026-01-02", "login"], ["2", "2026-01-03", "signout"]]

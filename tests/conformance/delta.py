@@ -74,7 +74,18 @@ api_history = [r.operation for r in target.history(1).collect()]
 
 # COMMAND ----------
 
+# A table named by its folder, as the Delta docs and older DBFS pipelines create one: no
+# catalog entry, read and written by path in any current catalog.
+spark.sql("CREATE TABLE IF NOT EXISTS delta.`dbfs:/tmp/conf_delta/readings` (id INT, bpm INT)")
+spark.sql("INSERT INTO delta.`dbfs:/tmp/conf_delta/readings` VALUES (1, 70), (2, 80)")
+spark.sql("MERGE INTO delta.`dbfs:/tmp/conf_delta/readings` t USING (SELECT 2 AS id, 90 AS bpm) s "
+          "ON t.id = s.id WHEN MATCHED THEN UPDATE SET *")
+by_path = spark.read.format("delta").load("dbfs:/tmp/conf_delta/readings").orderBy("id").collect()
+
+# COMMAND ----------
+
 spark.createDataFrame([
+    ("by_path", ",".join(f"{r.id}:{r.bpm}" for r in by_path)),
     ("operations", ",".join(operations)),
     ("first_version_rows", str(first_version)),
     ("as_of_rows", str(as_of)),

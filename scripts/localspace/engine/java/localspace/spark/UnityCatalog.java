@@ -107,8 +107,15 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
     }
   }
 
-  /** The session-catalog identifier behind {@code ident}; makes the database on first use. */
+  /**
+   * The session-catalog identifier behind {@code ident}; makes the database on first use. A
+   * Delta path name ({@code delta.`dbfs:/mnt/t`}) stays as it is: Delta's catalog underneath
+   * reads, creates and drops tables by path itself.
+   */
   private Identifier inner(Identifier ident) throws NoSuchNamespaceException {
+    if (isDeltaPath(ident)) {
+      return ident;
+    }
     requireSchema(ident.namespace());
     String db = database(ident.namespace()[0]);
     String[] ns = new String[] {db};
@@ -128,9 +135,6 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   }
 
   private Identifier innerOrMissing(Identifier ident) throws NoSuchTableException {
-    if (isDeltaPath(ident)) {
-      return ident;  // Delta's catalog underneath reads delta.`/Volumes/...` itself
-    }
     try {
       return inner(ident);
     } catch (NoSuchNamespaceException e) {
@@ -141,8 +145,9 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   /**
    * {@code delta.`/Volumes/dev/s/v/t`}: a Delta table named by its folder, which Databricks
    * reads in any current catalog ("Query Delta Lake tables by path": {@code SELECT * FROM
-   * delta.`/path`}, https://docs.databricks.com/aws/en/delta/tutorial). Spark asks the current
-   * catalog first, and Delta's catalog, not this one, knows path names.
+   * delta.`/path`}, https://docs.databricks.com/aws/en/delta/tutorial) and Delta creates
+   * ({@code CREATE TABLE delta.`/path` (...)}: Delta docs, "Table batch reads and writes").
+   * Spark asks the current catalog first, and Delta's catalog, not this one, knows path names.
    */
   private static boolean isDeltaPath(Identifier ident) {
     return ident.namespace().length == 1 && ident.namespace()[0].equalsIgnoreCase("delta")
