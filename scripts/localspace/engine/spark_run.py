@@ -269,7 +269,8 @@ class _ServerlessTriggers(StreamingQueryListener):
         self._run._refused = (
             f"AnalysisException: [INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] Trigger type {kind} "
             "is not supported for this cluster type. Use a different trigger type e.g. AvailableNow, Once.")
-        query.stop()
+        # This is the query's own thread: stopping it from here would interrupt itself.
+        threading.Thread(target=query.stop, daemon=True, name="localspace-serverless-stop").start()
 
     def onQueryProgress(self, event) -> None:
         pass
