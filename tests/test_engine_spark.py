@@ -363,11 +363,12 @@ def test_serverless_runs_only_streams_that_end_and_clusters_bring_their_spark_co
     stream = ("spark.readStream.format('rate').load().writeStream.format('memory').queryName('{name}')"
               ".option('checkpointLocation', 'dbfs:/checkpoints/serverless/{name}'){trigger}.start()"
               ".awaitTermination(60)")
-    ws.add("/Shared/s/endless", notebook(stream.format(name="endless", trigger="")))
+    ws.add("/Shared/s/endless", notebook(stream.format(name="endless", trigger=""), "print('after the refused stream')"))
     ws.add("/Shared/s/finite", notebook(stream.format(name="finite", trigger=".trigger(availableNow=True)")))
     endless = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/endless", serverless=True)))
     assert endless.result_state == "FAILED"
     assert "[INFINITE_STREAMING_TRIGGER_NOT_SUPPORTED] Trigger type ProcessingTime" in endless.error
+    assert "after the refused stream" not in endless.logs  # no cell runs after the refusal
     finite = finish(engine.start_notebook(NotebookTask(next(_run_ids), "/Shared/s/finite", serverless=True)))
     assert finite.result_state == "SUCCESS", finite.error
     ws.add("/Shared/s/conf", notebook("dbutils.notebook.exit(spark.conf.get('spark.sql.shuffle.partitions'))"))

@@ -14,10 +14,9 @@ import linecache
 import os
 import re
 import textwrap
-import threading
 import traceback
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from .dbutils import NotebookExit, NotSupportedOnLocalspace
 from .notebook import Cell, Program
@@ -276,13 +275,14 @@ def _run_cell(cell: Cell, namespace: dict) -> None:
 
 
 def run_program(program: Program, namespace: dict,
-                canceled: Optional[threading.Event] = None) -> Outcome:
+                stopped: Optional[Callable[[], bool]] = None) -> Outcome:
     """Run every cell in order; the first failure ends the notebook, as in a job run.
 
-    ``canceled`` is checked before each cell, so a canceled run never starts another one.
+    ``stopped`` is asked before each cell, so a run that was canceled (or whose stream the
+    compute refused) never starts another one; the caller says why it stopped.
     """
     for cell in program.cells:
-        if canceled is not None and canceled.is_set():
+        if stopped is not None and stopped():
             return Outcome("CANCELED")
         try:
             if cell.widgets:

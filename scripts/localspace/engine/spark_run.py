@@ -133,7 +133,8 @@ class SparkRun(NotebookHandle):
         # The notebook's session is this thread's, as the driver's one session is on a cluster.
         make_active(self.session)
         self.session.sparkContext.setJobGroup(self.group, self.group, interruptOnCancel=True)
-        outcome = run_program(self.program, self._namespace(), self._cancel)
+        outcome = run_program(self.program, self._namespace(),
+                              lambda: self._cancel.is_set() or self._refused is not None)
         if outcome.state != "SUCCESS" or self._cancel.is_set():
             return outcome
         return self._wait_for_streams(outcome)
@@ -177,7 +178,7 @@ class SparkRun(NotebookHandle):
             outcome = Outcome("FAILED", error=one_line(exc), error_trace=repr(exc))
         finally:
             release_thread_output()
-        if self._refused and outcome.state != "CANCELED":
+        if self._refused and not self._cancel.is_set():
             outcome = Outcome("FAILED", error=self._refused, error_trace=self._refused)
         if self._cancel.is_set():
             return  # the canceller cleans up and reports
@@ -253,7 +254,8 @@ _FINITE_TRIGGERS = ("AvailableNowTrigger", "OneTimeTrigger")
 
 class _ServerlessTriggers(StreamingQueryListener):
     """On serverless compute a stream must end by itself: a query with a processing-time,
-    default or continuous trigger is stopped as it starts, and fails its run."""
+    default or continuous trigger is stopped as it starts, and fails its run; no later cell
+    runs (on Databricks ``start()`` raises, failing the cell)."""
 
     def __init__(self, run: "SparkRun"):
         self._run = run
