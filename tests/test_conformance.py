@@ -188,6 +188,31 @@ def test_shapes_of_public_course_pipelines(w):
     assert (found["pandas_rows"], found["pandas_on_spark"]) == (2, 3)
 
 
+def test_a_clusters_runtime_sets_ansi_mode_and_charsets(w):
+    """DBR 15.4 (ANSI off, JDK charset names) against serverless and a 15.4 cluster whose
+    spark_conf turns ANSI on; the SQL warehouse is ANSI too (ANSI_MODE's system default)."""
+    def on(label, cluster):
+        succeeded(w, run_notebook(w, "runtime_defaults", parameters={"label": label}, cluster=cluster))
+        return dict(sql(w, f"SELECT key, value FROM dev.conf_runtime_defaults.facts_{label}"))
+
+    dbr15 = on("dbr15", compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0))
+    assert dbr15 == {"ansi": "false", "bad_cast": "None", "bad_timestamp": "None", "latin1": "'ZoÃ«'",
+                     "day_without_zero": "INCONSISTENT_BEHAVIOR_CROSS_VERSION.PARSE_DATETIME_BY_NEW_PARSER",
+                     "auto_loader_latin1": "['id', 'name', '_rescued_data']"}
+    ansi = on("dbr15_ansi", compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0,
+                                                 spark_conf={"spark.sql.ansi.enabled": "true"}))
+    assert (ansi["ansi"], ansi["bad_cast"], ansi["latin1"]) == ("true", "CAST_INVALID_INPUT", "'ZoÃ«'")
+    serverless = on("serverless", None)
+    assert serverless["ansi"] == "true" and serverless["bad_cast"] == "CAST_INVALID_INPUT"
+    assert serverless["bad_timestamp"] == "CAST_INVALID_INPUT"
+    assert serverless["day_without_zero"] == "CANNOT_PARSE_TIMESTAMP"
+    # Auto Loader passes on Spark's refusal (it used to call every inference error an empty folder).
+    assert serverless["latin1"] == serverless["auto_loader_latin1"] == "INVALID_PARAMETER_VALUE.CHARSET"
+    answer = w.statement_execution.execute_statement(statement="SELECT cast('twelve' AS INT)",
+                                                     warehouse_id=WAREHOUSE, wait_timeout="50s")
+    assert answer.status.state.value == "FAILED" and "CAST_INVALID_INPUT" in answer.status.error.message
+
+
 def deploy_tree(w, folder: Path, to: str) -> None:
     """Every file under ``folder`` to the workspace folder ``to``, as a deploy does: a ``.py``
     with the notebook header is a notebook (AUTO drops its extension), anything else a file."""

@@ -18,6 +18,11 @@ from localspace.errors import ClusterDoesNotExist, InvalidState
 STATE_MESSAGES = {"PENDING": "Starting Spark", "RUNNING": "", "TERMINATED": "Inactive cluster terminated"}
 
 
+# The Databricks Runtime localspace's all-purpose clusters report (and run their notebooks as:
+# engine/spark_session.py runtime_conf).
+SPARK_VERSION = "15.4.x-scala2.12"
+
+
 @dataclass
 class Cluster:
     cluster_id: str
@@ -34,7 +39,7 @@ class Cluster:
     def to_dict(self) -> dict:
         out = {"cluster_id": self.cluster_id, "cluster_name": self.cluster_id, "state": self.state,
                "state_message": STATE_MESSAGES[self.state], "cluster_source": "UI",
-               "spark_version": "15.4.x-scala2.12", "node_type_id": "localspace", "num_workers": 0,
+               "spark_version": SPARK_VERSION, "node_type_id": "localspace", "num_workers": 0,
                "creator_user_name": "localspace-user@example.com", "autotermination_minutes": 0,
                "data_security_mode": "USER_ISOLATION", "start_time": self.start_time}
         if self.state == "TERMINATED" and self.terminated_time:

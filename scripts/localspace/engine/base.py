@@ -22,6 +22,7 @@ class NotebookTask:
     notebook_path: str               # absolute workspace path, e.g. /Workspace/Shared/x/run or /Shared/x/run
     parameters: dict[str, str] = field(default_factory=dict)  # base_parameters overlaid by notebook_params
     spark_conf: dict[str, str] = field(default_factory=dict)  # the task's cluster's spark_conf
+    spark_version: str = ""          # the cluster's Databricks Runtime, e.g. 15.4.x-scala2.12 ("": serverless)
     serverless: bool = False         # the task names no compute: serverless jobs compute
     task_key: str = ""
     task_values: dict[str, dict] = field(default_factory=dict)  # the job run's taskValues by task key, shared

@@ -22,7 +22,7 @@ from .notebook import Program
 from .runner import one_line
 from .shared import LocalEngine
 from .spark_run import SparkRun
-from .spark_session import start_session, stop_session, user_facing
+from .spark_session import runtime_conf, start_session, stop_session, user_facing
 from .spark_writes import stream_batches
 
 log = logging.getLogger("localspace.engine")
@@ -97,7 +97,8 @@ class SparkEngine(LocalEngine):
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         session = self._session(None, None)
-        for key, value in {**cluster_conf(task.context), **task.spark_conf}.items():
+        conf = {**runtime_conf(task.spark_version), **cluster_conf(task.context), **task.spark_conf}
+        for key, value in conf.items():
             try:
                 session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver
             except Exception:  # noqa: BLE001 - a JVM-wide setting: this cluster's is shared

@@ -89,6 +89,24 @@ SPARK_CONF = {
 }
 
 
+# What a cluster on a Databricks Runtime before 17 has that Spark 4 (this engine) changed:
+# ANSI mode off ("ANSI compliance in Databricks Runtime": spark.sql.ansi.enabled is "enabled by
+# default in Apache Spark 4.0 and Databricks Runtime 17.0 and above"), so a bad cast or an
+# unparsable timestamp is NULL rather than an error; and the JDK's charset names ("latin1")
+# in readers and encode/decode (Spark's 4.0 migration guide: spark.sql.legacy.javaCharsets
+# restores them); and a date the pre-3.0 parser would read differently is an error
+# (INCONSISTENT_BEHAVIOR_CROSS_VERSION; the same guide: timeParserPolicy's default went from
+# EXCEPTION to CORRECTED). Serverless compute and SQL warehouses are current: none applies.
+BEFORE_RUNTIME_17 = {"spark.sql.ansi.enabled": "false", "spark.sql.legacy.javaCharsets": "true",
+                     "spark.sql.legacy.timeParserPolicy": "EXCEPTION"}
+
+
+def runtime_conf(spark_version: str) -> dict[str, str]:
+    """The session settings of a cluster on this Databricks Runtime ("15.4.x-scala2.12")."""
+    major = re.match(r"(\d+)\.", spark_version or "")
+    return dict(BEFORE_RUNTIME_17) if major and int(major[1]) < 17 else {}
+
+
 def _folders(paths: Paths) -> dict[str, str]:
     return {"spark.hadoop.localspace.root": str(paths.root),
             "spark.hadoop.localspace.volumes": str(paths.volumes_root),

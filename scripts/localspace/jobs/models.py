@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from localspace.clusters.models import SPARK_VERSION
 from localspace.engine.base import NotebookResult, NotebookTask
 from localspace.engine.context import ORG_ID, RunContext
 from localspace.errors import InvalidParameterValue, InvalidState, JobDoesNotExist
@@ -805,8 +806,9 @@ def _task_done(task: TaskRun) -> bool:
 
 
 def _compute(run: "Run", spec: dict) -> dict:
-    """What the engine needs of a task's compute: its cluster's ``spark_conf`` (a new_cluster
-    or a job cluster), or that it runs on serverless (no compute named)."""
+    """What the engine needs of a task's compute: its cluster's ``spark_conf`` and
+    ``spark_version`` (a new_cluster or a job cluster; an existing cluster is localspace's
+    own), or that it runs on serverless (no compute named)."""
     cluster = spec.get("new_cluster")
     if spec.get("job_cluster_key"):
         cluster = next((c.get("new_cluster") for c in run.settings.get("job_clusters") or []
@@ -818,6 +820,7 @@ def _compute(run: "Run", spec: dict) -> dict:
         started = time.gmtime(run.start_time / 1000)
         ids = {"cluster_id": f"{time.strftime('%m%d-%H%M%S', started)}-{run.run_id:08x}"[-24:],
                "cluster_name": f"job-{run.job_id}-run-{run.run_id}"}
+    version = SPARK_VERSION if spec.get("existing_cluster_id") else str((cluster or {}).get("spark_version") or "")
     return {"spark_conf": {str(k): str(v) for k, v in ((cluster or {}).get("spark_conf") or {}).items()},
-            "serverless": not named, "cluster": ids}
+            "spark_version": version, "serverless": not named, "cluster": ids}
 

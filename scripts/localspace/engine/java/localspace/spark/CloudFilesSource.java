@@ -211,6 +211,9 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     return given.add(named, DataTypes.StringType, true);
   }
 
+  /** Spark's answers to inferring from a folder with no files: empty, or not made yet. */
+  private static final Set<String> NO_FILES = Set.of("UNABLE_TO_INFER_SCHEMA", "PATH_NOT_FOUND");
+
   private static StructType storedOrInferred(Map<String, String> params, String format, String path) throws IOException {
     Evolution schemas = new Evolution(params, format, option(params, "cloudFiles.schemaLocation"));
     StructType stored = schemas.latest();
@@ -220,7 +223,10 @@ public class CloudFilesSource extends org.apache.spark.sql.execution.datasources
     StructType schema;
     try {
       schema = new Evolution(withNested(params, path), format, null).infer(List.of(path));
-    } catch (Exception e) { // Spark's AnalysisException: no files to infer from
+    } catch (Exception e) { // Scala's exceptions are unchecked; Java cannot catch AnalysisException by name here
+      if (!(e instanceof org.apache.spark.sql.AnalysisException a) || !NO_FILES.contains(String.valueOf(a.getCondition()))) {
+        throw e; // a bad option or an unreadable file: the user needs Spark's own message
+      }
       throw new IllegalArgumentException("[CF_EMPTY_DIR_FOR_SCHEMA_INFERENCE] Cannot infer the schema when the input path `"
           + path + "` is empty. Try to start the stream when there are files in the input path, or specify the schema.");
     }
