@@ -814,13 +814,14 @@ def _compute(run: "Run", spec: dict) -> dict:
         cluster = next((c.get("new_cluster") for c in run.settings.get("job_clusters") or []
                         if c.get("job_cluster_key") == spec["job_cluster_key"]), None)
     named = any(spec.get(k) for k in ("new_cluster", "job_cluster_key", "existing_cluster_id"))
+    version = str((cluster or {}).get("spark_version") or "")
     if spec.get("existing_cluster_id"):
         ids = {"cluster_id": spec["existing_cluster_id"], "cluster_name": spec["existing_cluster_id"]}
+        version = SPARK_VERSION
     else:  # a job cluster (or serverless compute) of its own: Databricks' id shape and name
         started = time.gmtime(run.start_time / 1000)
         ids = {"cluster_id": f"{time.strftime('%m%d-%H%M%S', started)}-{run.run_id:08x}"[-24:],
                "cluster_name": f"job-{run.job_id}-run-{run.run_id}"}
-    version = SPARK_VERSION if spec.get("existing_cluster_id") else str((cluster or {}).get("spark_version") or "")
     return {"spark_conf": {str(k): str(v) for k, v in ((cluster or {}).get("spark_conf") or {}).items()},
             "spark_version": version, "serverless": not named, "cluster": ids}
 
