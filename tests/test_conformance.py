@@ -347,6 +347,43 @@ def test_sql_surface_ddl_dml_functions(w):
     assert sql(w, "SELECT id, item FROM dev.conf_sql_surface.labelled ORDER BY id")[0] == ["1", "TEA"]
 
 
+def test_governance_keys_and_maintenance_statements(w):
+    succeeded(w, run_notebook(w, "governance"))
+    found = facts(w, "governance")
+    assert found["key_columns_not_null"] == [False, False]   # a primary key's columns are NOT NULL
+    assert "DELTA_NOT_NULL_CONSTRAINT_VIOLATED" in found["null_key"]
+    assert found["second_pk"].startswith("[MULTIPLE_PRIMARY_KEYS]")
+    assert found["missing_parent"].startswith("[TABLE_OR_VIEW_NOT_FOUND]")
+    assert "add the CHECK constraint positive with ALTER TABLE" in found["check_in_create"]
+    assert "not supported for tables in the hive_metastore catalog" in found["hive_pk"]
+    assert found["pk_on_nullable"].startswith("Cannot create the primary key `dim_store_pk` because its child column(s) `store_id` is nullable")
+    assert found["set_not_null_with_nulls"].startswith("[DELTA_NOT_NULL_CONSTRAINT_VIOLATED]")
+    assert "DELTA_NOT_NULL_CONSTRAINT_VIOLATED" in found["store_null_refused"]
+    assert found["store_history"] == ["CREATE TABLE", "WRITE", "DELETE", "CHANGE COLUMN"]
+    assert found["drop_missing_pk"] == ("Table dev.conf_governance.dim_store has no primary key; "
+                                        "use DROP PRIMARY KEY IF EXISTS to drop it only if there is one.")
+    assert found["drop_missing_constraint"].startswith(
+        "[DELTA_CONSTRAINT_DOES_NOT_EXIST] Cannot drop nonexistent constraint no_such_constraint from table "
+        "dev.conf_governance.dim_store")
+    # SHOW GRANTS: the table's own grants and those its schema passes down; REVOKE took MODIFY away.
+    assert found["grants"] == [["analysts", "SELECT", "DATABASE", "dev.conf_governance"],
+                               ["analysts", "USE SCHEMA", "DATABASE", "dev.conf_governance"],
+                               ["data-engineers", "SELECT", "TABLE", "dev.conf_governance.fact_sales"]]
+    assert found["grants_of"] == ["USE SCHEMA", "SELECT"]
+    assert found["grant_missing"].startswith("[TABLE_OR_VIEW_NOT_FOUND]")
+    assert found["owner_missing"].startswith("[TABLE_OR_VIEW_NOT_FOUND]")
+    assert found["fsck_dry_run"] == 0 and found["auto_clustering"] == []
+    # Keys are informational: a sale of an unknown customer is kept.
+    assert sql(w, "SELECT sale_id, customer_key FROM dev.conf_governance.fact_sales ORDER BY sale_id") == [
+        ["1", "1"], ["2", "7"]]
+    assert sql(w, "SELECT customer_key, total FROM dev.conf_governance.sales_by_customer ORDER BY customer_key") == [
+        ["1", "9.50"], ["7", "3.00"]]
+    # The warehouse takes the same statements.
+    sql(w, "ALTER TABLE dev.conf_governance.fact_sales OWNER TO `analysts`")
+    assert sql(w, "SHOW GRANTS `analysts` ON TABLE dev.conf_governance.fact_sales") == [
+        ["analysts", "USE SCHEMA", "DATABASE", "dev.conf_governance"], ["analysts", "SELECT", "DATABASE", "dev.conf_governance"]]
+
+
 def test_json_strings_read_with_the_colon_operator(w):
     succeeded(w, run_notebook(w, "json_strings"))
     found = facts(w, "json_strings")

@@ -34,9 +34,9 @@ import scala.collection.immutable.Seq;
  * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
  * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
  * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements),
- * {@code COPY INTO} ({@link CopyInto}), and {@code GRANT}/{@code
- * REVOKE}, which are accepted and do nothing here because localspace has one user who owns
- * everything. Statements about objects localspace does not emulate (external locations,
+ * {@code COPY INTO} ({@link CopyInto}), {@code CLUSTER BY AUTO}, and the governance and
+ * maintenance statements of {@link GovernanceStatements} (grants, owners, tags, bloom filter
+ * indexes, FSCK), which never change what a query reads. Statements about objects localspace does not emulate (external locations,
  * storage credentials, shares, connections) fail with a line that says so.
  *
  * <p>Everything else goes to the parser underneath (Delta's, then Spark's). The catalog and
@@ -76,7 +76,29 @@ public class DatabricksParser implements ParserInterface {
   // and computes nothing.
   private static final Pattern ANALYZE = compile("ANALYZE\\s+TABLE\\s+" + QUALIFIED
       + "(?:\\s+PARTITION\\s*\\([^)]*\\))?\\s+COMPUTE\\s+(?:DELTA\\s+)?STATISTICS\\b.*");
-  private static final Pattern GRANT = compile("(GRANT|REVOKE)\\s+.*");
+  // CREATE TABLE ... CLUSTER BY AUTO: Databricks' automatic liquid clustering picks keys as the
+  // table is used ("Use liquid clustering for tables"); the table starts with none, as here.
+  private static final Pattern CREATE_CLUSTER_AUTO = Pattern.compile(
+      "^(\\s*(?:CREATE|REPLACE)\\s.*?)\\sCLUSTER\\s+BY\\s+AUTO\\b(.*)$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  // FOREIGN KEY (c) REFERENCES parent, without the parent's columns: its primary key
+  // (Databricks SQL reference, "CONSTRAINT clause"); Spark 4.1's parser fails on the omitted list.
+  private static final Pattern REFERENCES_NO_COLUMNS = Pattern.compile(
+      "(\\bREFERENCES\\s+(?>" + QUALIFIED + "))(?!\\s*\\()", Pattern.CASE_INSENSITIVE);
+  // ALTER TABLE t DROP PRIMARY KEY [IF EXISTS] [RESTRICT|CASCADE] | DROP FOREIGN KEY [IF EXISTS] (c, ...)
+  // (Databricks SQL reference, "ALTER TABLE ... DROP CONSTRAINT"): informational keys, see
+  // InformationalKeys.
+  private static final Pattern DROP_KEY = compile("ALTER\\s+TABLE\\s+" + QUALIFIED
+      + "\\s+DROP\\s+(PRIMARY|FOREIGN)\\s+KEY(\\s+IF\\s+EXISTS)?(?:\\s*\\([^)]*\\))?(?:\\s+(?:RESTRICT|CASCADE))?");
+  // ALTER TABLE t ALTER|CHANGE [COLUMN] c SET NOT NULL: Databricks checks that no row holds a
+  // NULL there and makes the column NOT NULL ("Constraints on Databricks"); Spark refuses to
+  // tighten a column's nullability before Delta sees it (delta-io/delta#831), so the check and
+  // the change are made here, through the table's catalog.
+  private static final Pattern SET_NOT_NULL = compile("ALTER\\s+TABLE\\s+" + QUALIFIED
+      + "\\s+(?:ALTER|CHANGE)\\s+(?:COLUMN\\s+)?" + NAME + "\\s+SET\\s+NOT\\s+NULL");
+  // ALTER TABLE t DROP CONSTRAINT [IF EXISTS] name: an informational key's name is dropped
+  // here; any other (a CHECK constraint) is Delta's.
+  private static final Pattern DROP_CONSTRAINT = compile("ALTER\\s+TABLE\\s+" + QUALIFIED
+      + "\\s+DROP\\s+CONSTRAINT\\s+(IF\\s+EXISTS\\s+)?" + NAME + "(?:\\s+(?:RESTRICT|CASCADE))?");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
           + "(EXTERNAL\\s+LOCATIONS?|STORAGE\\s+CREDENTIALS?|CREDENTIALS?|CONNECTIONS?|SHARES?|RECIPIENTS?|PROVIDERS?|CLEAN\\s+ROOMS?)\\b.*");
@@ -132,7 +154,7 @@ public class DatabricksParser implements ParserInterface {
     return String.join(", ", items);
   }
 
-  private static List<String> parts(String qualified) {
+  static List<String> parts(String qualified) {
     List<String> out = new ArrayList<>();
     Matcher m = ONE_NAME.matcher(qualified);
     while (m.find()) {
@@ -156,7 +178,7 @@ public class DatabricksParser implements ParserInterface {
   }
 
   /** catalog, schema, name: a volume name resolved against the current catalog and schema. */
-  private static String[] resolve(List<String> p) {
+  static String[] resolve(List<String> p) {
     CatalogManager cm = catalogs();
     String catalog = p.size() == 3 ? p.get(0) : cm.currentCatalog().name();
     String schema = p.size() >= 2 ? p.get(p.size() - 2) : cm.currentNamespace()[0];
@@ -367,8 +389,70 @@ public class DatabricksParser implements ParserInterface {
     if (COPY_INTO.matcher(sql).matches()) {
       return CopyInto.run(sql).logicalPlan();
     }
-    if (GRANT.matcher(sql).matches()) {
+    if ((m = GovernanceStatements.GRANT.matcher(sql)).matches()) {
+      GovernanceStatements.grant(m);
       return done();
+    }
+    if ((m = GovernanceStatements.REVOKE.matcher(sql)).matches()) {
+      GovernanceStatements.revoke(m);
+      return done();
+    }
+    if (GovernanceStatements.OTHER_GRANT.matcher(sql).matches()) {
+      return done();
+    }
+    if ((m = GovernanceStatements.SHOW_GRANTS.matcher(sql)).matches()) {
+      return GovernanceStatements.showGrants(m);
+    }
+    if ((m = GovernanceStatements.OWNER.matcher(sql)).matches()
+        || (m = GovernanceStatements.TAGS.matcher(sql)).matches()) {
+      GovernanceStatements.accept(m, false);
+      return done();
+    }
+    if ((m = GovernanceStatements.TAG_ON.matcher(sql)).matches()) {
+      if (m.group(1) != null) {  // a column's tag names table.column: not checked
+        GovernanceStatements.accept(m, false);
+      }
+      return done();
+    }
+    if ((m = GovernanceStatements.BLOOM.matcher(sql)).matches()
+        || (m = GovernanceStatements.CLUSTER_AUTO.matcher(sql)).matches()) {
+      GovernanceStatements.accept(m, true);
+      return done();
+    }
+    if ((m = GovernanceStatements.FSCK.matcher(sql)).matches()) {
+      return GovernanceStatements.fsck(m);
+    }
+    if ((m = SET_NOT_NULL.matcher(sql)).matches()) {
+      DeltaStatements.setNotNull(m.group(1), unquote(m.group(m.groupCount())));
+      return done();
+    }
+    if ((m = DROP_KEY.matcher(sql)).matches()) {
+      String table = GovernanceStatements.existing("TABLE", m.group(1));
+      String kind = m.group(4).toUpperCase(Locale.ROOT) + " KEY";
+      if (!InformationalKeys.droppedKind(table, kind) && m.group(5) == null) {
+        throw error("Table " + table + " has no " + kind.toLowerCase(Locale.ROOT)
+            + "; use DROP " + kind + " IF EXISTS to drop it only if there is one.");
+      }
+      return done();
+    }
+    if ((m = DROP_CONSTRAINT.matcher(sql)).matches()) {
+      String table = GovernanceStatements.existing("TABLE", m.group(1));
+      String constraint = unquote(m.group(m.groupCount()));
+      if (InformationalKeys.dropped(table, constraint)) {
+        return done();
+      }
+      if (m.group(4) == null && !DeltaStatements.hasCheck(m.group(1), constraint)) {
+        throw error("[DELTA_CONSTRAINT_DOES_NOT_EXIST] Cannot drop nonexistent constraint " + constraint
+            + " from table " + table + ". To avoid throwing an error, provide the parameter IF EXISTS.");
+      }
+    }
+    if ((m = REFERENCES_NO_COLUMNS.matcher(sql)).find()) {
+      List<String> columns = InformationalKeys.primaryKey(GovernanceStatements.existing("TABLE", m.group(2)));
+      return parsePlan(sql.substring(0, m.end()) + " (" + backquoted(String.join(", ", columns)) + ")"
+          + sql.substring(m.end()));
+    }
+    if ((m = CREATE_CLUSTER_AUTO.matcher(sql)).matches()) {
+      return parsePlan(m.group(1) + m.group(2));
     }
     if ((m = NOT_EMULATED.matcher(sql)).matches()) {
       throw error("localspace does not emulate " + m.group(1).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ")

@@ -30,6 +30,11 @@ import org.apache.spark.sql.types.StructType;
  *       one {@code CREATE TABLE ... AS SELECT} (its history says so, and CHECK constraints,
  *       generated and identity columns are not carried over). {@code LOCATION} is an external
  *       table, which localspace does not emulate.
+ *   <li>{@code ALTER TABLE t ALTER|CHANGE [COLUMN] c SET NOT NULL} ("Constraints on
+ *       Databricks": the existing rows are checked, then the column is NOT NULL). Spark and
+ *       Delta refuse to tighten nullability (delta-io/delta#831), so the check runs here and
+ *       the new schema is committed to the table's log as a CHANGE COLUMN, as Databricks
+ *       records it; Delta then enforces NOT NULL on every write.
  * </ul>
  */
 final class DeltaStatements {
@@ -199,5 +204,51 @@ final class DeltaStatements {
     if (changeFeed) {
       spark().sql("ALTER TABLE " + m.group(3) + " SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')");
     }
+  }
+
+  static void setNotNull(String table, String column) {
+    String quotedColumn = "`" + column.replace("`", "``") + "`";
+    if (spark().sql("SELECT count(*) FROM " + table + " WHERE " + quotedColumn + " IS NULL").first().getLong(0) > 0) {
+      throw new IllegalArgumentException("[DELTA_NOT_NULL_CONSTRAINT_VIOLATED] NOT NULL constraint violated for column: "
+          + column + ". Rows of " + table + " hold NULL there; update or delete them before ALTER COLUMN ... SET NOT NULL.");
+    }
+    String[] name = GovernanceStatements.existing("TABLE", table).split("\\.");
+    org.apache.spark.sql.delta.catalog.DeltaTableV2 delta;
+    try {
+      delta = (org.apache.spark.sql.delta.catalog.DeltaTableV2)
+          ((org.apache.spark.sql.connector.catalog.TableCatalog) spark().sessionState().catalogManager().catalog(name[0]))
+              .loadTable(org.apache.spark.sql.connector.catalog.Identifier.of(new String[] {name[1]}, name[2]));
+    } catch (org.apache.spark.sql.catalyst.analysis.NoSuchTableException | ClassCastException notDelta) {
+      throw new IllegalArgumentException("[DELTA_ONLY_OPERATION] ALTER COLUMN ... SET NOT NULL is only supported for Delta tables: " + table);
+    }
+    org.apache.spark.sql.delta.OptimisticTransaction txn = delta.startTransaction(scala.Option.empty());
+    org.apache.spark.sql.delta.actions.Metadata metadata = txn.metadata();
+    StructField[] fields = metadata.schema().fields().clone();
+    StructField changed = null;
+    for (int i = 0; i < fields.length; i++) {
+      if (fields[i].name().equalsIgnoreCase(column)) {
+        changed = fields[i] = new StructField(fields[i].name(), fields[i].dataType(), false, fields[i].metadata());
+      }
+    }
+    if (changed == null) {
+      throw new IllegalArgumentException("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column with name " + quotedColumn
+          + " cannot be resolved in table " + table + ".");
+    }
+    txn.updateMetadata(metadata.copy(metadata.id(), metadata.name(), metadata.description(), metadata.format(),
+        new StructType(fields).json(), metadata.partitionColumns(), metadata.configuration(), metadata.createdTime()), false);
+    txn.commit(scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<org.apache.spark.sql.delta.actions.Action>()).toList(),
+        new org.apache.spark.sql.delta.DeltaOperations.ChangeColumn(
+            scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<String>()).toList(), changed.name(), changed,
+            scala.Option.empty()));
+  }
+
+  /** Whether the Delta table has a CHECK constraint of this name. */
+  static boolean hasCheck(String table, String constraint) {
+    for (String[] property : properties(table)) {
+      if (property[0].equalsIgnoreCase("delta.constraints." + constraint)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

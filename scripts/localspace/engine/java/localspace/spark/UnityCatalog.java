@@ -173,7 +173,14 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
 
   @Override
   public Set<TableCatalogCapability> capabilities() {
-    return tables().capabilities();
+    Set<TableCatalogCapability> all = new java.util.HashSet<>(tables().capabilities());
+    all.add(TableCatalogCapability.SUPPORT_TABLE_CONSTRAINT);  // informational keys: InformationalKeys
+    return all;
+  }
+
+  /** catalog.schema.table, the name users give the table (InformationalKeys' key). */
+  private String fullName(Identifier ident) {
+    return (name + "." + String.join(".", ident.namespace()) + "." + ident.name()).toLowerCase(java.util.Locale.ROOT);
   }
 
   @Override
@@ -288,9 +295,9 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   private static final java.util.regex.Pattern IN_A_VOLUME =
       java.util.regex.Pattern.compile("^(?:dbfs:)?/+Volumes/", java.util.regex.Pattern.CASE_INSENSITIVE);
 
-  private static TableInfo deltaOnly(TableInfo info) {
+  private TableInfo deltaOnly(Identifier ident, TableInfo info) {
     deltaOnly(info.properties());
-    return info;
+    return InformationalKeys.created(fullName(ident), info);
   }
 
   @Override
@@ -317,7 +324,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   public Table createTable(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
     try {
-      return tables().createTable(inner(ident), deltaOnly(info));
+      return tables().createTable(inner(ident), deltaOnly(ident, info));
     } catch (TableAlreadyExistsException e) {
       throw exists(ident);
     }
@@ -330,7 +337,9 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
 
   @Override
   public Table alterTable(Identifier ident, TableChange... changes) throws NoSuchTableException {
-    return tables().alterTable(innerOrMissing(ident), changes);
+    Identifier inner = innerOrMissing(ident);
+    TableChange[] forDelta = InformationalKeys.altered(fullName(ident), tables().loadTable(inner).schema(), changes);
+    return forDelta.length == 0 ? loadTable(ident) : tables().alterTable(inner, forDelta);
   }
 
   @Override
@@ -380,7 +389,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   @Override
   public StagedTable stageCreate(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
-    return tables().stageCreate(inner(ident), deltaOnly(info));
+    return tables().stageCreate(inner(ident), deltaOnly(ident, info));
   }
 
   @Override
@@ -398,7 +407,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   @Override
   public StagedTable stageReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException, NoSuchTableException {
-    return tables().stageReplace(inner(ident), deltaOnly(info));
+    return tables().stageReplace(inner(ident), deltaOnly(ident, info));
   }
 
   @Override
@@ -416,7 +425,7 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException {
-    return tables().stageCreateOrReplace(inner(ident), deltaOnly(info));
+    return tables().stageCreateOrReplace(inner(ident), deltaOnly(ident, info));
   }
 
   // ---- functions: SQL functions live in the session database behind the schema ------------
