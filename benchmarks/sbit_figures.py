@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/sbit_figures.py
 
-Runs what ``make demo`` runs (scripts/demo.py: localspace with the Spark engine and the
-``serve`` defaults, then ``streamtest run`` on examples/sbit/streamtest.yml with the demo's
+Runs what ``make demo`` runs (scripts/demo.py: localspace with the Spark engine, the
+``serve`` defaults and the demo's ``--pending``, then ``streamtest run`` on examples/sbit/streamtest.yml with the demo's
 environment), but hosts the emulator in this process so its own records are at hand:
 
 - the payload's upload: the emulator's request log (the last landing-zone PUT of the payload);
@@ -273,7 +273,7 @@ def main() -> int:
     parser.add_argument("--timeline", action="store_true",
                         help="also print every upload, table change and check, in time order")
     args = parser.parse_args()
-    pending = serve_parser().parse_args(["serve"]).pending  # what `make demo`'s emulator uses
+    pending = serve_parser().parse_args(["serve", "--pending", demo.PENDING]).pending  # as `make demo`
     print(f"machine: {harness.machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="sbit-figures-") as tmp, Memory() as memory:
         started = time.time()

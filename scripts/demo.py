@@ -35,6 +35,10 @@ CLUSTER_ID = "localspace-all-purpose"   # localspace's default all-purpose clust
 # The plan's catalog (var env, scratch.catalog): on Databricks it exists before the run makes
 # its scratch schema in it; localspace has only `main` unless told otherwise.
 CATALOG = "dev"
+# The job cluster's simulated start (serve's --pending, 2 s by default): long enough that the
+# run is seen PENDING before RUNNING, as on a workspace, without the demo waiting on a cluster
+# that does not exist.
+PENDING = "0.5s"
 
 
 def say(message: str) -> None:
@@ -45,7 +49,7 @@ def start_emulator(root: Path, env: dict, log) -> tuple[subprocess.Popen, str]:
     """Start ``localspace serve`` and return it with the URL it prints once it listens."""
     emulator = subprocess.Popen(
         [sys.executable, "-m", "localspace", "serve", "--engine", "spark", "--port", "0",
-         "--root", str(root), "--catalog", CATALOG],
+         "--root", str(root), "--catalog", CATALOG, "--pending", PENDING],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         start_new_session=True)
     try:
