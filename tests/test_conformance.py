@@ -115,6 +115,15 @@ def test_databricks_paths_in_spark_and_python(w):
     assert sql(w, "SELECT id, name FROM dev.conf_paths.from_read_files ORDER BY id") == [["1", "ann"], ["2", "bob"]]
     assert found["read_files_id_type"] == "bigint"
     assert sql(w, "SELECT count(*) FROM read_files('/Volumes/dev/conf_paths/files/in')") == [["2"]]  # warehouse
+    # pandas, shutil, glob and pathlib on a volume; Spark on file:/Workspace; no volume made by a write.
+    root = "/Volumes/dev/conf_paths/files"
+    assert found["pandas_round_trip"] == ["Oslo", "Lima"]
+    assert found["glob"] == [f"{root}/cities.csv", f"{root}/cities_copy.csv"]
+    assert found["pathlib"] == "id,city" and found["catalog_folders"] is True
+    assert found["file_scheme_workspace"] == "hello"
+    assert found["missing_volume"] is True
+    assert found["missing_volume_python"] == "/Volumes/dev/conf_paths/no_such_volume/x.txt"
+    assert [v[1] for v in sql(w, "SHOW VOLUMES IN dev.conf_paths")] == ["files"]
 
 
 def test_streams_over_delta_tables(w):

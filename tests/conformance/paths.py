@@ -38,5 +38,32 @@ facts = {
     "os_path": [os.path.isdir(f"{root}/in"), os.path.exists(f"{root}/missing")],
     "python_sees_spark_output": open(next(f.path for f in dbutils.fs.ls(f"{root}/out/people") if f.name.endswith(".json")).removeprefix("dbfs:")).read().count("ann") == 1,
 }
+# COMMAND ----------
+
+# Libraries that open files themselves see the driver's mounts too; Spark reads a workspace
+# file by its file: path (Databricks, "Work with workspace files").
+import glob, pathlib, shutil
+import pandas as pd
+pd.DataFrame({"id": [1, 2], "city": ["Oslo", "Lima"]}).to_csv(f"{root}/cities.csv", index=False)
+facts["pandas_round_trip"] = pd.read_csv(f"{root}/cities.csv").city.tolist()
+shutil.copy(f"{root}/cities.csv", f"{root}/cities_copy.csv")
+facts["glob"] = sorted(glob.glob(f"{root}/cities*.csv"))
+facts["pathlib"] = pathlib.Path(f"{root}/cities_copy.csv").read_text().splitlines()[0]
+facts["catalog_folders"] = "dev" in os.listdir("/Volumes")
+with open("local_notes.csv", "w") as notes:  # the notebook's own folder, a workspace file
+    notes.write("id,note\n1,hello\n")
+facts["file_scheme_workspace"] = spark.read.option("header", True).csv(f"file:{os.getcwd()}/local_notes.csv").first().note
+try:
+    spark.range(1).write.json("/Volumes/dev/conf_paths/no_such_volume/out")
+    facts["missing_volume"] = "written"
+except Exception as e:  # noqa: BLE001
+    facts["missing_volume"] = "VOLUME_NOT_FOUND" in str(e)
+try:
+    open("/Volumes/dev/conf_paths/no_such_volume/x.txt", "w")
+except FileNotFoundError as e:
+    facts["missing_volume_python"] = e.filename
+
+# COMMAND ----------
+
 import json
 spark.createDataFrame([(k, json.dumps(v)) for k, v in facts.items()], "key STRING, value STRING").write.saveAsTable("dev.conf_paths.facts")

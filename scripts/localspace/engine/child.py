@@ -18,7 +18,7 @@ import threading
 
 from ..paths import Paths
 from .dbutils import DBUtils
-from .fileopen import mapped_import, mapped_open, notebook_builtins
+from .fileopen import mapped_import, mount, notebook_builtins
 from .notebook import Program
 from .context import NotebookContext, cluster_conf, context_from
 from .pyshim import LocalSpark, NotOnThisEngine
@@ -53,7 +53,7 @@ def main(fd: int) -> None:
                      name="localspace-lifeline").start()
 
     paths = Paths(spec["root"])
-    builtins.open = mapped_open(paths)
+    mount(paths)  # this process runs only the notebook: all of it sees volumes
     builtins.__import__ = mapped_import(paths, {})  # this process runs only the notebook
     session = SqlStore(paths).session()
     program = Program.from_json(spec["program"])

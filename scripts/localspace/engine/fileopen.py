@@ -4,8 +4,11 @@ On Databricks, ``open("/Volumes/dev/sbit/landing/x.json")`` and ``os.listdir`` o
 work because volumes (and ``/Workspace``, ``/dbfs``) are mounted on the driver. Here they are
 folders under the emulator's root, so notebooks get an ``open`` and, when they ``import os``,
 an ``os`` (with ``os.path``) whose path functions map exactly those prefixes through
-``Paths.local`` and leave every other path alone. Modules that call the real ``os``
-themselves (``shutil``, ``pathlib``, pandas) are not mapped (README, "What each engine does").
+``Paths.local`` and leave every other path alone. ``mount`` does the same for the whole
+process that runs notebooks, as the driver's mounts do: the ``os`` functions that touch a
+path, and ``open``, so that modules calling them (``shutil``, ``pathlib``, ``glob``,
+pandas' ``read_csv``/``to_csv``) reach volumes too; code that opens files from C (pyarrow's
+own file system) does not.
 
 A notebook's folder is its current working directory (Databricks Runtime 14+: "What is the
 default current working directory?", https://docs.databricks.com/files/cwd-dbr-14.html):
@@ -15,6 +18,7 @@ given the run's ``cwd`` (``/Workspace/Shared/x``), relative paths resolve agains
 from __future__ import annotations
 
 import builtins
+import io
 import os
 import posixpath
 import types
@@ -35,7 +39,7 @@ _PATH_ONE_PATH = ("exists", "lexists", "isdir", "isfile", "islink", "getsize", "
 
 
 def is_databricks_path(path: str) -> bool:
-    return path.startswith(PREFIXES)
+    return path.startswith(PREFIXES) or path in ("/Volumes", "/Workspace", "/dbfs")
 
 
 class _Cwd:
@@ -63,10 +67,44 @@ def _mapper(paths: Paths, cwd: _Cwd) -> Callable:
 
 def _mapping(function: Callable, mapped: Callable, count: int) -> Callable:
     def call(*args, **kwargs):
+        given = args[:count]
         args = tuple(mapped(a) if i < count else a for i, a in enumerate(args))
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except OSError as error:  # name the path the notebook gave, not the emulator's
+            for before, after in zip(given, args):
+                if error.filename == after and after is not before:
+                    error.filename = os.fspath(before)
+                if error.filename2 == after and after is not before:
+                    error.filename2 = os.fspath(before)
+            raise
     call.__name__, call.__doc__ = function.__name__, function.__doc__
     return call
+
+
+# The calls everything else goes through: os.walk, os.makedirs, os.path.exists, glob,
+# shutil and pathlib use these, so mapping them maps those too (and keeps the Databricks
+# path in what they return).
+_MOUNTED = ((os, ("listdir", "scandir", "stat", "lstat", "mkdir", "remove", "unlink", "rmdir",
+                  "chmod", "utime", "access", "open"), 1),
+            (os, _OS_TWO_PATHS, 2), (builtins, ("open",), 1), (io, ("open",), 1))
+
+
+def mount(paths: Paths) -> Callable[[], None]:
+    """Map absolute Databricks paths in this whole process (see the module docstring); returns
+    what undoes it. Relative paths are left to the process's own working directory."""
+    mapped = _mapper(paths, _Cwd(None))
+    originals = []
+    for module, names, count in _MOUNTED:
+        for name in names:
+            function = getattr(module, name)
+            originals.append((module, name, function))
+            setattr(module, name, _mapping(function, mapped, count))
+
+    def unmount() -> None:
+        for module, name, function in reversed(originals):
+            setattr(module, name, function)
+    return unmount
 
 
 def mapped_open(paths: Paths, real_open: Callable = builtins.open, cwd: Optional[_Cwd] = None) -> Callable:

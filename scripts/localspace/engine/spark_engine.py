@@ -22,6 +22,7 @@ from .notebook import Program
 from .runner import one_line
 from .shared import LocalEngine
 from .spark_run import SparkRun
+from .fileopen import mount
 from .spark_session import runtime_conf, start_session, stop_session, user_facing
 from .spark_writes import stream_batches
 
@@ -80,6 +81,7 @@ class SparkEngine(LocalEngine):
                  secrets: Optional[dict[str, dict[str, str]]] = None):
         super().__init__(paths, read_notebook, secrets)
         self.spark, self.startup_seconds = start_session(paths)
+        self._unmount = mount(paths)  # notebooks run in this process: its open/os see volumes
         self._catalogs = self.spark._jvm.localspace.spark.Catalogs  # looked up once: Py4J finds
         # a class by trying to load each dotted prefix, a scan of every jar per try
         self._closed = False
@@ -152,3 +154,4 @@ class SparkEngine(LocalEngine):
         self._closed = True
         self._cancel_all(timeout=15)
         stop_session(self.spark)
+        self._unmount()

@@ -163,6 +163,12 @@ def start_session(paths: Paths, dump_classes_to: Optional[Path] = None):
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    # file:/Workspace, file:/Volumes and file:/dbfs as a driver's mounts (DriverFileSystem.java).
+    # Set once the context runs: spark-submit resolves file: paths before localspace's jar is
+    # loaded. Not cached, for the same reason as dbfs: above.
+    hadoop = session.sparkContext._jsc.hadoopConfiguration()
+    hadoop.set("fs.file.impl", "localspace.spark.DriverFileSystem")
+    hadoop.set("fs.file.impl.disable.cache", "true")
     add_databricks_methods()
     session.sparkContext.setLogLevel("ERROR")
     from pyspark.logger import PySparkLogger

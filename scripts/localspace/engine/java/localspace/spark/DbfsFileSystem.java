@@ -30,7 +30,7 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
 public class DbfsFileSystem extends RawLocalFileSystem {
   private static final URI NAME = URI.create("dbfs:///");
   private String root;
-  private String volumes;
+  String volumes;
   private String workspace;
   private String dbfs;
 
@@ -121,6 +121,36 @@ public class DbfsFileSystem extends RawLocalFileSystem {
           + "files the notebook reads to dbfs:/databricks-datasets/... first (a plan's upload step)");
     }
     return found;
+  }
+
+  /**
+   * A folder is made only inside a volume that exists: on Databricks a write to
+   * {@code /Volumes/dev/sbit/nope/x} fails (no such volume) instead of making one, and
+   * nothing can be written beside the volumes of a schema.
+   */
+  @Override
+  public boolean mkdirs(Path f) throws java.io.IOException {
+    inAVolume(f);
+    return super.mkdirs(f);
+  }
+
+  @Override
+  public boolean mkdirs(Path f, org.apache.hadoop.fs.permission.FsPermission permission) throws java.io.IOException {
+    inAVolume(f);
+    return super.mkdirs(f, permission);
+  }
+
+  private void inAVolume(Path f) throws java.io.FileNotFoundException {
+    String p = makeQualified(f).toUri().getPath();
+    if (p.startsWith("/Volumes/")) {
+      String[] parts = p.substring("/Volumes/".length()).split("/");
+      if (parts.length < 3 || !new File(volumes, parts[0] + "/" + parts[1] + "/" + parts[2]).isDirectory()) {
+        throw new java.io.FileNotFoundException("[VOLUME_NOT_FOUND] " + (parts.length < 3 ? p
+            + " is not inside a volume: files live in /Volumes/<catalog>/<schema>/<volume>/..."
+            : "Volume `" + parts[0] + "`.`" + parts[1] + "`.`" + parts[2] + "` does not exist (writing " + p
+            + "); create it with CREATE VOLUME first."));
+      }
+    }
   }
 
   /** Where the Databricks path {@code p} lives on this machine. */
