@@ -97,8 +97,12 @@ def test_unity_catalog_names_from_every_road(w):
                                "via_saveastable", "via_writeto"]
     assert found["views"] == ["big_numbers"]
     assert found["view_rows"] == [2] and found["view_in_jvm"] == 1
+    assert found["view_ddl"] == "CREATE VIEW dev.conf_names.big_numbers"
     assert found["schemas_have_default"] is True and found["catalogs_have_dev"] is True
     assert found["table_exists"] is True and found["hive_metastore"] == 1
+    # Delta's write check and the analyzer's plan text, as a notebook's except clause reads them.
+    assert found["caught"] == [["DELTA_INSERT_COLUMN_ARITY_MISMATCH", True, True, False],
+                               ["UNRESOLVED_COLUMN.WITH_SUGGESTION", True, False, False]]
     assert sql(w, "SELECT answer FROM dev.conf_names.via_jvm") == [["42"]]
     assert sql(w, "SELECT count(*) FROM dev.conf_names.from_temp_view") == [["2"]]
     assert sql(w, "SELECT id FROM dev.conf_names.big_numbers") == [["2"]]  # the view, from the warehouse

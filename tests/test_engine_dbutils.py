@@ -78,6 +78,23 @@ def test_fs_writes_need_the_volume(paths, write):
     assert unity.children(paths.volumes_root / "dev") == ["sbit"]
 
 
+@pytest.mark.parametrize("call", ["ls", "head", "cp", "mv"])
+def test_fs_reads_of_missing_paths_name_the_path_as_written(paths, call):
+    fs = DBUtils(paths, {}).fs
+    read = {"ls": fs.ls, "head": fs.head, "cp": lambda p: fs.cp(p, "/tmp/copy"),
+            "mv": lambda p: fs.mv(p, "/tmp/moved")}[call]
+    with pytest.raises(FileNotFoundError) as missing:
+        read("/tmp/nope")
+    assert str(missing.value) == "java.io.FileNotFoundException: File /tmp/nope does not exist."
+    with pytest.raises(FileNotFoundError, match=r"^localspace does not emulate /databricks-datasets, .*"
+                       r"dbfs:/databricks-datasets/iot/ is not there; upload"):
+        read("dbfs:/databricks-datasets/iot/")
+    sample = paths.local("/databricks-datasets/README.md")
+    sample.parent.mkdir(parents=True)
+    sample.write_text("uploaded by the plan")
+    assert fs.ls("/databricks-datasets")[0].path == "dbfs:/databricks-datasets/README.md"
+
+
 def test_fs_cp_from_local_file_and_keyword_from(paths, tmp_path):
     source = tmp_path / "data.csv"
     source.write_text("id\n1\n")

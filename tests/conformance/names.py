@@ -26,6 +26,7 @@ spark.sql("CREATE VIEW IF NOT EXISTS conf_names.doomed AS SELECT 1 AS one")
 spark.sql("DROP VIEW dev.conf_names.doomed")
 facts.append(("views", [r.viewName for r in spark.sql("SHOW VIEWS IN dev.conf_names").collect() if not r.isTemporary]))
 facts.append(("view_rows", [r.id for r in spark.table("dev.conf_names.big_numbers").collect()]))
+facts.append(("view_ddl", spark.sql("SHOW CREATE TABLE big_numbers").first()[0].split(" (")[0]))
 facts.append(("view_in_jvm", spark.range(1)._jdf.sparkSession().sql("SELECT count(*) FROM big_numbers").first().getLong(0)))
 
 # COMMAND ----------
@@ -38,6 +39,19 @@ facts.append(("tables", sorted(r.tableName for r in spark.sql("SHOW TABLES IN de
 facts.append(("schemas_have_default", "default" in [r[0] for r in spark.sql("SHOW SCHEMAS IN dev").collect()]))
 facts.append(("catalogs_have_dev", "dev" in [r[0] for r in spark.sql("SHOW CATALOGS").collect()]))
 facts.append(("table_exists", spark.catalog.tableExists("dev.conf_names.via_jvm")))
+
+# COMMAND ----------
+
+# A caught error, as a notebook logs or matches it: it names the table the way the code does.
+from pyspark.errors import AnalysisException
+caught = []
+for statement in ("INSERT INTO dev.conf_names.via_writeto VALUES (3)", "SELECT nope FROM dev.conf_names.via_jvm"):
+    try:
+        spark.sql(statement).collect()
+    except AnalysisException as e:
+        caught.append([e.getCondition(), "dev.conf_names." in str(e), "dev.conf_names." in e.getMessage(),
+                       "__" in str(e) + e.getMessage() or "spark_catalog" in str(e)])
+facts.append(("caught", caught))
 
 # COMMAND ----------
 

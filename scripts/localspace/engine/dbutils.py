@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,9 @@ class FileInfo(NamedTuple):
         return not self.isDir()
 
 
+# Databricks' sample data, in every spelling dbutils.fs accepts.
+_SAMPLE_DATA = re.compile(r"(dbfs:|file:/dbfs|/dbfs)?/databricks-datasets(/|$)")
+
 # Suffixes of files still being written: dbutils' own and the Files API's (files/models.py).
 IN_PROGRESS = (".partial", ".localspace-upload")
 
@@ -178,6 +182,19 @@ class FsUtil(_Strict):
             return self._paths.local(path) if is_databricks_path(path) else Path(path)
         return self._paths.local(path)
 
+    def _existing(self, path: str) -> Path:
+        """Where a file or folder to read is; a missing one fails as on Databricks, naming the
+        path as the code spelled it (never the emulator's local path)."""
+        local = self._local(path)
+        if local.exists():
+            return local
+        if _SAMPLE_DATA.match(path):  # the same line as DbfsFileSystem.java says for Spark
+            raise FileNotFoundError(
+                "localspace does not emulate /databricks-datasets, Databricks' sample data (see README "
+                f'"What each engine does"): {path} is not there; upload the files the notebook reads to '
+                "dbfs:/databricks-datasets/... first (a plan's upload step)")
+        raise FileNotFoundError(f"java.io.FileNotFoundException: File {path} does not exist.")
+
     def _writable(self, path: str) -> Path:
         """Where a write goes; under /Volumes the volume must exist, as on Databricks (no
         folders are made up for a catalog, schema or volume that was never created)."""
@@ -190,9 +207,7 @@ class FsUtil(_Strict):
         return self._local(path)
 
     def ls(self, dir: str) -> list[FileInfo]:
-        local = self._local(dir)
-        if not local.exists():
-            raise FileNotFoundError(f"java.io.FileNotFoundException: File {dir} does not exist.")
+        local = self._existing(dir)
         entries = [local] if local.is_file() else sorted(local.iterdir())
         base = dir if local.is_dir() else dir.rsplit("/", 1)[0]
         if not base.startswith(("file:", "dbfs:")):
@@ -212,7 +227,7 @@ class FsUtil(_Strict):
         return result
 
     def head(self, file: str, maxBytes: int = 65536) -> str:
-        with open(self._local(file), "rb") as handle:
+        with open(self._existing(file), "rb") as handle:
             return handle.read(maxBytes).decode("utf-8", errors="replace")
 
     def put(self, file: str, contents: str, overwrite: bool = False) -> bool:
@@ -227,7 +242,7 @@ class FsUtil(_Strict):
         return True
 
     def cp(self, from_: str, to: str, recurse: bool = False) -> bool:
-        source, target = self._local(from_), self._writable(to)
+        source, target = self._existing(from_), self._writable(to)
         if source.is_dir():
             if not recurse:
                 raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
@@ -240,7 +255,7 @@ class FsUtil(_Strict):
         return True
 
     def mv(self, from_: str, to: str, recurse: bool = False) -> bool:
-        source, target = self._local(from_), self._writable(to)
+        source, target = self._existing(from_), self._writable(to)
         if source.is_dir() and not recurse:
             raise IsADirectoryError(f"{from_} is a directory; pass recurse=True")
         if target.is_dir():

@@ -22,6 +22,13 @@
   here (``unseen_failure``), with the failures the code was handed (an await raised it, or
   ``exception()`` returned it): those it handled, as the Auto Loader schema-evolution retry
   loop does, do not fail the run.
+- **What a caught error says.** Unity Catalog schemas live in session-catalog databases
+  (``dev.sbit`` in ``spark_catalog.dev__sbit``, see UnityCatalog.java), and Spark's analyzer
+  names the database in some messages (plans, Delta's write checks). A notebook that catches
+  an error and logs or matches ``str(e)`` must read ``dev.sbit``, as on Databricks, so pyspark's
+  exception objects carry the text run errors already get (``spark_session.user_facing``):
+  display only, no SQL is rewritten. ``getMessage()`` of a Delta error also works here (open
+  Spark's registry lacks Delta's error classes, so pyspark's own call raises).
 """
 from __future__ import annotations
 
@@ -167,3 +174,27 @@ def add_databricks_methods() -> None:
     SparkSession.Builder.getOrCreate = getOrCreate
     SparkSession.getActiveSession = classmethod(getActiveSession)
     _record_streams()
+    _name_schemas_in_errors()
+
+
+def _name_schemas_in_errors() -> None:
+    from pyspark.errors.exceptions.captured import CapturedException
+    from .spark_session import user_facing
+
+    init, get_message = CapturedException.__init__, CapturedException.getMessage
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._desc, self._stackTrace = user_facing(self._desc), user_facing(self._stackTrace)
+
+    @functools.wraps(get_message)
+    def getMessage(self):
+        from py4j.protocol import Py4JJavaError
+        try:
+            return user_facing(get_message(self))
+        except Py4JJavaError:  # an error class only Delta's registry knows
+            return user_facing(self._origin.getMessage())
+
+    CapturedException.__init__ = __init__
+    CapturedException.getMessage = getMessage

@@ -97,7 +97,12 @@ public class DbfsFileSystem extends RawLocalFileSystem {
 
   @Override
   public org.apache.hadoop.fs.FileStatus[] listStatus(Path f) throws java.io.IOException {
-    org.apache.hadoop.fs.FileStatus[] statuses = super.listStatus(f);
+    org.apache.hadoop.fs.FileStatus[] statuses;
+    try {
+      statuses = super.listStatus(f);
+    } catch (java.io.FileNotFoundException e) {
+      throw isSampleData(f) ? sampleDataMissing(f) : e;
+    }
     Path asked = makeQualified(f);
     boolean file = pathToFile(f).isFile();
     for (org.apache.hadoop.fs.FileStatus status : statuses) {
@@ -108,19 +113,28 @@ public class DbfsFileSystem extends RawLocalFileSystem {
 
   /**
    * {@code /databricks-datasets}, the sample data every workspace mounts, is not here unless a
-   * test put files there (DBFS API, e.g. a plan's upload step): a read of a missing one says so
-   * in one line instead of Spark's "Path does not exist", which reads like a typo.
+   * test put files there (DBFS API, e.g. a plan's upload step): a read or listing of a missing
+   * one says so in one line instead of Spark's "Path does not exist", which reads like a typo.
    */
   @Override
   public boolean exists(Path f) throws java.io.IOException {
     boolean found = super.exists(f);
-    String p = makeQualified(f).toUri().getPath();
-    if (!found && (p.startsWith("/databricks-datasets/") || p.startsWith("/dbfs/databricks-datasets/"))) {
-      throw new java.io.FileNotFoundException("localspace does not emulate /databricks-datasets, Databricks' "
-          + "sample data (see README \"What each engine does\"): dbfs:" + p + " is not there; upload the "
-          + "files the notebook reads to dbfs:/databricks-datasets/... first (a plan's upload step)");
+    if (!found && isSampleData(f)) {
+      throw sampleDataMissing(f);
     }
     return found;
+  }
+
+  private boolean isSampleData(Path f) {
+    String p = makeQualified(f).toUri().getPath();
+    return p.matches("/(dbfs/)?databricks-datasets(/.*)?");
+  }
+
+  private java.io.FileNotFoundException sampleDataMissing(Path f) {
+    return new java.io.FileNotFoundException("localspace does not emulate /databricks-datasets, Databricks' "
+        + "sample data (see README \"What each engine does\"): dbfs:" + makeQualified(f).toUri().getPath()
+        + " is not there; upload the files the notebook reads to dbfs:/databricks-datasets/... first "
+        + "(a plan's upload step)");
   }
 
   /**

@@ -19,7 +19,8 @@ import scala.runtime.AbstractPartialFunction;
  * DESCRIBE TABLE EXTENDED} its {@code Name} row the same, as on Databricks. Delta takes the
  * name from the session-catalog table behind the schema ({@code spark_catalog.dev__sbit.users},
  * see {@link UnityCatalog}), so this analyzer rule puts a projection over those commands that
- * names the table by its Unity Catalog name; {@code DESCRIBE FUNCTION dev.sbit.f} the same.
+ * names the table by its Unity Catalog name; {@code DESCRIBE FUNCTION dev.sbit.f} and {@code SHOW
+ * CREATE TABLE dev.sbit.v} of a view (Spark writes {@code CREATE VIEW dev__sbit.v}) the same.
  */
 public final class DetailNames extends Rule<LogicalPlan> {
   private static final TreeNodeTag<Object> NAMED = new TreeNodeTag<>("localspace.detailNamed");
@@ -27,6 +28,8 @@ public final class DetailNames extends Rule<LogicalPlan> {
   // (DESCRIBE FUNCTION's first row is "Function: spark_catalog.dev__sbit.f", see UnityFunctions)
   private static final String RENAMED =
       "regexp_replace(`%1$s`, '^(Function: )?spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.') AS `%1$s`";
+  private static final String VIEW_RENAMED =
+      "regexp_replace(`%1$s`, '^(CREATE VIEW )([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.') AS `%1$s`";
 
   /** The column of each command that holds a table's name. */
   private static String nameColumn(LogicalPlan node) {
@@ -36,11 +39,14 @@ public final class DetailNames extends Rule<LogicalPlan> {
     if (node instanceof org.apache.spark.sql.execution.command.DescribeFunctionCommand) {
       return "function_desc";
     }
+    if (node instanceof org.apache.spark.sql.execution.command.ShowCreateTableCommand) {
+      return "createtab_stmt";
+    }
     return node instanceof DescribeRelation ? "data_type" : null;
   }
 
   private static NamedExpression renamed(String column) {
-    String expression = String.format(RENAMED, column);
+    String expression = String.format(column.equals("createtab_stmt") ? VIEW_RENAMED : RENAMED, column);
     try {
       return (NamedExpression) SparkSession.active().sessionState().sqlParser().parseExpression(expression);
     } catch (ParseException e) {
