@@ -254,6 +254,8 @@ def test_notebook_runtime(w):
     assert context["run_id"] == run.tasks[0].run_id and context["job_run_id"] == str(run.run_id)
     assert context["job_id"] == str(run.job_id) and context["api_status"] == 200
     assert context["cluster"] == f"job-{run.job_id}-run-{run.run_id}"
+    assert context["runtime"] == "15.4.x-scala2.12" and context["org_ids_match"] is True
+    assert context["workspace_url"] == w.config.host.split("://", 1)[1]
     today = datetime.datetime.fromtimestamp(run.start_time / 1000, datetime.timezone.utc).date().isoformat()
     assert found["refs"] == {"run_date": today, "job_run": str(run.run_id), "task": "runtime"}
     assert context["get_argument"] == today

@@ -1,6 +1,8 @@
 """dbutils as notebooks see it: widgets, notebook.exit, fs over the root, secrets."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from localspace.engine.dbutils import (DBUtils, InputWidgetNotDefined, NotebookExit,
@@ -95,6 +97,17 @@ def test_fs_reads_of_missing_paths_name_the_path_as_written(paths, call):
     assert fs.ls("/databricks-datasets")[0].path == "dbfs:/databricks-datasets/README.md"
 
 
+@pytest.mark.parametrize("path", ["s3://bucket/in/", "abfss://raw@account.dfs.core.windows.net/in", "GS://b/x"])
+def test_fs_refuses_cloud_storage_in_one_line(paths, path):
+    fs = DBUtils(paths, {}).fs
+    fs.put("/tmp/a", "x")
+    for call in (fs.ls, fs.head, lambda p: fs.put(p, "x"), lambda p: fs.cp("/tmp/a", p)):
+        with pytest.raises(NotSupportedOnLocalspace, match=rf"^localspace does not emulate cloud object "
+                           rf"storage \({re.escape(path)}\): land the files in a volume"):
+            call(path)
+    assert [p.name for p in paths.root.rglob("*") if p.is_file()] == ["a"]  # nothing made for it
+
+
 def test_fs_cp_from_local_file_and_keyword_from(paths, tmp_path):
     source = tmp_path / "data.csv"
     source.write_text("id\n1\n")
@@ -129,9 +142,9 @@ def test_unsupported_calls_name_themselves(paths):
     dbutils = DBUtils(paths, {})
     with pytest.raises(NotSupportedOnLocalspace, match="localspace does not emulate dbutils.notebook.run on the python engine"):
         dbutils.notebook.run("x", 60)  # no engine gave it a way to start runs
-    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.jobs.taskValues.setJson is not supported"):
+    with pytest.raises(NotSupportedOnLocalspace, match="^localspace does not emulate dbutils.jobs.taskValues.setJson "):
         dbutils.jobs.taskValues.setJson("a", 1)
-    with pytest.raises(NotSupportedOnLocalspace, match="dbutils.credentials is not supported"):
+    with pytest.raises(NotSupportedOnLocalspace, match="^localspace does not emulate dbutils.credentials "):
         dbutils.credentials.showRoles()
 
 

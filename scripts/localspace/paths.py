@@ -11,6 +11,17 @@ import posixpath
 from pathlib import Path
 
 
+# Cloud object storage a Databricks cluster reads directly; localspace has no cloud account
+# behind it, so these are refused in one line (dbutils.fs, CloudStorageNotEmulated.java).
+CLOUD_SCHEMES = ("s3", "s3a", "s3n", "abfs", "abfss", "wasb", "wasbs", "adl", "gs", "r2")
+
+
+def cloud_storage_refusal(path: str) -> str:
+    return (f"localspace does not emulate cloud object storage ({path}): land the files in a volume, "
+            "/Volumes/<catalog>/<schema>/<volume>/..., and point the notebook's path setting there "
+            "(README section 'What each engine does')")
+
+
 class PathOutsideRoot(ValueError):
     """A path that would escape its namespace (``..`` above the top)."""
 

@@ -4,11 +4,17 @@
 # COMMAND ----------
 
 for attempt in (lambda: spark.sql("COPY INTO dev.conf_not_emulated.t FROM '/Volumes/x' FILEFORMAT = JSON VALIDATE 10 ROWS"),
-                lambda: spark.readStream.format("kafka").option("subscribe", "events").load()):
+                lambda: spark.readStream.format("kafka").option("subscribe", "events").load(),
+                lambda: spark.read.json("abfss://raw@account.dfs.core.windows.net/events/"),
+                lambda: spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+                .load("s3://landing-bucket/events/").writeStream.option("checkpointLocation", "/tmp/ck")
+                .trigger(availableNow=True).toTable("t"),
+                lambda: dbutils.fs.ls("gs://bucket/events/"),
+                lambda: dbutils.fs.mount("wasbs://raw@account.blob.core.windows.net", "/mnt/raw")):
     try:
         attempt()
     except Exception as error:  # each says what localspace does not emulate
-        assert "localspace does not emulate" in str(error), error
+        assert str(error).startswith("localspace does not emulate"), error
     else:
         raise AssertionError("a feature localspace does not emulate passed silently")
 

@@ -56,6 +56,10 @@ facts["context"] = {"path": ctx.notebookPath().get(), "run_id": ctx.currentRunId
                     "job_id": ctx.tags().get("jobId").get(), "job_run_id": ctx.tags().apply("multitaskParentRunId"),
                     "api_status": listing.status_code, "json_path": json.loads(ctx.toJson())["extraContext"]["notebook_path"],
                     "cluster": spark.conf.get("spark.databricks.clusterUsageTags.clusterName"),
+                    "runtime": spark.conf.get("spark.databricks.clusterUsageTags.sparkVersion"),
+                    "workspace_url": spark.conf.get("spark.databricks.workspaceUrl"),
+                    "org_ids_match": spark.conf.get("spark.databricks.clusterUsageTags.clusterOwnerOrgId")
+                    == spark.conf.get("spark.databricks.clusterUsageTags.orgId"),
                     "get_argument": getArgument("run_date")}
 facts["refs"] = {k: dbutils.widgets.get(k) for k in ("run_date", "job_run", "task")}
 

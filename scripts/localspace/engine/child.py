@@ -62,7 +62,7 @@ def main(fd: int) -> None:
                       context=NotebookContext(program.path, run_context))
     namespace = {
         "__name__": "__main__",
-        "spark": LocalSpark(session, cluster_conf(run_context)),
+        "spark": LocalSpark(session, cluster_conf(run_context, spec.get("spark_version", ""))),
         "sc": NotOnThisEngine("sc"),
         "sqlContext": NotOnThisEngine("sqlContext"),
         "dbutils": dbutils,

@@ -15,6 +15,7 @@ part of ``toJson``, ``repr`` or any message.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -207,13 +208,20 @@ class EntryPoint:
         return self._bindings()
 
 
-def cluster_conf(run: RunContext) -> dict[str, str]:
-    """``spark.databricks.clusterUsageTags.*`` as a Databricks driver's conf has them."""
+def cluster_conf(run: RunContext, spark_version: str) -> dict[str, str]:
+    """``spark.databricks.clusterUsageTags.*`` and ``spark.databricks.workspaceUrl`` as a
+    Databricks driver's conf has them (notebooks read them to log where they ran or to build
+    links: the workspace's host without a scheme, the org id, the runtime's key)."""
     if not run.cluster_id:
         return {}
-    return {"spark.databricks.clusterUsageTags.clusterId": run.cluster_id,
-            "spark.databricks.clusterUsageTags.clusterName": run.cluster_name,
-            "spark.databricks.clusterUsageTags.orgId": ORG_ID}
+    tags = "spark.databricks.clusterUsageTags."
+    conf = {tags + "clusterId": run.cluster_id, tags + "clusterName": run.cluster_name,
+            tags + "orgId": ORG_ID, tags + "clusterOwnerOrgId": ORG_ID}
+    if spark_version:
+        conf[tags + "sparkVersion"] = spark_version
+    if run.api_url:
+        conf["spark.databricks.workspaceUrl"] = urllib.parse.urlsplit(run.api_url).netloc
+    return conf
 
 
 def context_from(data: Optional[dict]) -> RunContext:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
-from ..paths import Paths
+from ..paths import CLOUD_SCHEMES, Paths, cloud_storage_refusal
 from ..unity import models as unity
 from .context import EntryPoint, NotebookContext, RunContext
 from .fileopen import is_databricks_path
@@ -52,7 +52,8 @@ class _Strict:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise NotSupportedOnLocalspace(f"{self._area}.{name} is not supported on localspace")
+        raise NotSupportedOnLocalspace(f"localspace does not emulate {self._area}.{name} (README section "
+                                       '"What each engine does")')
 
 
 class WidgetsUtil(_Strict):
@@ -177,6 +178,8 @@ class FsUtil(_Strict):
         self._paths = paths
 
     def _local(self, path: str) -> Path:
+        if path.split(":", 1)[0].lower() in CLOUD_SCHEMES:
+            raise NotSupportedOnLocalspace(cloud_storage_refusal(path))
         if path.startswith("file:"):
             path = path[len("file:"):]
             return self._paths.local(path) if is_databricks_path(path) else Path(path)

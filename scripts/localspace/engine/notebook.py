@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 HEADERS = {"# Databricks notebook source": "#", "-- Databricks notebook source": "--"}
+LIMITS = 'README section "What each engine does"'
 UNSUPPORTED_MAGICS = {
-    "sh": "%sh runs shell commands on the driver; localspace does not run them",
-    "scala": "Scala cells need a JVM REPL; localspace runs Python and SQL cells only",
-    "r": "R cells are not supported on localspace",
-    "conda": "%conda is not supported on localspace",
+    "sh": f"localspace does not emulate %sh cells (shell commands on the driver; {LIMITS})",
+    "scala": f"localspace does not emulate %scala cells; it runs Python and SQL cells ({LIMITS})",
+    "r": f"localspace does not emulate %r cells; it runs Python and SQL cells ({LIMITS})",
+    "conda": f"localspace does not emulate %conda ({LIMITS})",
 }
 
 
@@ -182,6 +183,6 @@ def _expand(path: str, read_notebook: Callable[[str], str], stack: tuple[str, ..
                 included[0].widgets = {**widgets, **included[0].widgets}
             cells.extend(included)
         else:
-            reason = UNSUPPORTED_MAGICS.get(magic, f"%{magic} cells are not supported on localspace")
+            reason = UNSUPPORTED_MAGICS.get(magic, f"localspace does not emulate %{magic} cells ({LIMITS})")
             cells.append(Cell("unsupported", reason, path, number))
     return cells

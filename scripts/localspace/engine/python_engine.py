@@ -154,7 +154,7 @@ class PythonEngine(LocalEngine):
         spec = {"run_id": task.run_id, "root": str(self.paths.root), "program": program.to_json(),
                 "parameters": dict(task.parameters), "secrets": self.secrets,
                 "task_key": task.task_key, "task_values": task.task_values,
-                "context": dataclasses.asdict(task.context)}
+                "spark_version": task.spark_version, "context": dataclasses.asdict(task.context)}
         folder = self.paths.workspace(program.path).parent
         cwd = folder if folder.is_dir() else self.paths.root
         return ChildHandle([sys.executable, "-m", "localspace.engine.child"], spec, cwd, task)

@@ -99,7 +99,7 @@ class SparkEngine(LocalEngine):
 
     def _launch(self, program: Program, task: NotebookTask) -> NotebookHandle:
         session = self._session(None, None)
-        conf = {**runtime_conf(task.spark_version), **cluster_conf(task.context), **task.spark_conf}
+        conf = {**runtime_conf(task.spark_version), **cluster_conf(task.context, task.spark_version), **task.spark_conf}
         for key, value in conf.items():
             try:
                 session.conf.set(key, value)  # the run's cluster's spark_conf, as on its driver

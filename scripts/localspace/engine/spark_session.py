@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..jobs.models import USER
-from ..paths import Paths
+from ..paths import CLOUD_SCHEMES, Paths
 from . import class_sharing
 from .jvm import engine_jars
 from .spark_pyapi import add_databricks_methods
@@ -59,6 +59,9 @@ SPARK_CONF = {
     # Hadoop caches file systems per JVM, and a JVM outlives a stopped engine: a cached one
     # would keep the root of the emulator that started first.
     "spark.hadoop.fs.dbfs.impl.disable.cache": "true",
+    # Cloud object storage: one clear refusal per scheme (CloudStorageNotEmulated.java).
+    **{f"spark.hadoop.fs.{scheme}.impl": "localspace.spark.CloudStorageNotEmulated"
+       for scheme in CLOUD_SCHEMES},
     # Delta picks its log store by scheme; dbfs: is a local disk here.
     "spark.delta.logStore.dbfs.impl": "io.delta.storage.LocalLogStore",
     "spark.sql.warehouse.dir": "dbfs:/user/hive/warehouse",
