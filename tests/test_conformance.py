@@ -321,6 +321,29 @@ def test_catalog_api_and_information_schema(w):
                   "AND table_schema = 'conf_catalog_api' AND table_name = 'events' AND column_name = 'at'") == [["4"]]
 
 
+def test_sql_dialect_qualify_like_legacy_tables(w):
+    succeeded(w, run_notebook(w, "sql_dialect"))
+    found = facts(w, "sql_dialect")
+    assert sql(w, "SELECT device, bpm FROM dev.conf_sql_dialect.latest ORDER BY device") == [
+        ["a", "64"], ["b", "82"], ["c", "70"]]
+    assert found["ranked_columns"] == ["device", "bpm", "r"]  # the QUALIFY condition is not a column
+    assert found["ranked"] == [["a", 60, 1], ["a", 61, 2], ["b", 80, 1], ["b", 82, 2], ["c", 70, 1]]
+    assert found["busiest"] == [["a", 3]] and found["cte"] == 210
+    assert found["view_columns"] == ["device", "reading_ts", "bpm"]
+    assert sql(w, "SELECT device, bpm FROM dev.conf_sql_dialect.device_max ORDER BY device") == [
+        ["a", "64"], ["b", "82"], ["c", "70"]]
+    assert found["no_window"].startswith("QUALIFY needs a window function")
+    assert found["like"] == ["struct<device:string,reading_ts:timestamp,bpm:int>", 0, "delta", 1]
+    assert found["legacy"] == [["ward 1", 2], ["ward 2", 1]]
+    assert found["legacy_described"] == ["hive_metastore", "legacy", "CSV"]
+    # the view's QUALIFY, from the SQL warehouse
+    assert sql(w, "SELECT device, bpm FROM dev.conf_sql_dialect.latest_view ORDER BY device") == [
+        ["a", "64"], ["b", "82"], ["c", "70"]]
+    assert sql(w, "SELECT device FROM dev.conf_sql_dialect.readings "
+                  "QUALIFY row_number() OVER (PARTITION BY device ORDER BY bpm) = 1 ORDER BY device") == [
+        ["a"], ["b"], ["c"]]
+
+
 def test_sql_surface_ddl_dml_functions(w):
     succeeded(w, run_notebook(w, "sql_surface"))
     found = facts(w, "sql_surface")

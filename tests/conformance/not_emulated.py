@@ -10,7 +10,10 @@ for attempt in (lambda: spark.sql("COPY INTO dev.conf_not_emulated.t FROM '/Volu
                 .load("s3://landing-bucket/events/").writeStream.option("checkpointLocation", "/tmp/ck")
                 .trigger(availableNow=True).toTable("t"),
                 lambda: dbutils.fs.ls("gs://bucket/events/"),
-                lambda: dbutils.fs.mount("wasbs://raw@account.blob.core.windows.net", "/mnt/raw")):
+                lambda: dbutils.fs.mount("wasbs://raw@account.blob.core.windows.net", "/mnt/raw"),
+                lambda: spark.read.table("samples.nyctaxi.trips").limit(10).collect(),
+                lambda: spark.sql("SELECT count(*) FROM samples.tpch.orders").collect(),
+                lambda: spark.range(3).write.format("parquet").saveAsTable("hive_metastore.default.legacy_parquet")):
     try:
         attempt()
     except Exception as error:  # each says what localspace does not emulate

@@ -12,7 +12,8 @@ import scala.runtime.BoxedUnit;
  * SQL text takes into the JVM, and resolves permanent views with Unity Catalog names ({@link
  * UnityViews}); a cloned session (a stream's) starts in its parent's catalog and schema
  * ({@link ClonedNamespace}); Delta learns the table properties only Databricks documents
- * ({@link DatabricksTableProperties}); {@code raw:a.b} reads JSON strings ({@link JsonPaths}).
+ * ({@link DatabricksTableProperties}); {@code QUALIFY} filters on window functions ({@link
+ * Qualify}); {@code raw:a.b} reads JSON strings ({@link JsonPaths}).
  */
 public class DatabricksExtensions implements Function1<SparkSessionExtensions, BoxedUnit> {
   @Override
@@ -23,6 +24,7 @@ public class DatabricksExtensions implements Function1<SparkSessionExtensions, B
     extensions.injectResolutionRule(session -> new DetailNames());
     extensions.injectResolutionRule(ClonedNamespace::inherit);
     extensions.injectResolutionRule(session -> new InformationSchema());
+    extensions.injectResolutionRule(session -> new Qualify());
     // Built in, not only injected: a permanent view may call them (Spark counts a function
     // only the session has as temporary and refuses the view, INVALID_TEMP_OBJ_REFERENCE).
     var readFiles = ReadFiles.description();

@@ -34,7 +34,7 @@ import scala.collection.immutable.Seq;
  * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
  * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
  * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements),
- * {@code COPY INTO} ({@link CopyInto}), {@code CLUSTER BY AUTO}, and the governance and
+ * {@code COPY INTO} ({@link CopyInto}), {@code QUALIFY} ({@link Qualify}), {@code CLUSTER BY AUTO}, and the governance and
  * maintenance statements of {@link GovernanceStatements} (grants, owners, tags, bloom filter
  * indexes, FSCK), which never change what a query reads. Statements about objects localspace does not emulate (external locations,
  * storage credentials, shares, connections) fail with a line that says so.
@@ -99,6 +99,12 @@ public class DatabricksParser implements ParserInterface {
   // here; any other (a CHECK constraint) is Delta's.
   private static final Pattern DROP_CONSTRAINT = compile("ALTER\\s+TABLE\\s+" + QUALIFIED
       + "\\s+DROP\\s+CONSTRAINT\\s+(IF\\s+EXISTS\\s+)?" + NAME + "(?:\\s+(?:RESTRICT|CASCADE))?");
+  // CREATE TABLE [IF NOT EXISTS] t LIKE source [USING ...|LOCATION ...|TBLPROPERTIES ...]
+  // (Databricks SQL reference, "CREATE TABLE LIKE"): Spark's grammar takes at most
+  // schema.table on both sides, so Unity Catalog names are handed over as the session-catalog
+  // tables behind them, and Delta makes the table from its source's definition.
+  private static final Pattern CREATE_LIKE = compile("CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?"
+      + QUALIFIED + "\\s+LIKE\\s+" + QUALIFIED + "(\\s.*)?");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
           + "(EXTERNAL\\s+LOCATIONS?|STORAGE\\s+CREDENTIALS?|CREDENTIALS?|CONNECTIONS?|SHARES?|RECIPIENTS?|PROVIDERS?|CLEAN\\s+ROOMS?)\\b.*");
@@ -203,13 +209,13 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : parsed(delegate.parsePlan(sqlText));
+    return handled != null ? handled : parsed(delegate.parsePlan(Qualify.moved(sqlText)));
   }
 
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : parsed(withParameters(delegate.parsePlan(sqlText), parameters));
+    return handled != null ? handled : parsed(withParameters(delegate.parsePlan(Qualify.moved(sqlText)), parameters));
   }
 
   /** What Spark's parser gave, with the names and operators only Databricks has made Spark's. */
@@ -454,6 +460,16 @@ public class DatabricksParser implements ParserInterface {
     if ((m = CREATE_CLUSTER_AUTO.matcher(sql)).matches()) {
       return parsePlan(m.group(1) + m.group(2));
     }
+    if ((m = CREATE_LIKE.matcher(sql)).matches()) {
+      List<String> target = UnityViews.sessionName(parts(m.group(2)), true);
+      List<String> source = UnityViews.sessionName(parts(m.group(5)), true);
+      if (target != null || source != null) {
+        return delegate.parsePlan("CREATE TABLE " + (m.group(1) == null ? "" : "IF NOT EXISTS ")
+            + (target == null ? m.group(2) : "`" + target.get(1) + "`.`" + target.get(2) + "`") + " LIKE "
+            + (source == null ? m.group(5) : "`" + source.get(1) + "`.`" + source.get(2) + "`")
+            + (m.group(8) == null ? "" : m.group(8)));
+      }
+    }
     if ((m = NOT_EMULATED.matcher(sql)).matches()) {
       throw error("localspace does not emulate " + m.group(1).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ")
           + " (README section 'What each engine does')");
@@ -498,7 +514,8 @@ public class DatabricksParser implements ParserInterface {
 
   @Override
   public LogicalPlan parseQuery(String sqlText) throws ParseException {
-    return JsonPaths.atParse(UnityFunctions.atParse(delegate.parseQuery(sqlText)));  // a view's text, as it is expanded
+    // a view's text, as it is expanded
+    return JsonPaths.atParse(UnityFunctions.atParse(delegate.parseQuery(Qualify.moved(sqlText))));
   }
 
   @Override

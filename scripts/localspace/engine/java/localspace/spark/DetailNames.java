@@ -3,6 +3,7 @@ package localspace.spark;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.catalyst.plans.logical.DescribeRelation;
@@ -11,6 +12,7 @@ import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.catalyst.trees.TreeNodeTag;
 import org.apache.spark.sql.classic.SparkSession;
+import org.apache.spark.sql.execution.command.DescribeTableCommand;
 import org.apache.spark.sql.delta.commands.DescribeDeltaDetailCommand;
 import scala.runtime.AbstractPartialFunction;
 
@@ -42,16 +44,40 @@ public final class DetailNames extends Rule<LogicalPlan> {
     if (node instanceof org.apache.spark.sql.execution.command.ShowCreateTableCommand) {
       return "createtab_stmt";
     }
-    return node instanceof DescribeRelation ? "data_type" : null;
+    return node instanceof DescribeRelation || node instanceof DescribeTableCommand ? "data_type" : null;
   }
 
   private static NamedExpression renamed(String column) {
-    String expression = String.format(column.equals("createtab_stmt") ? VIEW_RENAMED : RENAMED, column);
+    return parsed(String.format(column.equals("createtab_stmt") ? VIEW_RENAMED : RENAMED, column));
+  }
+
+  private static NamedExpression parsed(String expression) {
+    return (NamedExpression) parsedExpression(expression);
+  }
+
+  private static Expression parsedExpression(String expression) {
     try {
-      return (NamedExpression) SparkSession.active().sessionState().sqlParser().parseExpression(expression);
+      return SparkSession.active().sessionState().sqlParser().parseExpression(expression);
     } catch (ParseException e) {
       throw new IllegalStateException("localspace: " + expression + " does not parse", e);
     }
+  }
+
+  /**
+   * DESCRIBE TABLE EXTENDED of a table Spark describes from its session catalog (a view, a CSV
+   * table of hive_metastore) has Catalog and Database rows of {@code spark_catalog} and {@code
+   * dev__sbit}: they name the Unity Catalog catalog and schema ({@code dev}, {@code sbit}).
+   */
+  private static NamedExpression describedRows(DescribeTableCommand describe) {
+    String database = describe.table().database().getOrElse(() -> "");
+    int at = database.indexOf(UnityCatalog.SEPARATOR);
+    if (at < 0 || !database.matches("[a-z0-9_]+")) {
+      return renamed("data_type");
+    }
+    return parsed(String.format("CASE WHEN col_name = 'Catalog' AND data_type = 'spark_catalog' THEN '%s' "
+        + "WHEN col_name = 'Database' AND data_type = '%s' THEN '%s' ELSE %s END AS data_type",
+        database.substring(0, at), database, database.substring(at + UnityCatalog.SEPARATOR.length()),
+        String.format(RENAMED.substring(0, RENAMED.lastIndexOf(" AS ")), "data_type")));
   }
 
   @Override
@@ -59,7 +85,9 @@ public final class DetailNames extends Rule<LogicalPlan> {
     return plan.resolveOperatorsUp(new AbstractPartialFunction<LogicalPlan, LogicalPlan>() {
       @Override
       public boolean isDefinedAt(LogicalPlan node) {
-        return nameColumn(node) != null && node.getTagValue(NAMED).isEmpty();
+        // a DESCRIBE of a view or file table becomes a DescribeTableCommand once resolved
+        return nameColumn(node) != null && node.getTagValue(NAMED).isEmpty()
+            && (!(node instanceof DescribeRelation) || node.childrenResolved());
       }
 
       @Override
@@ -68,7 +96,8 @@ public final class DetailNames extends Rule<LogicalPlan> {
         String named = nameColumn(node);
         List<NamedExpression> columns = new ArrayList<>();
         for (Attribute column : scala.jdk.javaapi.CollectionConverters.asJava(node.output())) {
-          columns.add(column.name().equals(named) ? renamed(named) : column);
+          columns.add(!column.name().equals(named) ? column
+              : node instanceof DescribeTableCommand ? describedRows((DescribeTableCommand) node) : renamed(named));
         }
         return new Project(scala.jdk.javaapi.CollectionConverters.asScala(columns).toList(), node);
       }

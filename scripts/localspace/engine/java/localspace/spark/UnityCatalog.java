@@ -220,7 +220,9 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
    * which {@code DeltaTable.forName(...).detail()/history()/optimize()} resolve again.
    */
   private Table presented(Identifier ident, Table table) throws NoSuchTableException {
-    if (table instanceof V1Table && ((V1Table) table).v1Table().tableType() == CatalogTableType.VIEW()) {
+    if (table instanceof V1Table) {
+      // A view, or a file-source table of hive_metastore (CSV, Parquet): Spark plans those only
+      // from its session catalog, where UnityViews.Reads points their names.
       throw missing(ident);
     }
     if (table instanceof DeltaTableV2) {
@@ -274,10 +276,12 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   /**
    * Unity Catalog managed tables are Delta tables; a table of another format needs an
    * external location, which localspace does not emulate (README, "What each engine does").
+   * The workspace's legacy {@code hive_metastore} takes tables of every format Spark reads
+   * ({@code USING CSV LOCATION 'dbfs:/...'}), as a Hive metastore does.
    */
-  private static Map<String, String> deltaOnly(Map<String, String> properties) {
+  private Map<String, String> deltaOnly(Map<String, String> properties) {
     String provider = properties.get(TableCatalog.PROP_PROVIDER);
-    if (provider != null && !provider.equalsIgnoreCase("delta")) {
+    if (provider != null && !provider.equalsIgnoreCase("delta") && !name.equals("hive_metastore")) {
       throw new UnsupportedOperationException("localspace does not emulate " + provider
           + " tables in Unity Catalog (only Delta tables); see README section 'What each engine does'");
     }
@@ -290,6 +294,25 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
           + " leave out LOCATION to make a managed table");
     }
     return properties;
+  }
+
+  /**
+   * A table written from a query (AS SELECT, saveAsTable) or replaced: Spark writes those
+   * through the catalog, and a file-source table of hive_metastore has no such write here.
+   */
+  private Map<String, String> staged(Map<String, String> properties) {
+    String provider = properties.get(TableCatalog.PROP_PROVIDER);
+    if (name.equals("hive_metastore") && provider != null && !provider.equalsIgnoreCase("delta")) {
+      throw new UnsupportedOperationException("localspace does not emulate CREATE OR REPLACE, AS SELECT or "
+          + "saveAsTable for " + provider + " tables (README section 'What each engine does'); create the "
+          + "table with CREATE TABLE ... USING " + provider + ", then INSERT INTO it");
+    }
+    return deltaOnly(properties);
+  }
+
+  private TableInfo staged(Identifier ident, TableInfo info) {
+    staged(info.properties());
+    return deltaOnly(ident, info);
   }
 
   private static final java.util.regex.Pattern IN_A_VOLUME =
@@ -377,55 +400,55 @@ public class UnityCatalog implements StagingTableCatalog, SupportsNamespaces, Fu
   @Override
   public StagedTable stageCreate(Identifier ident, StructType schema, Transform[] partitions,
       Map<String, String> properties) throws TableAlreadyExistsException, NoSuchNamespaceException {
-    return tables().stageCreate(inner(ident), schema, partitions, deltaOnly(properties));
+    return tables().stageCreate(inner(ident), schema, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageCreate(Identifier ident, Column[] columns, Transform[] partitions,
       Map<String, String> properties) throws TableAlreadyExistsException, NoSuchNamespaceException {
-    return tables().stageCreate(inner(ident), columns, partitions, deltaOnly(properties));
+    return tables().stageCreate(inner(ident), columns, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageCreate(Identifier ident, TableInfo info)
       throws TableAlreadyExistsException, NoSuchNamespaceException {
-    return tables().stageCreate(inner(ident), deltaOnly(ident, info));
+    return tables().stageCreate(inner(ident), staged(ident, info));
   }
 
   @Override
   public StagedTable stageReplace(Identifier ident, StructType schema, Transform[] partitions,
       Map<String, String> properties) throws NoSuchNamespaceException, NoSuchTableException {
-    return tables().stageReplace(inner(ident), schema, partitions, deltaOnly(properties));
+    return tables().stageReplace(inner(ident), schema, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageReplace(Identifier ident, Column[] columns, Transform[] partitions,
       Map<String, String> properties) throws NoSuchNamespaceException, NoSuchTableException {
-    return tables().stageReplace(inner(ident), columns, partitions, deltaOnly(properties));
+    return tables().stageReplace(inner(ident), columns, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException, NoSuchTableException {
-    return tables().stageReplace(inner(ident), deltaOnly(ident, info));
+    return tables().stageReplace(inner(ident), staged(ident, info));
   }
 
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, StructType schema,
       Transform[] partitions, Map<String, String> properties) throws NoSuchNamespaceException {
-    return tables().stageCreateOrReplace(inner(ident), schema, partitions, deltaOnly(properties));
+    return tables().stageCreateOrReplace(inner(ident), schema, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, Column[] columns,
       Transform[] partitions, Map<String, String> properties) throws NoSuchNamespaceException {
-    return tables().stageCreateOrReplace(inner(ident), columns, partitions, deltaOnly(properties));
+    return tables().stageCreateOrReplace(inner(ident), columns, partitions, staged(properties));
   }
 
   @Override
   public StagedTable stageCreateOrReplace(Identifier ident, TableInfo info)
       throws NoSuchNamespaceException {
-    return tables().stageCreateOrReplace(inner(ident), deltaOnly(ident, info));
+    return tables().stageCreateOrReplace(inner(ident), staged(ident, info));
   }
 
   // ---- functions: SQL functions live in the session database behind the schema ------------

@@ -13,6 +13,7 @@ import org.apache.spark.sql.catalyst.catalog.CatalogTableType;
 import org.apache.spark.sql.catalyst.catalog.SessionCatalog;
 import org.apache.spark.sql.catalyst.plans.logical.CreateView;
 import org.apache.spark.sql.catalyst.plans.logical.DropView;
+import org.apache.spark.sql.catalyst.plans.logical.InsertIntoStatement;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.classic.SparkSession;
@@ -93,6 +94,18 @@ public final class UnityViews {
 
   /** The session-catalog name of the view {@code parts} means, or null if it names no view. */
   private static List<String> viewName(List<String> parts) {
+    return sessionName(parts, true, false);
+  }
+
+  /**
+   * The session-catalog name of a view, or of a table Spark reads as a file source (a CSV or
+   * Parquet table of {@code hive_metastore}): Spark plans those only for its session catalog.
+   */
+  private static List<String> readName(List<String> parts) {
+    return sessionName(parts, true, true);
+  }
+
+  private static List<String> sessionName(List<String> parts, boolean views, boolean fileTables) {
     Object[] unity = unityName(parts);
     if (unity == null) {
       return null;
@@ -102,8 +115,13 @@ public final class UnityViews {
       inner = ((UnityCatalog) unity[0]).sessionIdentifier((Identifier) unity[1]);
       TableIdentifier id = new TableIdentifier(inner.name(), Option.apply(inner.namespace()[0]));
       SessionCatalog session = sessionCatalog();
-      if (!session.tableExists(id)
-          || session.getTableMetadata(id).tableType() != CatalogTableType.VIEW()) {
+      if (!session.tableExists(id)) {
+        return null;
+      }
+      var table = session.getTableMetadata(id);
+      boolean view = table.tableType() == CatalogTableType.VIEW();
+      boolean fileTable = !view && !"delta".equalsIgnoreCase(table.provider().getOrElse(() -> "delta"));
+      if (!(views && view) && !(fileTables && fileTable)) {
         return null;
       }
     } catch (NoSuchNamespaceException | NoSuchTableException e) {
@@ -173,6 +191,20 @@ public final class UnityViews {
     return node.makeCopy(fields);
   }
 
+  /**
+   * {@code samples.nyctaxi.trips}: every Unity Catalog workspace has the read-only {@code samples}
+   * catalog of sample datasets (Databricks docs, "Sample datasets"); localspace has it only when
+   * a test made it ({@code --catalog samples} and its tables), like /databricks-datasets.
+   */
+  private static void refuseSamples(List<String> parts) {
+    if (parts.size() == 3 && parts.get(0).equalsIgnoreCase("samples")
+        && !new java.io.File(Catalogs.volumesRoot(), "samples").isDirectory()) {
+      throw new IllegalArgumentException("localspace does not emulate the samples catalog, Databricks' sample "
+          + "datasets (see README \"What each engine does\"): " + String.join(".", parts) + " is not there; "
+          + "start localspace with --catalog samples and create the tables the notebook reads first (a setup step)");
+    }
+  }
+
   /** Points unresolved names of views in Unity Catalog schemas at the session catalog. */
   public static final class Reads extends Rule<LogicalPlan> {
     @Override
@@ -181,14 +213,26 @@ public final class UnityViews {
         @Override
         public boolean isDefinedAt(LogicalPlan node) {
           return node instanceof UnresolvedRelation || node instanceof UnresolvedTableOrView
-              || node instanceof UnresolvedView;
+              || node instanceof UnresolvedView
+              || node instanceof InsertIntoStatement && ((InsertIntoStatement) node).table() instanceof UnresolvedRelation;
         }
 
         @Override
         public LogicalPlan apply(LogicalPlan node) {
+          if (node instanceof InsertIntoStatement) {  // its table is a field, not a child
+            Object[] fields = new Object[node.productArity()];
+            for (int i = 0; i < fields.length; i++) {
+              fields[i] = node.productElement(i);
+            }
+            LogicalPlan table = (LogicalPlan) fields[0];
+            fields[0] = apply(table);
+            return fields[0] == table ? node : node.makeCopy(fields);
+          }
           @SuppressWarnings("unchecked")
-          List<String> view = viewName(list((Seq<String>) node.productElement(0)));
-          return view == null ? node : renamed(node, view);
+          List<String> parts = list((Seq<String>) node.productElement(0));
+          refuseSamples(parts);
+          List<String> session = readName(parts);
+          return session == null ? node : renamed(node, session);
         }
       });
     }
