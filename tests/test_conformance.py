@@ -255,6 +255,7 @@ def test_notebook_runtime(w):
     assert context["job_id"] == str(run.job_id) and context["api_status"] == 200
     assert context["cluster"] == f"job-{run.job_id}-run-{run.run_id}"
     assert context["runtime"] == "15.4.x-scala2.12" and context["org_ids_match"] is True
+    assert context["runtime_env"] == ["15.4", "15.4", True]
     assert context["workspace_url"] == w.config.host.split("://", 1)[1]
     today = datetime.datetime.fromtimestamp(run.start_time / 1000, datetime.timezone.utc).date().isoformat()
     assert found["refs"] == {"run_date": today, "job_run": str(run.run_id), "task": "runtime"}
@@ -334,6 +335,11 @@ def test_sql_dialect_qualify_like_legacy_tables(w):
         ["a", "64"], ["b", "82"], ["c", "70"]]
     assert found["no_window"].startswith("QUALIFY needs a window function")
     assert found["like"] == ["struct<device:string,reading_ts:timestamp,bpm:int>", 0, "delta", 1]
+    assert found["managed_location"] == 1
+    assert found["at_syntax"] == [0, 6, 6, "me@v1"]  # version 0 is the CREATE, 1 the INSERT
+    landing = "/Volumes/dev/conf_sql_dialect/landing/"
+    assert found["list"] == [["path", "name", "size", "modification_time"],
+                             [[landing + "archive/", "archive/", 0], [landing + "readings.json", "readings.json", 15]], 1]
     assert found["legacy"] == [["ward 1", 2], ["ward 2", 1]]
     assert found["legacy_described"] == ["hive_metastore", "legacy", "CSV"]
     # the view's QUALIFY, from the SQL warehouse

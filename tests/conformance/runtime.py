@@ -60,7 +60,10 @@ facts["context"] = {"path": ctx.notebookPath().get(), "run_id": ctx.currentRunId
                     "workspace_url": spark.conf.get("spark.databricks.workspaceUrl"),
                     "org_ids_match": spark.conf.get("spark.databricks.clusterUsageTags.clusterOwnerOrgId")
                     == spark.conf.get("spark.databricks.clusterUsageTags.orgId"),
-                    "get_argument": getArgument("run_date")}
+                    "get_argument": getArgument("run_date"),
+                    # how code tells it runs on Databricks, and on which runtime
+                    "runtime_env": [os.environ.get("DATABRICKS_RUNTIME_VERSION"), os.getenv("DATABRICKS_RUNTIME_VERSION"),
+                                    "DATABRICKS_RUNTIME_VERSION" in os.environ]}
 facts["refs"] = {k: dbutils.widgets.get(k) for k in ("run_date", "job_run", "task")}
 
 # COMMAND ----------

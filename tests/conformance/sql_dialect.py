@@ -72,6 +72,35 @@ facts.append(("like", [spark.table(f"dev.{schema}_copy.readings_shape").schema.s
 
 # COMMAND ----------
 
+# The @ shorthand of time travel, by version and by timestamp (yyyyMMddHHmmssSSS)
+first_commit = spark.sql("DESCRIBE HISTORY readings").orderBy("version").collect()[1]["timestamp"]
+stamp = first_commit.strftime("%Y%m%d%H%M%S") + f"{first_commit.microsecond // 1000:03d}"
+facts.append(("at_syntax", [spark.sql("SELECT count(*) FROM readings@v0").first()[0],
+                            spark.sql(f"SELECT count(*) FROM dev.{schema}.readings@v1").first()[0],
+                            spark.sql(f"SELECT count(*) FROM readings@{stamp}").first()[0],
+                            spark.sql("SELECT 'me@v1' AS literal").first()[0]]))
+
+# COMMAND ----------
+
+# LIST of a volume's folder
+spark.sql("CREATE VOLUME IF NOT EXISTS landing")
+dbutils.fs.put(f"/Volumes/dev/{schema}/landing/readings.json", '{"device": "a"}', True)
+dbutils.fs.mkdirs(f"/Volumes/dev/{schema}/landing/archive")
+listed = spark.sql(f"LIST '/Volumes/dev/{schema}/landing/'")
+facts.append(("list", [listed.columns, [[r.path, r.name, r.size] for r in listed.collect()],
+                       spark.sql(f"LIST '/Volumes/dev/{schema}/landing' LIMIT 1").count()]))
+
+# COMMAND ----------
+
+# A schema whose managed tables live in a storage location of its own (where the files go is not
+# something a query sees)
+spark.sql(f"""CREATE SCHEMA IF NOT EXISTS dev.{schema}_managed
+              MANAGED LOCATION 'abfss://lake@account.dfs.core.windows.net/managed/{schema}'""")
+spark.sql(f"CREATE OR REPLACE TABLE dev.{schema}_managed.t AS SELECT 1 AS id")
+facts.append(("managed_location", spark.table(f"dev.{schema}_managed.t").count()))
+
+# COMMAND ----------
+
 # A legacy table in hive_metastore over CSV files on DBFS
 dbutils.fs.put(f"dbfs:/tmp/{schema}/devices/devices.csv", "device,room\na,ward 1\nb,ward 2\n", True)
 spark.sql("CREATE SCHEMA IF NOT EXISTS hive_metastore.legacy")

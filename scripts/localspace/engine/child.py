@@ -20,7 +20,7 @@ from ..paths import Paths
 from .dbutils import DBUtils
 from .fileopen import mapped_import, mount, notebook_builtins
 from .notebook import Program
-from .context import NotebookContext, cluster_conf, context_from
+from .context import NotebookContext, cluster_conf, context_from, runtime_environ
 from .pyshim import LocalSpark, NotOnThisEngine
 from .runner import display, run_program
 from .sqlstore import SqlStore
@@ -70,7 +70,8 @@ def main(fd: int) -> None:
         "display": display,
         "displayHTML": print,
     }
-    namespace["__builtins__"] = notebook_builtins(paths, program.path, {}, namespace)
+    namespace["__builtins__"] = notebook_builtins(paths, program.path, {}, namespace,
+                                                  runtime_environ(spec.get("spark_version", "")))
     outcome = run_program(program, namespace)
     sys.stdout.flush()
     sys.stderr.flush()

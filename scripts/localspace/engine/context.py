@@ -15,6 +15,7 @@ part of ``toJson``, ``repr`` or any message.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -222,6 +223,14 @@ def cluster_conf(run: RunContext, spark_version: str) -> dict[str, str]:
     if run.api_url:
         conf["spark.databricks.workspaceUrl"] = urllib.parse.urlsplit(run.api_url).netloc
     return conf
+
+
+def runtime_environ(spark_version: str) -> dict[str, str]:
+    """The environment variable a Databricks cluster's driver has for its runtime
+    (``DATABRICKS_RUNTIME_VERSION=15.4`` on 15.4.x-scala2.12), by which code tells that it runs
+    on Databricks; none for serverless, whose runtime key localspace does not know."""
+    found = re.match(r"(\d+\.\d+)\.", spark_version or "")
+    return {"DATABRICKS_RUNTIME_VERSION": found[1]} if found else {}
 
 
 def context_from(data: Optional[dict]) -> RunContext:

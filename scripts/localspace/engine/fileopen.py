@@ -18,6 +18,7 @@ given the run's ``cwd`` (``/Workspace/Shared/x``), relative paths resolve agains
 from __future__ import annotations
 
 import builtins
+import collections.abc
 import io
 import os
 import posixpath
@@ -113,8 +114,43 @@ def mapped_open(paths: Paths, real_open: Callable = builtins.open, cwd: Optional
     return open
 
 
-def mapped_os(paths: Paths, cwd: Optional[_Cwd] = None) -> types.ModuleType:
-    """A copy of ``os`` (and of ``os.path`` as its ``path``) with the path functions mapped.
+class RunEnviron(collections.abc.MutableMapping):
+    """``os.environ`` as one run sees it: the process's variables, with the run's own on top
+    (``DATABRICKS_RUNTIME_VERSION``, which differs between runs sharing this process). A
+    variable the notebook sets goes to the process, as on a driver (subprocesses and libraries
+    that read the real ``os.environ`` see it)."""
+
+    def __init__(self, own: dict[str, str]):
+        self._own = dict(own)
+
+    def __getitem__(self, key: str) -> str:
+        return self._own[key] if key in self._own else os.environ[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._own.pop(key, None)
+        os.environ[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self._own:
+            del self._own[key]
+        else:
+            del os.environ[key]
+
+    def __iter__(self):
+        yield from self._own
+        yield from (key for key in os.environ if key not in self._own)
+
+    def __len__(self) -> int:
+        return len(set(self._own) | set(os.environ))
+
+    def copy(self) -> dict[str, str]:
+        return dict(self)
+
+
+def mapped_os(paths: Paths, cwd: Optional[_Cwd] = None,
+              environ: Optional[dict[str, str]] = None) -> types.ModuleType:
+    """A copy of ``os`` (and of ``os.path`` as its ``path``) with the path functions mapped,
+    and given ``environ``, the run's own variables in ``os.environ`` and ``os.getenv``.
     ``os.walk`` yields the local folder names for a mapped top; notebooks that join them with
     the names they listed still reach the same files."""
     cwd = cwd or _Cwd(None)
@@ -131,6 +167,9 @@ def mapped_os(paths: Paths, cwd: Optional[_Cwd] = None) -> types.ModuleType:
         setattr(module, name, _mapping(getattr(os, name), mapped, 2))
     if cwd.path is not None:
         _with_cwd(module, path_module, cwd, mapped)
+    if environ:
+        module.environ = RunEnviron(environ)
+        module.getenv = lambda key, default=None: module.environ.get(key, default)
     module.path = path_module
     return module
 
@@ -153,12 +192,13 @@ def _with_cwd(module: types.ModuleType, path_module: types.ModuleType, cwd: _Cwd
 
 def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
                   real_import: Callable = builtins.__import__,
-                  workspace: Optional[WorkspaceModules] = None, cwd: Optional[_Cwd] = None) -> Callable:
+                  workspace: Optional[WorkspaceModules] = None, cwd: Optional[_Cwd] = None,
+                  environ: Optional[dict[str, str]] = None) -> Callable:
     """A notebook's ``__import__``: ``import os`` (and ``os.path``, ``from os import path``)
     yields the mapped ``os``; ``modules`` adds others by name (the spark engine's ``time``; a
     run's ``databricks.sdk.runtime``, for ``from ... import``); ``workspace`` serves the run's
-    ``sys`` and its workspace modules."""
-    os_module = mapped_os(paths, cwd)
+    ``sys`` and its workspace modules; ``environ``, the run's own environment variables."""
+    os_module = mapped_os(paths, cwd, environ)
     handed_out = {"os": os_module, **modules}
     if workspace is not None:
         handed_out["sys"] = workspace.sys
@@ -180,19 +220,20 @@ def mapped_import(paths: Paths, modules: dict[str, types.ModuleType],
 
 
 def notebook_builtins(paths: Paths, notebook_path: Optional[str], modules: dict[str, types.ModuleType],
-                      namespace: Optional[dict] = None) -> dict:
+                      namespace: Optional[dict] = None, environ: Optional[dict[str, str]] = None) -> dict:
     """Builtins for one run's notebook code (and the workspace modules it imports): mapped
     ``open`` and ``os``, the notebook's folder as working directory and first ``sys.path``
     entry, and ``modules`` handed out by name; given the run's ``namespace`` (its globals),
-    also ``databricks.sdk.runtime`` with its names (sdk_runtime.py). Without a notebook path
-    (pipeline sources) paths are only mapped."""
+    also ``databricks.sdk.runtime`` with its names (sdk_runtime.py); ``environ`` on top of the
+    process's environment variables. Without a notebook path (pipeline sources) paths are only
+    mapped."""
     if namespace is not None:
         modules = {**modules, SDK_RUNTIME: sdk_runtime(namespace)}
     cwd = _Cwd(None if notebook_path is None else
                "/Workspace" + posixpath.dirname(Paths.workspace_path(notebook_path)).rstrip("/"))
     workspace = None if cwd.path is None else WorkspaceModules(paths, cwd.path)
     namespace = dict(vars(builtins))
-    namespace["__import__"] = mapped_import(paths, modules, workspace=workspace, cwd=cwd)
+    namespace["__import__"] = mapped_import(paths, modules, workspace=workspace, cwd=cwd, environ=environ)
     namespace["open"] = mapped_open(paths, cwd=cwd)
     if workspace is not None:
         workspace.builtins = namespace

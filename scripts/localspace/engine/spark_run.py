@@ -28,7 +28,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from ..paths import Paths
 from .base import NotebookHandle, NotebookResult, NotebookTask
-from .context import NotebookContext
+from .context import NotebookContext, runtime_environ
 from .dbutils import DBUtils, WorkflowException
 from .fileopen import notebook_builtins as _builtins
 from .logs import BoundedLog, capture_thread_output, release_thread_output
@@ -57,11 +57,13 @@ def interruptible_time(cancel: threading.Event) -> types.ModuleType:
 
 
 def notebook_builtins(paths: Paths, cancel: threading.Event, notebook_path: Optional[str] = None,
-                      namespace: Optional[dict] = None) -> dict:
+                      namespace: Optional[dict] = None, spark_version: str = "") -> dict:
     """Builtins for notebook code (fileopen.notebook_builtins: mapped open() and os, the
     notebook's folder as cwd and on sys.path), where `import time` yields the interruptible one
-    and, given the run's ``namespace``, ``databricks.sdk.runtime`` its names (sdk_runtime.py)."""
-    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)}, namespace)
+    and, given the run's ``namespace``, ``databricks.sdk.runtime`` its names (sdk_runtime.py);
+    ``os.environ`` has the cluster's runtime (context.runtime_environ)."""
+    return _builtins(paths, notebook_path, {"time": interruptible_time(cancel)}, namespace,
+                     runtime_environ(spark_version))
 
 
 class SparkRun(NotebookHandle):
@@ -103,7 +105,8 @@ class SparkRun(NotebookHandle):
             "display": display,
             "displayHTML": print,
         }
-        namespace["__builtins__"] = notebook_builtins(self._paths, self._cancel, self.program.path, namespace)
+        namespace["__builtins__"] = notebook_builtins(self._paths, self._cancel, self.program.path, namespace,
+                                                      self._task.spark_version)
         return namespace
 
     def _run_notebook(self, path: str, timeout_seconds: float, arguments: dict) -> Optional[str]:

@@ -105,6 +105,16 @@ public class DatabricksParser implements ParserInterface {
   // tables behind them, and Delta makes the table from its source's definition.
   private static final Pattern CREATE_LIKE = compile("CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?"
       + QUALIFIED + "\\s+LIKE\\s+" + QUALIFIED + "(\\s.*)?");
+  // CREATE SCHEMA s MANAGED LOCATION 'abfss://...' (Databricks SQL reference, "CREATE SCHEMA"):
+  // where the schema's managed tables keep their files, in an external location. Tables here
+  // are kept under the warehouse folder whatever the clause says, which no query can tell.
+  private static final Pattern MANAGED_LOCATION = Pattern.compile(
+      "^(\\s*CREATE\\s+(?:SCHEMA|DATABASE)\\s.*?)\\sMANAGED\\s+LOCATION\\s+'[^']*'(.*)$",
+      Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  // LIST 'url' [WITH (CREDENTIAL c)] [LIMIT n] (Databricks SQL reference, "LIST"): the objects
+  // directly in a volume or storage folder, as path, name, size (0 for a folder) and
+  // modification_time (Unix milliseconds), listed through Spark's file systems.
+  private static final Pattern LIST = compile("LIST\\s+'([^']*)'(?:\\s+WITH\\s*\\([^)]*\\))?(?:\\s+LIMIT\\s+(\\d+))?");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
           + "(EXTERNAL\\s+LOCATIONS?|STORAGE\\s+CREDENTIALS?|CREDENTIALS?|CONNECTIONS?|SHARES?|RECIPIENTS?|PROVIDERS?|CLEAN\\s+ROOMS?)\\b.*");
@@ -202,6 +212,36 @@ public class DatabricksParser implements ParserInterface {
     return out;
   }
 
+  private LogicalPlan listed(String url, int limit) throws ParseException {
+    org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(url);
+    org.apache.hadoop.fs.FileStatus[] found;
+    try {
+      org.apache.hadoop.fs.FileSystem fs = folder.getFileSystem(
+          org.apache.spark.sql.classic.SparkSession.active().sessionState().newHadoopConf());
+      found = fs.listStatus(folder);
+    } catch (java.io.IOException e) {
+      throw error(e.getMessage());
+    }
+    Arrays.sort(found, java.util.Comparator.comparing(f -> f.getPath().getName()));
+    String base = url.endsWith("/") ? url : url + "/";
+    StringBuilder rows = new StringBuilder();
+    for (int i = 0; i < found.length && i < limit; i++) {
+      org.apache.hadoop.fs.FileStatus f = found[i];
+      String name = f.getPath().getName() + (f.isDirectory() ? "/" : "");
+      rows.append(rows.length() == 0 ? "" : ", ").append("(").append(literal(base + name)).append(", ")
+          .append(literal(name)).append(", ").append(f.isDirectory() ? 0 : f.getLen()).append("L, ")
+          .append(f.getModificationTime()).append("L)");
+    }
+    return delegate.parsePlan(rows.length() == 0
+        ? "SELECT CAST(NULL AS STRING) AS path, CAST(NULL AS STRING) AS name, CAST(NULL AS BIGINT) AS size, "
+            + "CAST(NULL AS BIGINT) AS modification_time WHERE false"
+        : "SELECT * FROM VALUES " + rows + " AS listed(path, name, size, modification_time)");
+  }
+
+  private static String literal(String text) {
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
   private static RuntimeException error(String message) {
     return new IllegalArgumentException(message);
   }
@@ -209,13 +249,18 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : parsed(delegate.parsePlan(Qualify.moved(sqlText)));
+    return handled != null ? handled : parsed(delegate.parsePlan(spelledOut(sqlText)));
   }
 
   @Override
   public LogicalPlan parsePlanWithParameters(String sqlText, ParameterContext parameters) throws ParseException {
     LogicalPlan handled = databricksOnly(sqlText);
-    return handled != null ? handled : parsed(withParameters(delegate.parsePlan(Qualify.moved(sqlText)), parameters));
+    return handled != null ? handled : parsed(withParameters(delegate.parsePlan(spelledOut(sqlText)), parameters));
+  }
+
+  /** The text with the clauses only Databricks has written as Spark's grammar takes them. */
+  private static String spelledOut(String sqlText) {
+    return TimeTravelSuffix.moved(Qualify.moved(sqlText));
   }
 
   /** What Spark's parser gave, with the names and operators only Databricks has made Spark's. */
@@ -457,6 +502,12 @@ public class DatabricksParser implements ParserInterface {
       return parsePlan(sql.substring(0, m.end()) + " (" + backquoted(String.join(", ", columns)) + ")"
           + sql.substring(m.end()));
     }
+    if ((m = LIST.matcher(sql)).matches()) {
+      return listed(m.group(1), m.group(2) == null ? Integer.MAX_VALUE : Integer.parseInt(m.group(2)));
+    }
+    if ((m = MANAGED_LOCATION.matcher(sql)).matches()) {
+      return parsePlan(m.group(1) + m.group(2));
+    }
     if ((m = CREATE_CLUSTER_AUTO.matcher(sql)).matches()) {
       return parsePlan(m.group(1) + m.group(2));
     }
@@ -515,7 +566,7 @@ public class DatabricksParser implements ParserInterface {
   @Override
   public LogicalPlan parseQuery(String sqlText) throws ParseException {
     // a view's text, as it is expanded
-    return JsonPaths.atParse(UnityFunctions.atParse(delegate.parseQuery(Qualify.moved(sqlText))));
+    return JsonPaths.atParse(UnityFunctions.atParse(delegate.parseQuery(spelledOut(sqlText))));
   }
 
   @Override

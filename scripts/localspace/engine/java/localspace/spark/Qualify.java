@@ -121,7 +121,7 @@ public final class Qualify extends Rule<LogicalPlan> {
   }
 
   /** The first index at or after {@code i} that is not inside a literal, identifier or comment. */
-  private static int skip(String sql, int i) {
+  static int skip(String sql, int i) {
     while (i < sql.length()) {
       char c = sql.charAt(i);
       if (c == '\'' || c == '"' || c == '`') {
