@@ -13,7 +13,11 @@ for attempt in (lambda: spark.sql("COPY INTO dev.conf_not_emulated.t FROM '/Volu
                 lambda: dbutils.fs.mount("wasbs://raw@account.blob.core.windows.net", "/mnt/raw"),
                 lambda: spark.read.table("samples.nyctaxi.trips").limit(10).collect(),
                 lambda: spark.sql("SELECT count(*) FROM samples.tpch.orders").collect(),
-                lambda: spark.range(3).write.format("parquet").saveAsTable("hive_metastore.default.legacy_parquet")):
+                lambda: spark.range(3).write.format("parquet").saveAsTable("hive_metastore.default.legacy_parquet"),
+                lambda: spark.sql("SELECT h3_longlatash3(-122.4, 37.8, 7) AS cell").collect(),
+                lambda: spark.range(1).selectExpr("ai_query('endpoint', 'hello')").collect(),
+                lambda: spark.sql("CREATE OR REPLACE FUNCTION dev.conf_not_emulated.plus_one(x INT) RETURNS INT "
+                                  "LANGUAGE PYTHON AS $$ return x + 1 $$")):
     try:
         attempt()
     except Exception as error:  # each says what localspace does not emulate

@@ -34,7 +34,8 @@ import scala.collection.immutable.Seq;
  * The SQL statements a Databricks workspace accepts that Apache Spark's grammar does not:
  * {@code USE CATALOG}, {@code CREATE|DROP CATALOG}, {@code CREATE|DROP VOLUME}, {@code SHOW
  * VOLUMES}, {@code SHOW CATALOGS} of every catalog (Databricks SQL reference, "Unity Catalog" statements),
- * {@code COPY INTO} ({@link CopyInto}), {@code QUALIFY} ({@link Qualify}), {@code CLUSTER BY AUTO}, and the governance and
+ * {@code COPY INTO} ({@link CopyInto}), {@code QUALIFY} ({@link Qualify}), functions only
+ * Databricks has refused as not emulated ({@link DatabricksOnlyFunctions}), {@code CLUSTER BY AUTO}, and the governance and
  * maintenance statements of {@link GovernanceStatements} (grants, owners, tags, bloom filter
  * indexes, FSCK), which never change what a query reads. Statements about objects localspace does not emulate (external locations,
  * storage credentials, shares, connections) fail with a line that says so.
@@ -115,6 +116,11 @@ public class DatabricksParser implements ParserInterface {
   // directly in a volume or storage folder, as path, name, size (0 for a folder) and
   // modification_time (Unix milliseconds), listed through Spark's file systems.
   private static final Pattern LIST = compile("LIST\\s+'([^']*)'(?:\\s+WITH\\s*\\([^)]*\\))?(?:\\s+LIMIT\\s+(\\d+))?");
+  // CREATE FUNCTION f(x INT) RETURNS INT LANGUAGE PYTHON AS $$ ... $$: a Unity Catalog Python
+  // UDF (SQL reference, "CREATE FUNCTION (SQL and Python)"); Spark's grammar fails on it as if
+  // the RETURN clause were missing.
+  private static final Pattern PYTHON_FUNCTION = compile(
+      "CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMP(?:ORARY)?\\s+)?FUNCTION\\s.*?\\sLANGUAGE\\s+PYTHON\\b.*");
   private static final Pattern NOT_EMULATED = compile(
       "(?:CREATE|ALTER|DROP|DESCRIBE|DESC|SHOW)\\s+(?:OR\\s+REPLACE\\s+)?"
           + "(EXTERNAL\\s+LOCATIONS?|STORAGE\\s+CREDENTIALS?|CREDENTIALS?|CONNECTIONS?|SHARES?|RECIPIENTS?|PROVIDERS?|CLEAN\\s+ROOMS?)\\b.*");
@@ -265,7 +271,7 @@ public class DatabricksParser implements ParserInterface {
 
   /** What Spark's parser gave, with the names and operators only Databricks has made Spark's. */
   private static LogicalPlan parsed(LogicalPlan plan) {
-    return JsonPaths.atParse(UnityViews.atParse(UnityFunctions.atParse(plan)));
+    return JsonPaths.atParse(UnityViews.atParse(UnityFunctions.atParse(DatabricksOnlyFunctions.atParse(plan))));
   }
 
   /**
@@ -521,6 +527,10 @@ public class DatabricksParser implements ParserInterface {
             + (m.group(8) == null ? "" : m.group(8)));
       }
     }
+    if (PYTHON_FUNCTION.matcher(sql).matches()) {
+      throw NotEmulated.refusal("Python functions defined in SQL (LANGUAGE PYTHON); register the function "
+          + "in the notebook with spark.udf.register(name, f, returnType)");
+    }
     if ((m = NOT_EMULATED.matcher(sql)).matches()) {
       throw error("localspace does not emulate " + m.group(1).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ")
           + " (README section 'What each engine does')");
@@ -530,7 +540,7 @@ public class DatabricksParser implements ParserInterface {
 
   @Override
   public Expression parseExpression(String sqlText) throws ParseException {
-    return JsonPaths.atParse(delegate.parseExpression(sqlText));
+    return JsonPaths.atParse(DatabricksOnlyFunctions.atParse(delegate.parseExpression(sqlText)));
   }
 
   /**
