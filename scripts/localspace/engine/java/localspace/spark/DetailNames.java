@@ -28,8 +28,9 @@ public final class DetailNames extends Rule<LogicalPlan> {
   private static final TreeNodeTag<Object> NAMED = new TreeNodeTag<>("localspace.detailNamed");
   // spark_catalog.dev__sbit.users -> dev.sbit.users (in a SQL string literal \\. is \.)
   // (DESCRIBE FUNCTION's first row is "Function: spark_catalog.dev__sbit.f", see UnityFunctions)
-  private static final String RENAMED =
-      "regexp_replace(`%1$s`, '^(Function: )?spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.') AS `%1$s`";
+  private static final String RENAMED_VALUE =
+      "regexp_replace(`%1$s`, '^(Function: )?spark_catalog\\\\.([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.')";
+  private static final String RENAMED = RENAMED_VALUE + " AS `%1$s`";
   private static final String VIEW_RENAMED =
       "regexp_replace(`%1$s`, '^(CREATE VIEW )([a-z0-9_]+?)__([a-z0-9_]+)\\\\.', '$1$2.$3.') AS `%1$s`";
 
@@ -77,7 +78,7 @@ public final class DetailNames extends Rule<LogicalPlan> {
     return parsed(String.format("CASE WHEN col_name = 'Catalog' AND data_type = 'spark_catalog' THEN '%s' "
         + "WHEN col_name = 'Database' AND data_type = '%s' THEN '%s' ELSE %s END AS data_type",
         database.substring(0, at), database, database.substring(at + UnityCatalog.SEPARATOR.length()),
-        String.format(RENAMED.substring(0, RENAMED.lastIndexOf(" AS ")), "data_type")));
+        String.format(RENAMED_VALUE, "data_type")));
   }
 
   @Override

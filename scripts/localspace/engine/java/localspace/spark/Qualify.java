@@ -107,7 +107,7 @@ public final class Qualify extends Rule<LogicalPlan> {
   /** Where the QUALIFY clause's block ends: the parenthesis that closes it, ';' or the end of the text. */
   private static int conditionEnd(String sql, Word qualify) {
     int depth = qualify.depth();
-    for (int i = skip(sql, qualify.end()); i < sql.length(); i = skip(sql, i + 1)) {
+    for (int i = SqlText.skip(sql, qualify.end()); i < sql.length(); i = SqlText.skip(sql, i + 1)) {
       char c = sql.charAt(i);
       if (c == '(') {
         depth++;
@@ -120,33 +120,10 @@ public final class Qualify extends Rule<LogicalPlan> {
     return sql.length();
   }
 
-  /** The first index at or after {@code i} that is not inside a literal, identifier or comment. */
-  static int skip(String sql, int i) {
-    while (i < sql.length()) {
-      char c = sql.charAt(i);
-      if (c == '\'' || c == '"' || c == '`') {
-        int j = i + 1;
-        while (j < sql.length() && sql.charAt(j) != c) {
-          j += sql.charAt(j) == '\\' && c != '`' ? 2 : 1;
-        }
-        i = j + 1;
-      } else if (sql.startsWith("--", i)) {
-        int nl = sql.indexOf('\n', i);
-        i = nl < 0 ? sql.length() : nl + 1;
-      } else if (sql.startsWith("/*", i)) {
-        int close = sql.indexOf("*/", i + 2);
-        i = close < 0 ? sql.length() : close + 2;
-      } else {
-        return i;
-      }
-    }
-    return i;
-  }
-
   private static List<Word> words(String sql) {
     List<Word> out = new ArrayList<>();
     int depth = 0;
-    for (int i = skip(sql, 0); i < sql.length(); i = skip(sql, i)) {
+    for (int i = SqlText.skip(sql, 0); i < sql.length(); i = SqlText.skip(sql, i)) {
       char c = sql.charAt(i);
       if (Character.isLetterOrDigit(c) || c == '_') {
         int j = i;

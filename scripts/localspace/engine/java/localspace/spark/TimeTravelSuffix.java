@@ -21,7 +21,7 @@ final class TimeTravelSuffix {
     }
     StringBuilder out = new StringBuilder();
     int done = 0;
-    for (int i = Qualify.skip(sql, 0); i < sql.length(); i = Qualify.skip(sql, i + 1)) {
+    for (int i = SqlText.skip(sql, 0); i < sql.length(); i = SqlText.skip(sql, i + 1)) {
       if (sql.charAt(i) != '@') {
         continue;
       }

@@ -94,7 +94,7 @@ public final class UnityViews {
 
   /** The session-catalog name of the view {@code parts} means, or null if it names no view. */
   private static List<String> viewName(List<String> parts) {
-    return sessionName(parts, true, false);
+    return sessionRelation(parts, true, false);
   }
 
   /**
@@ -102,10 +102,10 @@ public final class UnityViews {
    * Parquet table of {@code hive_metastore}): Spark plans those only for its session catalog.
    */
   private static List<String> readName(List<String> parts) {
-    return sessionName(parts, true, true);
+    return sessionRelation(parts, true, true);
   }
 
-  private static List<String> sessionName(List<String> parts, boolean views, boolean fileTables) {
+  private static List<String> sessionRelation(List<String> parts, boolean views, boolean fileTables) {
     Object[] unity = unityName(parts);
     if (unity == null) {
       return null;
